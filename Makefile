@@ -1,0 +1,114 @@
+# iommu-setup — see README.md
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DRACUTDIR ?= $(PREFIX)/lib/dracut/modules.d
+DESTDIR ?=
+VERSION := 0.1
+
+CC ?= cc
+CLANG ?= clang
+PKG_CONFIG ?= pkg-config
+DEPS = libkmod blkid efivar
+
+WARN = -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+       -Wno-unused-parameter
+# Warnings are errors in CI (CI=true) and on request (WERROR=1).
+ifneq ($(filter true 1,$(CI) $(WERROR)),)
+WARN += -Werror
+endif
+CFLAGS ?= -O2 -g
+BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
+	      $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
+LDLIBS_DEPS = $(shell $(PKG_CONFIG) --libs $(DEPS) 2>/dev/null)
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# Pure modules (no I/O): unit-tested and fuzzed on their own.
+PURE_SRC = src/acpi.c src/acpi-dmar.c src/acpi-ivrs.c src/acpi-print.c src/json.c \
+	   src/cpuinfo.c src/checks.c src/report.c
+IO_SRC = src/root.c src/host.c src/log.c src/verb-acpi.c src/verb-check.c
+SRC = $(PURE_SRC) $(IO_SRC) src/main.c
+HDR = $(wildcard src/*.h)
+
+B = build
+BIN = $(B)/iommu-setup
+ASAN_BIN = $(B)/asan/iommu-setup
+UNIT = $(B)/asan/unit-tests
+FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo
+FUZZ_SECONDS ?= 30
+
+.PHONY: all run check check-unit fuzz fuzz-build install uninstall clean deps deps-test \
+	update-golden format
+
+all: $(BIN)
+
+$(BIN): $(SRC) $(HDR) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -o $@ $(SRC) $(LDLIBS_DEPS) $(LDLIBS)
+
+$(ASAN_BIN): $(SRC) $(HDR) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -o $@ $(SRC) $(LDLIBS_DEPS)
+
+$(UNIT): tests/unit/unit-tests.c $(PURE_SRC) src/root.c $(HDR) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ tests/unit/unit-tests.c \
+		$(PURE_SRC) src/root.c
+
+FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=all -Isrc
+
+$(B)/fuzz/fuzz-dmar: fuzz/fuzz-acpi.c $(PURE_SRC) $(HDR) Makefile
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRC)
+
+$(B)/fuzz/fuzz-ivrs: fuzz/fuzz-acpi.c $(PURE_SRC) $(HDR) Makefile
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_IVRS -o $@ $< $(PURE_SRC)
+
+$(B)/fuzz/fuzz-cpuinfo: fuzz/fuzz-cpuinfo.c $(PURE_SRC) $(HDR) Makefile
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRC)
+
+deps:
+	@build-aux/install-deps build
+
+deps-test:
+	@build-aux/install-deps test
+
+# Build and run the read-only readiness report on this machine. "Not ready"
+# (exit 1) is a finding, not a failure of the tool.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@./$(BIN) check; s=$$?; echo "(iommu-setup check exited with status $$s)"; [ $$s -le 1 ]
+
+check: deps-test
+	@$(MAKE) --no-print-directory all $(ASAN_BIN) $(UNIT) fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-tests $(B)
+
+fuzz-build: $(FUZZERS)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-fuzz $(B)
+
+update-golden: $(BIN)
+	tests/update-golden $(BIN)
+
+install: $(BIN)
+	install -Dm0755 $(BIN) $(DESTDIR)$(SBINDIR)/iommu-setup
+	install -d $(DESTDIR)$(DATADIR)/iommu-setup/rules.d
+	for f in data/vendor-rules/*.rules; do \
+		[ -e "$$f" ] || continue; \
+		install -m0644 "$$f" $(DESTDIR)$(DATADIR)/iommu-setup/rules.d/; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/iommu-setup
+	rm -rf $(DESTDIR)$(DATADIR)/iommu-setup
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Verdicts over a host snapshot. Pure: struct host in, records out; the
+ * caller renders them (text or JSON) and maps them to the exit status.
+ */
+
+#include "host.h"
+
+enum check_level {
+	CHECK_PASS,
+	CHECK_NOTE,
+	CHECK_WARN,
+	CHECK_FAIL,
+	_CHECK_LEVEL_MAX,
+};
+
+struct check {
+	const char *id;	    /* stable, for scripts: "firmware.iommu_table" */
+	enum check_level level;
+	char label[48];	    /* what was checked, for people */
+	char summary[256];  /* what was found */
+	char hint[384];	    /* what to do about it; empty when nothing */
+};
+
+#define CHECKS_MAX 32
+
+/* What the firmware says about the IOMMU, for the report. */
+struct fw_summary {
+	const char *iommu;	/* "Intel VT-d", "AMD-Vi", NULL when the CPU has none we know */
+	const char *table;	/* "DMAR", "IVRS" */
+	const struct fw_table *t; /* the table consulted, NULL when none applies */
+	bool valid;		/* present and decoded */
+	unsigned units;		/* IOMMU units described */
+	bool intr_remap;	/* the firmware makes interrupt remapping possible */
+	bool x2apic_opt_out, dma_opt_in;
+};
+
+struct check_report {
+	struct check items[CHECKS_MAX];
+	size_t n;
+	struct fw_summary fw;
+	const struct check *blocking; /* first FAIL, NULL when ready */
+};
+
+void checks_run(const struct host *h, struct check_report *ret);
+const char *check_level_to_string(enum check_level l);

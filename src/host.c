@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "host.h"
+#include "macro.h"
+#include "root.h"
+
+int fw_table_decode(const char *path, const uint8_t *buf, size_t size, const char *expect,
+		    struct fw_table *t)
+{
+	int r;
+
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	t->present = true;
+	if (!expect && size >= 4 && memcmp(buf, "IVRS", 4) == 0)
+		expect = "IVRS";
+	else if (!expect && size >= 4 && memcmp(buf, "DMAR", 4) == 0)
+		expect = "DMAR";
+
+	if (!expect) {
+		/* neither DMAR nor IVRS: another ACPI table, or no table at all */
+		if (acpi_looks_like_table(buf, size, ACPI_TABLE_MAX))
+			r = acpi_error_set(&t->err, 0, "is an ACPI %.4s table, not DMAR or IVRS",
+					   (const char *)buf);
+		else if (size == 0)
+			r = acpi_error_set(&t->err, 0, "empty file, not an ACPI table");
+		else
+			r = acpi_error_set(&t->err, 0,
+					   "not an ACPI table: no DMAR or IVRS header at the start");
+	} else if (strcmp(expect, "IVRS") == 0)
+		r = ivrs_parse(buf, size, &t->ivrs, &t->err);
+	else
+		r = dmar_parse(buf, size, &t->dmar, &t->err);
+	if (r == -ENOMEM)
+		return r;
+	t->error = r;
+	return 0;
+}
+
+static int load_live_table(int root_fd, const char *name, struct fw_table *t)
+{
+	_cleanup_free_ char *buf = NULL;
+	char path[64];
+	size_t size;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", ACPI_TABLES_DIR, name);
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	r = root_read_file(root_fd, path, ACPI_TABLE_MAX, &buf, &size);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		t->present = true;
+		t->error = r;
+		return r == -ENOMEM ? r : 0;
+	}
+	return fw_table_decode(path, (const uint8_t *)buf, size, name, t);
+}
+
+int host_gather(int root_fd, struct host *h)
+{
+	_cleanup_free_ char *cpuinfo = NULL;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+
+	r = root_read_file(root_fd, "proc/cpuinfo", 4u << 20, &cpuinfo, NULL);
+	if (r == -ENOMEM)
+		return r;
+	h->cpuinfo_error = r;
+	cpuinfo_parse(r < 0 ? "" : cpuinfo, &h->cpu);
+	h->cpuinfo_found = r >= 0;
+
+	r = load_live_table(root_fd, "DMAR", &h->dmar);
+	if (r < 0)
+		return r;
+	return load_live_table(root_fd, "IVRS", &h->ivrs);
+}
+
+void fw_table_done(struct fw_table *t)
+{
+	t->dmar = dmar_table_free(t->dmar);
+	t->ivrs = ivrs_table_free(t->ivrs);
+}
+
+void host_done(struct host *h)
+{
+	fw_table_done(&h->dmar);
+	fw_table_done(&h->ivrs);
+	memset(h, 0, sizeof(*h));
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What main() hands to each verb. */
+
+#include <stdbool.h>
+
+/* Exit status (DESIGN.md, iommu-setup(8)) */
+enum {
+	EXIT_OK = 0,	      /* ready / done */
+	EXIT_NOT_READY = 1,   /* check found a blocking problem */
+	EXIT_BAD_INPUT = 2,   /* usage error or bad input; nothing written */
+	EXIT_SYSTEM = 3,      /* system error; nothing left half-written */
+};
+
+struct context {
+	const char *root; /* as given */
+	int root_fd;
+	const char *kernel;
+	bool json;
+	bool quiet;
+	char **args; /* the verb's arguments */
+	int n_args;
+};
+
+int verb_check(struct context *ctx);
+int verb_acpi(struct context *ctx);

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommu-setup.h"
+#include "log.h"
+#include "macro.h"
+#include "root.h"
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+
+static const char *arg_root = "/";
+static const char *arg_kernel;
+static bool arg_json;
+static bool arg_quiet;
+static int arg_verbose;
+
+static const struct verb {
+	const char *name;
+	int (*run)(struct context *ctx);
+} verbs[] = {
+	{ "check", verb_check },
+	{ "acpi", verb_acpi },
+};
+
+static void help(void)
+{
+	printf("Usage: %s [OPTIONS] [COMMAND] [ARGS]\n"
+	       "Prepare a Linux KVM host for PCI device assignment (VFIO) and prove it is ready.\n"
+	       "\n"
+	       "Commands:\n"
+	       "  check                 Read-only readiness report (the default)\n"
+	       "  acpi [FILE...]        Decode DMAR / IVRS tables (default: the live ones)\n"
+	       "\n"
+	       "Options:\n"
+	       "  -r, --root=DIR        Operate on the system below DIR (default: /)\n"
+	       "  -k, --kernel=VERSION  Kernel whose modules and initramfs are meant\n"
+	       "                        (default: the newest under DIR/lib/modules)\n"
+	       "  -j, --json            Machine-readable output\n"
+	       "  -q, --quiet           Show problems only\n"
+	       "  -v, --verbose         More messages on stderr\n"
+	       "  -h, --help            Show this help\n"
+	       "  -V, --version         Show the version\n"
+	       "\n"
+	       "Exit status: 0 ready, 1 not ready, 2 usage or bad input, 3 system error.\n"
+	       "See iommu-setup(8).\n",
+	       program_invocation_short_name);
+}
+
+/* <0: error, 0: exit successfully, >0: go on */
+static int parse_argv(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "r:k:jqvhV", options, NULL)) >= 0)
+		switch (c) {
+		case 'r':
+			if (!*optarg)
+				return log_error_errno(EINVAL, "--root needs a directory");
+			arg_root = optarg;
+			break;
+		case 'k':
+			if (!*optarg || strchr(optarg, '/'))
+				return log_error_errno(EINVAL, "--kernel: invalid version \"%s\"",
+						       optarg);
+			arg_kernel = optarg;
+			break;
+		case 'j':
+			arg_json = true;
+			break;
+		case 'q':
+			arg_quiet = true;
+			break;
+		case 'v':
+			arg_verbose++;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case 'V':
+			printf("iommu-setup %s\n", VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help' for more information.\n",
+				program_invocation_short_name);
+			return -EINVAL;
+		}
+	return 1;
+}
+
+static int run(int argc, char *argv[])
+{
+	struct context ctx = { .root_fd = -1 };
+	const struct verb *verb = &verbs[0];
+	int r;
+
+	r = parse_argv(argc, argv);
+	if (r <= 0)
+		return r < 0 ? EXIT_BAD_INPUT : EXIT_OK;
+	log_set_max_level(arg_verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING);
+
+	if (optind < argc) {
+		verb = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+			if (strcmp(argv[optind], verbs[i].name) == 0)
+				verb = &verbs[i];
+		if (!verb) {
+			log_error("unknown command \"%s\"; see --help", argv[optind]);
+			return EXIT_BAD_INPUT;
+		}
+		optind++;
+	}
+
+	ctx.root_fd = root_open(arg_root);
+	if (ctx.root_fd < 0) {
+		log_error_errno(ctx.root_fd, "--root %s: %m", arg_root);
+		return EXIT_BAD_INPUT;
+	}
+	ctx.root = arg_root;
+	ctx.kernel = arg_kernel;
+	ctx.json = arg_json;
+	ctx.quiet = arg_quiet;
+	ctx.args = argv + optind;
+	ctx.n_args = argc - optind;
+
+	r = verb->run(&ctx);
+	closep(&ctx.root_fd);
+	return r;
+}
+
+int main(int argc, char *argv[])
+{
+	int r = run(argc, argv);
+
+	/* a report that did not reach its reader is a failure (util-linux's close_stdout) */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			log_error_errno(errno ? errno : EIO, "write error on standard output: %m");
+		return EXIT_SYSTEM;
+	}
+	return r;
+}

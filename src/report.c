@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "report.h"
+
+bool report_use_color(FILE *f)
+{
+	const char *term = getenv("TERM");
+	const char *no = getenv("NO_COLOR");
+
+	if (no && *no)
+		return false;
+	if (term && strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(fileno(f));
+}
+
+static const char *const level_color[_CHECK_LEVEL_MAX] = {
+	[CHECK_PASS] = "\033[32m",
+	[CHECK_NOTE] = "\033[34m",
+	[CHECK_WARN] = "\033[33m",
+	[CHECK_FAIL] = "\033[31;1m",
+};
+
+static void print_level(FILE *f, enum check_level l, bool color)
+{
+	static const char *const text[_CHECK_LEVEL_MAX] = {
+		[CHECK_PASS] = "PASS",
+		[CHECK_NOTE] = "NOTE",
+		[CHECK_WARN] = "WARN",
+		[CHECK_FAIL] = "FAIL",
+	};
+
+	if (color)
+		fprintf(f, "%s%s\033[0m", level_color[l], text[l]);
+	else
+		fputs(text[l], f);
+}
+
+void report_print_text(FILE *f, const struct check_report *r, bool color, bool quiet)
+{
+	int width = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		int n = (int)strlen(r->items[i].label);
+
+		if (n > width)
+			width = n;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct check *c = &r->items[i];
+
+		/* --quiet: problems only */
+		if (quiet && (c->level == CHECK_PASS || c->level == CHECK_NOTE))
+			continue;
+		fprintf(f, "%-*s : ", width, c->label);
+		print_level(f, c->level, color);
+		fprintf(f, "  %s\n", c->summary);
+		if (c->hint[0])
+			fprintf(f, "%*s   %*s  hint: %s\n", width, "", 4, "", c->hint);
+	}
+	if (!quiet || r->blocking)
+		fputc('\n', f);
+	if (r->blocking) {
+		fprintf(f, "Result: ");
+		if (color)
+			fprintf(f, "%sNOT READY\033[0m", level_color[CHECK_FAIL]);
+		else
+			fputs("NOT READY", f);
+		fprintf(f, " for device assignment: %s\n", r->blocking->summary);
+	} else if (!quiet)
+		fprintf(f, "Result: ready for device assignment as far as checked\n");
+}
+
+static void cpu_json(struct json *j, const struct host *h)
+{
+	const struct cpu_info *c = &h->cpu;
+
+	json_object_begin(j, "cpu");
+	json_string(j, "vendor", c->found ? cpu_vendor_to_string(c->vendor) : NULL);
+	json_string(j, "vendor_id", c->found ? c->vendor_id : NULL);
+	json_string(j, "model_name", c->model_name[0] ? c->model_name : NULL);
+	if (c->family >= 0)
+		json_int(j, "family", c->family);
+	else
+		json_null(j, "family");
+	if (c->model >= 0)
+		json_int(j, "model", c->model);
+	else
+		json_null(j, "model");
+	json_uint(j, "processors", c->n_processors);
+	json_bool(j, "vmx", c->vmx);
+	json_bool(j, "svm", c->svm);
+	json_bool(j, "hypervisor", c->hypervisor);
+	json_object_end(j);
+}
+
+static void firmware_json(struct json *j, const struct fw_summary *fw)
+{
+	const struct fw_table *t = fw->t;
+
+	json_object_begin(j, "firmware");
+	json_string(j, "iommu", fw->iommu);
+	json_string(j, "table", fw->table);
+	json_string(j, "path", t ? t->path : NULL);
+	json_bool(j, "present", t && t->present);
+	json_bool(j, "valid", fw->valid);
+	if (t && t->error == -EBADMSG) {
+		json_object_begin(j, "error");
+		json_uint(j, "offset", t->err.offset);
+		json_string(j, "message", t->err.message);
+		json_object_end(j);
+	} else
+		json_null(j, "error");
+	if (fw->valid)
+		json_bool(j, "checksum_valid",
+			  acpi_checksum_ok(t->dmar ? &t->dmar->header : &t->ivrs->header));
+	else
+		json_null(j, "checksum_valid");
+	json_uint(j, "iommu_units", fw->units);
+	json_bool(j, "interrupt_remapping", fw->intr_remap);
+	json_bool(j, "x2apic_opt_out", fw->x2apic_opt_out);
+	json_bool(j, "dma_protection", fw->dma_opt_in);
+	json_object_end(j);
+}
+
+static void check_json(struct json *j, const char *key, const struct check *c)
+{
+	json_object_begin(j, key);
+	json_string(j, "id", c->id);
+	json_string(j, "level", check_level_to_string(c->level));
+	json_string(j, "label", c->label);
+	json_string(j, "summary", c->summary);
+	json_string(j, "hint", c->hint[0] ? c->hint : NULL);
+	json_object_end(j);
+}
+
+void report_print_json(struct json *j, const struct host *h, const struct check_report *r)
+{
+	json_object_begin(j, NULL);
+	cpu_json(j, h);
+	firmware_json(j, &r->fw);
+	json_array_begin(j, "checks");
+	for (size_t i = 0; i < r->n; i++)
+		check_json(j, NULL, &r->items[i]);
+	json_array_end(j);
+	json_bool(j, "ready", !r->blocking);
+	if (r->blocking)
+		check_json(j, "blocking", r->blocking);
+	else
+		json_null(j, "blocking");
+	json_object_end(j);
+	json_finish(j);
+}

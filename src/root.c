@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "root.h"
+
+#define MAX_SYMLINKS 40
+
+int root_open(const char *dir)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static const char *skip_slashes(const char *p)
+{
+	while (*p == '/')
+		p++;
+	return p;
+}
+
+int root_openat_walk(int root_fd, const char *path, int flags)
+{
+	/* resolved: a path relative to the root with no symlinks and no "..";
+	 * todo: what is left to resolve. Both grow by at most PATH_MAX per link. */
+	_cleanup_free_ char *resolved = NULL, *todo = NULL;
+	size_t rlen = 0;
+	unsigned links = 0;
+	int fd;
+
+	resolved = calloc(1, PATH_MAX);
+	todo = strdup(skip_slashes(path));
+	if (!resolved || !todo)
+		return -ENOMEM;
+
+	for (;;) {
+		char *p = todo, *slash;
+		struct stat st;
+		size_t clen;
+
+		p = (char *)skip_slashes(p);
+		if (!*p)
+			break;
+		slash = strchr(p, '/');
+		clen = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (clen == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (clen == 2 && p[0] == '.' && p[1] == '.') {
+			/* ".." at the root stays at the root, like RESOLVE_IN_ROOT */
+			char *last = strrchr(resolved, '/');
+
+			rlen = last ? (size_t)(last - resolved) : 0;
+			resolved[rlen] = '\0';
+		} else {
+			size_t save = rlen;
+
+			if (rlen + clen + 2 > PATH_MAX)
+				return -ENAMETOOLONG;
+			if (rlen)
+				resolved[rlen++] = '/';
+			memcpy(resolved + rlen, p, clen);
+			rlen += clen;
+			resolved[rlen] = '\0';
+
+			if (fstatat(root_fd, resolved, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno != ENOENT || slash)
+					return -errno;
+				/* a missing last component: let openat() decide (O_CREAT) */
+			} else if (S_ISLNK(st.st_mode)) {
+				char target[PATH_MAX];
+				ssize_t n;
+				char *rest;
+
+				if (++links > MAX_SYMLINKS)
+					return -ELOOP;
+				n = readlinkat(root_fd, resolved, target, sizeof(target) - 1);
+				if (n < 0)
+					return -errno;
+				target[n] = '\0';
+				/* the link is replaced by its target; an absolute target
+				 * starts again at the root */
+				rlen = target[0] == '/' ? 0 : save;
+				resolved[rlen] = '\0';
+				if (asprintf(&rest, "%s%s", target, slash ? slash : "") < 0)
+					return -ENOMEM;
+				free(todo);
+				todo = rest;
+				continue;
+			}
+		}
+		memmove(todo, p + clen, strlen(p + clen) + 1);
+	}
+
+	fd = openat(root_fd, rlen ? resolved : ".", flags | O_CLOEXEC | O_NOFOLLOW, 0644);
+	return fd < 0 ? -errno : fd;
+}
+
+int root_openat(int root_fd, const char *path, int flags)
+{
+	static bool no_openat2;
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	const char *rel = skip_slashes(path);
+	long fd;
+
+	if (flags & O_CREAT)
+		how.mode = 0644;
+	if (!*rel)
+		rel = ".";
+	if (!no_openat2) {
+		fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS && errno != EPERM)
+			return -errno;
+		/* ENOSYS: kernel before 5.6; EPERM: a seccomp filter that does not know it */
+		no_openat2 = true;
+	}
+	return root_openat_walk(root_fd, rel, flags);
+}
+
+int read_fd_full(int fd, size_t max, char **ret, size_t *ret_size)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0, alloc = 0;
+	/* sysfs and procfs files report a size of 0 or 4096: read until EOF */
+	for (;;) {
+		ssize_t n;
+
+		if (size + 1 >= alloc) {
+			size_t na = alloc ? alloc * 2 : 4096;
+			char *p;
+
+			if (alloc > max + 1)
+				return -EFBIG;
+			p = realloc(buf, na);
+			if (!p)
+				return -ENOMEM;
+			buf = p;
+			alloc = na;
+		}
+		n = read(fd, buf + size, alloc - size - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		size += (size_t)n;
+		if (size > max)
+			return -EFBIG;
+	}
+	buf[size] = '\0';
+	*ret = TAKE_PTR(buf);
+	if (ret_size)
+		*ret_size = size;
+	return 0;
+}
+
+int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_size)
+{
+	_cleanup_close_ int fd = root_openat(root_fd, path, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	return read_fd_full(fd, max, ret, ret_size);
+}
+
+int read_file(const char *path, size_t max, char **ret, size_t *ret_size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	return read_fd_full(fd, max, ret, ret_size);
+}
+
+int root_exists(int root_fd, const char *path)
+{
+	_cleanup_close_ int fd = root_openat(root_fd, path, O_PATH);
+
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return 0;
+	return fd < 0 ? fd : 1;
+}
