@@ -39,7 +39,7 @@ FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo
 FUZZ_SECONDS ?= 30
 
 .PHONY: all run check check-unit fuzz fuzz-build install uninstall clean deps deps-test \
-	update-golden format
+	update-golden format format-check
 
 all: $(BIN)
 
@@ -107,8 +107,13 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/iommu-setup
 	rm -rf $(DESTDIR)$(DATADIR)/iommu-setup
 
+FORMATTED = src/*.c src/*.h tests/unit/*.c fuzz/*.c
+
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c fuzz/*.c
+	clang-format -i $(FORMATTED)
+
+format-check:
+	clang-format --dry-run -Werror $(FORMATTED)
 
 clean:
 	rm -rf $(B)

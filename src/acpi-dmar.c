@@ -7,6 +7,7 @@
 #include "macro.h"
 
 /* Fixed part of each remapping structure before its device scopes (VT-d §8.3–§8.10). */
+/* clang-format off */
 static const struct {
 	const char *name;
 	uint16_t min_length;
@@ -21,6 +22,7 @@ static const struct {
 	[DMAR_SIDP] = { "sidp", 8, true },
 	[DMAR_UNKNOWN] = { "unknown", 4, false },
 };
+/* clang-format on */
 
 const char *dmar_kind_to_string(enum dmar_kind k)
 {
@@ -68,23 +70,28 @@ static int parse_scopes(struct dmar_table *t, size_t *scopes_alloc, struct dmar_
 		uint8_t len;
 
 		if (end - p < 2)
-			return acpi_error_set(err, p,
-					      "truncated device scope: %zu byte(s) left in the %s structure at offset %zu",
-					      end - p, dmar_kinds[s->kind].name, s->offset);
+			return acpi_error_set(
+				err, p,
+				"truncated device scope: %zu byte(s) left in the %s structure at offset %zu",
+				end - p, dmar_kinds[s->kind].name, s->offset);
 		len = b[p + 1];
 		if (len < 6)
-			return acpi_error_set(err, p + 1,
-					      "device scope length %u is shorter than the 6-byte scope header",
-					      len);
+			return acpi_error_set(
+				err, p + 1,
+				"device scope length %u is shorter than the 6-byte scope header",
+				len);
 		if ((len - 6) % 2)
 			return acpi_error_set(err, p + 1,
-					      "device scope length %u leaves half a path element", len);
+					      "device scope length %u leaves half a path element",
+					      len);
 		if (len > end - p)
-			return acpi_error_set(err, p + 1,
-					      "device scope length %u runs past the end of its %s structure (which ends at offset %zu)",
-					      len, dmar_kinds[s->kind].name, end);
+			return acpi_error_set(
+				err, p + 1,
+				"device scope length %u runs past the end of its %s structure (which ends at offset %zu)",
+				len, dmar_kinds[s->kind].name, end);
 
-		r = acpi_grow((void **)&t->scopes, scopes_alloc, t->n_scopes + 1, sizeof(*t->scopes));
+		r = acpi_grow((void **)&t->scopes, scopes_alloc, t->n_scopes + 1,
+			      sizeof(*t->scopes));
 		if (r < 0)
 			return r;
 		sc = &t->scopes[t->n_scopes++];
@@ -143,28 +150,32 @@ int dmar_parse(const uint8_t *buf, size_t size, struct dmar_table **ret, struct 
 		uint16_t type, len;
 
 		if (left < 4)
-			return acpi_error_set(err, off,
-					      "truncated remapping structure: %zu byte(s) left, its header needs 4",
-					      left);
+			return acpi_error_set(
+				err, off,
+				"truncated remapping structure: %zu byte(s) left, its header needs 4",
+				left);
 		type = acpi_le16(b + off);
 		len = acpi_le16(b + off + 2);
 		kind = kind_from_type(type);
 		if (len < dmar_kinds[kind].min_length)
-			return acpi_error_set(err, off + 2,
-					      "%s structure (type %u) length %u is shorter than the %u bytes of its fixed fields",
-					      dmar_kinds[kind].name, type, len,
-					      dmar_kinds[kind].min_length);
+			return acpi_error_set(
+				err, off + 2,
+				"%s structure (type %u) length %u is shorter than the %u bytes of its fixed fields",
+				dmar_kinds[kind].name, type, len, dmar_kinds[kind].min_length);
 		if (len > left)
-			return acpi_error_set(err, off + 2,
-					      "%s structure (type %u) length %u runs past the end of the table (%zu byte(s) left)",
-					      dmar_kinds[kind].name, type, len, left);
+			return acpi_error_set(
+				err, off + 2,
+				"%s structure (type %u) length %u runs past the end of the table (%zu byte(s) left)",
+				dmar_kinds[kind].name, type, len, left);
 
 		r = acpi_grow((void **)&t->structs, &structs_alloc, t->n_structs + 1,
 			      sizeof(*t->structs));
 		if (r < 0)
 			return r;
 		s = &t->structs[t->n_structs++];
-		*s = (struct dmar_struct){ .kind = kind, .type = type, .length = len, .offset = off };
+		*s = (struct dmar_struct){
+			.kind = kind, .type = type, .length = len, .offset = off
+		};
 		t->counts[kind]++;
 
 		switch (kind) {
@@ -206,7 +217,8 @@ int dmar_parse(const uint8_t *buf, size_t size, struct dmar_table **ret, struct 
 		}
 
 		if (dmar_kinds[kind].has_scopes) {
-			r = parse_scopes(t, &scopes_alloc, s, off + dmar_kinds[kind].min_length, err);
+			r = parse_scopes(t, &scopes_alloc, s, off + dmar_kinds[kind].min_length,
+					 err);
 			if (r < 0)
 				return r;
 		}

@@ -51,12 +51,12 @@ struct dmar_struct {
 	uint16_t type;
 	uint16_t length;
 	size_t offset;
-	uint8_t flags;		   /* drhd, atsr, satc */
-	uint8_t size;		   /* drhd: log2 of the number of 4 KiB register pages */
-	uint16_t segment;	   /* drhd, rmrr, atsr, satc, sidp */
-	uint64_t register_base;	   /* drhd, rhsa */
-	uint64_t base, limit;	   /* rmrr */
-	uint32_t proximity_domain; /* rhsa */
+	uint8_t flags;		    /* drhd, atsr, satc */
+	uint8_t size;		    /* drhd: log2 of the number of 4 KiB register pages */
+	uint16_t segment;	    /* drhd, rmrr, atsr, satc, sidp */
+	uint64_t register_base;	    /* drhd, rhsa */
+	uint64_t base, limit;	    /* rmrr */
+	uint32_t proximity_domain;  /* rhsa */
 	uint8_t acpi_device_number; /* andd */
 	const uint8_t *object_name; /* andd, not NUL-terminated */
 	size_t object_name_len;

@@ -101,18 +101,21 @@ static int parse_entries(struct ivrs_table *t, size_t *entries_alloc, struct ivr
 
 		if (type == IVHD_ENTRY_ACPI_HID) {
 			if (end - p < IVHD_ENTRY_HID_FIXED)
-				return acpi_error_set(err, p,
-						      "ACPI HID device entry (F0h) needs %d bytes but only %zu are left in the IVHD block at offset %zu",
-						      IVHD_ENTRY_HID_FIXED, end - p, blk->offset);
+				return acpi_error_set(
+					err, p,
+					"ACPI HID device entry (F0h) needs %d bytes but only %zu are left in the IVHD block at offset %zu",
+					IVHD_ENTRY_HID_FIXED, end - p, blk->offset);
 			len = IVHD_ENTRY_HID_FIXED + (size_t)b[p + 21];
 			if (len > end - p)
-				return acpi_error_set(err, p + 21,
-						      "ACPI HID device entry UID length %u runs past the end of the IVHD block at offset %zu",
-						      b[p + 21], blk->offset);
+				return acpi_error_set(
+					err, p + 21,
+					"ACPI HID device entry UID length %u runs past the end of the IVHD block at offset %zu",
+					b[p + 21], blk->offset);
 		} else if (len > end - p)
-			return acpi_error_set(err, p,
-					      "device entry of type %02Xh needs %zu bytes but only %zu are left in the IVHD block at offset %zu",
-					      type, len, end - p, blk->offset);
+			return acpi_error_set(
+				err, p,
+				"device entry of type %02Xh needs %zu bytes but only %zu are left in the IVHD block at offset %zu",
+				type, len, end - p, blk->offset);
 
 		r = acpi_grow((void **)&t->entries, entries_alloc, t->n_entries + 1,
 			      sizeof(*t->entries));
@@ -190,20 +193,22 @@ int ivrs_parse(const uint8_t *buf, size_t size, struct ivrs_table **ret, struct 
 		size_t min;
 
 		if (left < 4)
-			return acpi_error_set(err, off,
-					      "truncated IVRS block: %zu byte(s) left, its header needs 4",
-					      left);
+			return acpi_error_set(
+				err, off,
+				"truncated IVRS block: %zu byte(s) left, its header needs 4", left);
 		type = b[off];
 		len = acpi_le16(b + off + 2);
 		min = block_min_length(type);
 		if (len < min)
-			return acpi_error_set(err, off + 2,
-					      "%s block (type %02Xh) length %u is shorter than the %zu bytes of its fixed fields",
-					      ivrs_kind_to_string(kind_from_type(type)), type, len, min);
+			return acpi_error_set(
+				err, off + 2,
+				"%s block (type %02Xh) length %u is shorter than the %zu bytes of its fixed fields",
+				ivrs_kind_to_string(kind_from_type(type)), type, len, min);
 		if (len > left)
-			return acpi_error_set(err, off + 2,
-					      "%s block (type %02Xh) length %u runs past the end of the table (%zu byte(s) left)",
-					      ivrs_kind_to_string(kind_from_type(type)), type, len, left);
+			return acpi_error_set(
+				err, off + 2,
+				"%s block (type %02Xh) length %u runs past the end of the table (%zu byte(s) left)",
+				ivrs_kind_to_string(kind_from_type(type)), type, len, left);
 
 		r = acpi_grow((void **)&t->blocks, &blocks_alloc, t->n_blocks + 1,
 			      sizeof(*t->blocks));

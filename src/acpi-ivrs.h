@@ -99,7 +99,7 @@ struct ivrs_table {
 };
 
 /* IVinfo fields (§5.2.1) */
-#define IVINFO_EFR_SUP(v) ((v) & 1u)
+#define IVINFO_EFR_SUP(v) ((v)&1u)
 #define IVINFO_DMA_REMAP_SUP(v) (((v) >> 1) & 1u)
 #define IVINFO_GVA_SIZE(v) (((v) >> 5) & 0x7u)
 #define IVINFO_PA_SIZE(v) (((v) >> 8) & 0x7fu)

@@ -306,8 +306,8 @@ static void format_size(char *buf, size_t n, uint64_t bytes)
 
 static void header_text(FILE *f, const struct acpi_header *h)
 {
-	fprintf(f, LABEL "revision %u, %u bytes, OEM \"%s\" \"%s\" revision %u\n", "Table:",
-		h->revision, h->length, h->oem_id, h->oem_table_id, h->oem_revision);
+	fprintf(f, LABEL "revision %u, %u bytes, OEM \"%s\" \"%s\" revision %u\n",
+		"Table:", h->revision, h->length, h->oem_id, h->oem_table_id, h->oem_revision);
 	if (acpi_checksum_ok(h))
 		fprintf(f, LABEL "valid\n", "Checksum:");
 	else
@@ -351,13 +351,16 @@ void dmar_print_text(FILE *f, const struct dmar_table *t)
 	header_text(f, &t->header);
 	fprintf(f, LABEL "%u bits\n", "DMA address width:", t->host_address_width + 1u);
 	if (!(t->flags & DMAR_FLAG_INTR_REMAP))
-		fprintf(f, LABEL "NOT supported (INTR_REMAP flag clear): VFIO refuses device\n" CONT
+		fprintf(f,
+			LABEL
+			"NOT supported (INTR_REMAP flag clear): VFIO refuses device\n" CONT
 			"assignment unless allow_unsafe_interrupts=1 is set, which lets a\n" CONT
 			"guest forge interrupts\n",
 			"Interrupt remapping:", "", "");
 	else if (ioapics == 0)
-		fprintf(f, LABEL "flagged, but no IOAPIC is under any unit: the kernel\n" CONT
-			"will not enable it (firmware bug)\n",
+		fprintf(f,
+			LABEL "flagged, but no IOAPIC is under any unit: the kernel\n" CONT
+			      "will not enable it (firmware bug)\n",
 			"Interrupt remapping:", "");
 	else
 		fprintf(f, LABEL "supported (%u IOAPIC%s under remapping units)\n",
@@ -461,15 +464,18 @@ void ivrs_print_text(FILE *f, const struct ivrs_table *t)
 		if (!blk->preferred)
 			continue;
 		bdf_text(bdf, sizeof(bdf), blk->pci_segment, blk->device_id);
-		fprintf(f, "    %s, registers at 0x%" PRIX64 " (IVHD type %02Xh, %zu device entries)\n",
+		fprintf(f,
+			"    %s, registers at 0x%" PRIX64
+			" (IVHD type %02Xh, %zu device entries)\n",
 			bdf, blk->base_address, blk->type, blk->n_entries);
 	}
 	if (ioapics)
 		fprintf(f, LABEL "supported (%u IOAPIC and %u HPET entries)\n",
 			"Interrupt remapping:", ioapics, hpets);
 	else
-		fprintf(f, LABEL "NOT possible: no IOAPIC special-device entry, the kernel\n" CONT
-			"disables it; VFIO then needs allow_unsafe_interrupts=1\n",
+		fprintf(f,
+			LABEL "NOT possible: no IOAPIC special-device entry, the kernel\n" CONT
+			      "disables it; VFIO then needs allow_unsafe_interrupts=1\n",
 			"Interrupt remapping:", "");
 
 	if (t->counts[IVRS_IVMD]) {
@@ -482,8 +488,8 @@ void ivrs_print_text(FILE *f, const struct ivrs_table *t)
 			if (blk->kind != IVRS_IVMD)
 				continue;
 			what = blk->flags & IVMD_FLAG_EXCLUSION ? "exclusion range"
-				: blk->flags & IVMD_FLAG_UNITY	  ? "identity-mapped"
-								  : "reserved";
+			       : blk->flags & IVMD_FLAG_UNITY	? "identity-mapped"
+								: "reserved";
 			format_size(size, sizeof(size), blk->memory_length);
 			fprintf(f, "    0x%" PRIX64 " + %s, %s, ", blk->start_address, size, what);
 			bdf_text(bdf, sizeof(bdf), 0, blk->device_id);

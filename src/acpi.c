@@ -69,17 +69,19 @@ int acpi_header_parse(const uint8_t *buf, size_t size, const char *signature,
 
 	h.length = acpi_le32(buf + 4);
 	if (h.length < ACPI_HEADER_SIZE)
-		return acpi_error_set(err, 4,
-				      "table length field says %u bytes, shorter than the %d-byte header",
-				      h.length, ACPI_HEADER_SIZE);
+		return acpi_error_set(
+			err, 4, "table length field says %u bytes, shorter than the %d-byte header",
+			h.length, ACPI_HEADER_SIZE);
 	if (h.length > size)
-		return acpi_error_set(err, size,
-				      "truncated: table length field says %u bytes but only %zu are present",
-				      h.length, size);
+		return acpi_error_set(
+			err, size,
+			"truncated: table length field says %u bytes but only %zu are present",
+			h.length, size);
 	if (h.length < size)
-		return acpi_error_set(err, h.length,
-				      "table length field says %u bytes but %zu are present: %zu trailing bytes",
-				      h.length, size, size - h.length);
+		return acpi_error_set(
+			err, h.length,
+			"table length field says %u bytes but %zu are present: %zu trailing bytes",
+			h.length, size, size - h.length);
 
 	h.revision = buf[8];
 	h.checksum = buf[9];

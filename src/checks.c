@@ -68,7 +68,8 @@ static void check_cpu(const struct host *h, struct check_report *r)
 			summary(c, "proc/cpuinfo cannot be read: %s", strerror(-h->cpuinfo_error));
 		else
 			summary(c, "proc/cpuinfo names no CPU vendor (not an x86 CPU?)");
-		hint(c, "iommu-setup handles x86 hosts (Intel VT-d, AMD-Vi); is /proc mounted in the root?");
+		hint(c,
+		     "iommu-setup handles x86 hosts (Intel VT-d, AMD-Vi); is /proc mounted in the root?");
 		return;
 	}
 	if (cpu->vendor == CPU_VENDOR_OTHER) {
@@ -91,8 +92,9 @@ static void check_cpu(const struct host *h, struct check_report *r)
 	summary(c, "no %s flag: %s is off or hidden from this kernel; KVM has no hardware support",
 		amd ? "svm" : "vmx", amd ? "AMD-V" : "VT-x");
 	if (cpu->hypervisor)
-		hint(c, "this is a virtual machine: enable nested virtualization in its hypervisor "
-			"(QEMU: -cpu host or +%s)",
+		hint(c,
+		     "this is a virtual machine: enable nested virtualization in its hypervisor "
+		     "(QEMU: -cpu host or +%s)",
 		     amd ? "svm" : "vmx");
 	else
 		hint(c, "enable %s in the firmware setup",
@@ -142,23 +144,26 @@ static void check_firmware(const struct host *h, struct check_report *r)
 		summary(c, "no %s table: the IOMMU is disabled in the firmware setup or absent",
 			fw->table);
 		if (h->cpu.hypervisor)
-			hint(c, "this is a virtual machine: its hypervisor must emulate an IOMMU "
-				"(QEMU: -device %s)",
+			hint(c,
+			     "this is a virtual machine: its hypervisor must emulate an IOMMU "
+			     "(QEMU: -device %s)",
 			     amd ? "amd-iommu" : "intel-iommu,intremap=on");
 		else if (amd)
 			hint(c, "enable \"IOMMU\" (often under AMD CBS / NBIO) and \"SVM Mode\" in "
 				"the firmware setup, then boot again");
 		else
-			hint(c, "enable \"VT-d\" (Intel Virtualization Technology for Directed I/O) "
-				"in the firmware setup, then boot again");
+			hint(c,
+			     "enable \"VT-d\" (Intel Virtualization Technology for Directed I/O) "
+			     "in the firmware setup, then boot again");
 		return;
 	}
 	if (t->error == -EBADMSG) {
 		c = add(r, "firmware.iommu_table", CHECK_FAIL, label);
 		summary(c, "%s is malformed at byte %zu: %s", t->path, t->err.offset,
 			t->err.message);
-		hint(c, "the kernel may ignore this table; update the firmware (BIOS) and report "
-			"the table to the vendor (iommu-setup acpi %s)",
+		hint(c,
+		     "the kernel may ignore this table; update the firmware (BIOS) and report "
+		     "the table to the vendor (iommu-setup acpi %s)",
 		     t->path);
 		return;
 	}
@@ -210,8 +215,9 @@ static void check_firmware(const struct host *h, struct check_report *r)
 	}
 	if (fw->dma_opt_in) {
 		c = add(r, "firmware.dma_protection", CHECK_NOTE, "Pre-boot DMA protection");
-		summary(c, "firmware protected DMA before boot: the kernel keeps the IOMMU on "
-			   "even without %s",
+		summary(c,
+			"firmware protected DMA before boot: the kernel keeps the IOMMU on "
+			"even without %s",
 			amd ? "extra parameters" : "intel_iommu=on");
 	}
 }

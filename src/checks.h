@@ -17,23 +17,23 @@ enum check_level {
 };
 
 struct check {
-	const char *id;	    /* stable, for scripts: "firmware.iommu_table" */
+	const char *id; /* stable, for scripts: "firmware.iommu_table" */
 	enum check_level level;
-	char label[48];	    /* what was checked, for people */
-	char summary[256];  /* what was found */
-	char hint[384];	    /* what to do about it; empty when nothing */
+	char label[48];	   /* what was checked, for people */
+	char summary[256]; /* what was found */
+	char hint[384];	   /* what to do about it; empty when nothing */
 };
 
 #define CHECKS_MAX 32
 
 /* What the firmware says about the IOMMU, for the report. */
 struct fw_summary {
-	const char *iommu;	/* "Intel VT-d", "AMD-Vi", NULL when the CPU has none we know */
-	const char *table;	/* "DMAR", "IVRS" */
+	const char *iommu;	  /* "Intel VT-d", "AMD-Vi", NULL when the CPU has none we know */
+	const char *table;	  /* "DMAR", "IVRS" */
 	const struct fw_table *t; /* the table consulted, NULL when none applies */
-	bool valid;		/* present and decoded */
-	unsigned units;		/* IOMMU units described */
-	bool intr_remap;	/* the firmware makes interrupt remapping possible */
+	bool valid;		  /* present and decoded */
+	unsigned units;		  /* IOMMU units described */
+	bool intr_remap;	  /* the firmware makes interrupt remapping possible */
 	bool x2apic_opt_out, dma_opt_in;
 };
 

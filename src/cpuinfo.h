@@ -20,10 +20,10 @@ struct cpu_info {
 	char model_name[128];
 	int family, model, stepping; /* -1 when unknown */
 	unsigned n_processors;
-	bool vmx, svm;	     /* hardware virtualization exposed to this kernel */
-	bool hypervisor;     /* running as a guest */
+	bool vmx, svm;	 /* hardware virtualization exposed to this kernel */
+	bool hypervisor; /* running as a guest */
 	bool x2apic;
-	bool found;	     /* at least one processor block was read */
+	bool found; /* at least one processor block was read */
 };
 
 void cpuinfo_parse(const char *text, struct cpu_info *ret);

@@ -27,8 +27,9 @@ int fw_table_decode(const char *path, const uint8_t *buf, size_t size, const cha
 		else if (size == 0)
 			r = acpi_error_set(&t->err, 0, "empty file, not an ACPI table");
 		else
-			r = acpi_error_set(&t->err, 0,
-					   "not an ACPI table: no DMAR or IVRS header at the start");
+			r = acpi_error_set(
+				&t->err, 0,
+				"not an ACPI table: no DMAR or IVRS header at the start");
 	} else if (strcmp(expect, "IVRS") == 0)
 		r = ivrs_parse(buf, size, &t->ivrs, &t->err);
 	else

@@ -17,7 +17,7 @@
 #define ACPI_TABLE_MAX (1u << 20)
 
 struct fw_table {
-	char path[4096];       /* as given, relative to the root */
+	char path[4096]; /* as given, relative to the root */
 	bool present;
 	int error;	       /* <0: could not be read (errno) or decoded (-EBADMSG) */
 	struct acpi_error err; /* with -EBADMSG */

@@ -7,10 +7,10 @@
 
 /* Exit status (DESIGN.md, iommu-setup(8)) */
 enum {
-	EXIT_OK = 0,	      /* ready / done */
-	EXIT_NOT_READY = 1,   /* check found a blocking problem */
-	EXIT_BAD_INPUT = 2,   /* usage error or bad input; nothing written */
-	EXIT_SYSTEM = 3,      /* system error; nothing left half-written */
+	EXIT_OK = 0,	    /* ready / done */
+	EXIT_NOT_READY = 1, /* check found a blocking problem */
+	EXIT_BAD_INPUT = 2, /* usage error or bad input; nothing written */
+	EXIT_SYSTEM = 3,    /* system error; nothing left half-written */
 };
 
 struct context {

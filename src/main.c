@@ -55,16 +55,14 @@ static void help(void)
 /* <0: error, 0: exit successfully, >0: go on */
 static int parse_argv(int argc, char *argv[])
 {
-	static const struct option options[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{}
-	};
+	static const struct option options[] = { { "root", required_argument, NULL, 'r' },
+						 { "kernel", required_argument, NULL, 'k' },
+						 { "json", no_argument, NULL, 'j' },
+						 { "quiet", no_argument, NULL, 'q' },
+						 { "verbose", no_argument, NULL, 'v' },
+						 { "help", no_argument, NULL, 'h' },
+						 { "version", no_argument, NULL, 'V' },
+						 {} };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "r:k:jqvhV", options, NULL)) >= 0)

@@ -52,8 +52,9 @@ static int decode_one(struct context *ctx, struct json *j, const char *path, con
 		const struct acpi_header *h = t.dmar ? &t.dmar->header : &t.ivrs->header;
 
 		if (!acpi_checksum_ok(h))
-			log_warning("%s: checksum is wrong (bytes sum to 0x%02X, not 0), decoding anyway",
-				    shown, h->sum);
+			log_warning(
+				"%s: checksum is wrong (bytes sum to 0x%02X, not 0), decoding anyway",
+				shown, h->sum);
 	}
 	if (ctx->json) {
 		if (t.dmar)

@@ -310,7 +310,10 @@ static void test_dmar_not_acpi(void)
 
 	memset(&t, 0, sizeof(t));
 	expect_dmar_error(&t, 0, "empty", __LINE__);
-	memcpy(t.b, "\x7f" "ELF\x02\x01\x01", 7);
+	memcpy(t.b,
+	       "\x7f"
+	       "ELF\x02\x01\x01",
+	       7);
 	t.n = 64;
 	expect_dmar_error(&t, 0, "not an ACPI table", __LINE__);
 	header(&t, "IVRS");
@@ -372,7 +375,10 @@ static void test_acpi_strings(void)
 
 	acpi_copy_string(s, (const uint8_t *)"\xd2\x04\x00\x00", 4);
 	CHECK(strcmp(s, "  ") == 0);
-	acpi_copy_string(s, (const uint8_t *)"AB\x01" "CDEFG", 8);
+	acpi_copy_string(s,
+			 (const uint8_t *)"AB\x01"
+					  "CDEFG",
+			 8);
 	CHECK(strcmp(s, "AB CDEFG") == 0);
 }
 
@@ -422,8 +428,8 @@ static void ivhd11(struct tbuf *t, uint16_t devid, uint64_t base)
 }
 
 static const uint8_t entries_ioapic[] = {
-	0x03, 0x08, 0x00, 0x00, /* start of range 00:01.0 */
-	0x04, 0xfe, 0xff, 0x00, /* end of range */
+	0x03, 0x08, 0x00, 0x00,				/* start of range 00:01.0 */
+	0x04, 0xfe, 0xff, 0x00,				/* end of range */
 	0x48, 0x00, 0x00, 0xd7, 0x21, 0xa0, 0x00, 0x01, /* special: IOAPIC 0x21 at 00:14.0 */
 	0x48, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x00, 0x02, /* special: HPET 0 */
 };
@@ -749,8 +755,9 @@ static void test_json_escaping(void)
 	json_object_end(&j);
 	json_finish(&j);
 	fclose(f);
-	CHECK(strcmp(out, "{\n  \"s\": \"a\\\"b\\\\c\\n\\u0001\\u00c3\",\n"
-			  "  \"h\": \"0x00000000FED90000\",\n  \"e\": [],\n  \"n\": null\n}\n") == 0);
+	CHECK(strcmp(out,
+		     "{\n  \"s\": \"a\\\"b\\\\c\\n\\u0001\\u00c3\",\n"
+		     "  \"h\": \"0x00000000FED90000\",\n  \"e\": [],\n  \"n\": null\n}\n") == 0);
 }
 
 /* ---- root resolution ---- */
