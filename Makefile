@@ -26,7 +26,7 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 
 # Pure modules (no I/O): unit-tested and fuzzed on their own.
 PURE_SRC = src/acpi.c src/acpi-dmar.c src/acpi-ivrs.c src/acpi-print.c src/json.c \
-	   src/cpuinfo.c src/checks.c src/report.c
+	   src/cpuinfo.c src/checks.c src/report.c src/cmdline.c src/shellvars.c
 IO_SRC = src/root.c src/host.c src/log.c src/verb-acpi.c src/verb-check.c
 SRC = $(PURE_SRC) $(IO_SRC) src/main.c
 HDR = $(wildcard src/*.h)
@@ -35,6 +35,7 @@ B = build
 BIN = $(B)/iommu-setup
 ASAN_BIN = $(B)/asan/iommu-setup
 UNIT = $(B)/asan/unit-tests
+HELPERS = $(B)/asan/shellvars-eval
 FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo
 FUZZ_SECONDS ?= 30
 
@@ -54,6 +55,11 @@ $(ASAN_BIN): $(SRC) $(HDR) Makefile
 $(UNIT): tests/unit/unit-tests.c $(PURE_SRC) src/root.c $(HDR) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ tests/unit/unit-tests.c \
+		$(PURE_SRC) src/root.c
+
+$(B)/asan/shellvars-eval: tests/unit/shellvars-eval.c $(PURE_SRC) src/root.c $(HDR) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ tests/unit/shellvars-eval.c \
 		$(PURE_SRC) src/root.c
 
 FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
@@ -84,7 +90,7 @@ run: deps
 	@./$(BIN) check; s=$$?; echo "(iommu-setup check exited with status $$s)"; [ $$s -le 1 ]
 
 check: deps-test
-	@$(MAKE) --no-print-directory all $(ASAN_BIN) $(UNIT) fuzz-build
+	@$(MAKE) --no-print-directory all $(ASAN_BIN) $(UNIT) $(HELPERS) fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-tests $(B)
 
 fuzz-build: $(FUZZERS)

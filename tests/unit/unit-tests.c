@@ -17,10 +17,12 @@
 #include "acpi-ivrs.h"
 #include "acpi-print.h"
 #include "checks.h"
+#include "cmdline.h"
 #include "cpuinfo.h"
 #include "json.h"
 #include "macro.h"
 #include "root.h"
+#include "shellvars.h"
 
 static int n_pass, n_fail;
 static bool failed;
@@ -29,7 +31,7 @@ static const char *corpus_dir;
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
-			printf("FAIL %s: line %d: %s\n", __func__, __LINE__, #cond);               \
+			printf("    %s: line %d: %s\n", __func__, __LINE__, #cond);                \
 			failed = true;                                                             \
 			return;                                                                    \
 		}                                                                                  \
@@ -671,6 +673,99 @@ static void test_truncation_sweep(void)
 	CHECK(refused > 0);
 }
 
+/* ---- kernel command line ---- */
+
+static void test_cmdline_parse(void)
+{
+	struct kcmdline c;
+	_cleanup_free_ char *ids = NULL;
+
+	CHECK(kcmdline_parse(
+		      "BOOT_IMAGE=/vmlinuz-6.1 root=UUID=ab ro  quiet\tintel_iommu=on,igfx_off "
+		      "vfio-pci.ids=8086:1572,10de:1b80 dyndbg=\"file x.c +p\" "
+		      "\"acpi_osi=Windows 2019\" vfio_pci.ids=10de:1b80,1002:67df "
+		      "empty= -- single --init-arg",
+		      &c) == 0);
+	CHECK(c.n == 10);
+	CHECK(strcmp(c.params[0].name, "BOOT_IMAGE") == 0);
+	CHECK(strcmp(c.params[2].name, "ro") == 0 && c.params[2].value == NULL);
+	CHECK(strcmp(c.params[4].value, "on,igfx_off") == 0);
+	CHECK(strcmp(c.params[6].name, "dyndbg") == 0 &&
+	      strcmp(c.params[6].value, "file x.c +p") == 0);
+	CHECK(strcmp(c.params[7].name, "acpi_osi") == 0 &&
+	      strcmp(c.params[7].value, "Windows 2019") == 0);
+	CHECK(strcmp(c.params[9].name, "empty") == 0 && strcmp(c.params[9].value, "") == 0);
+	CHECK(c.init_args && strcmp(c.init_args, "single --init-arg") == 0);
+	CHECK(kcmdline_has(&c, "intel-iommu", NULL));
+	CHECK(kcmdline_has(&c, "vfio_pci.ids", NULL));
+	CHECK(!kcmdline_has(&c, "single", NULL)); /* after "--": init's */
+	CHECK(!kcmdline_has(&c, "quiet", "1"));
+	CHECK(kcmdline_find(&c, "VFIO-PCI.IDS") == NULL); /* names are case-sensitive */
+	CHECK(strcmp(kcmdline_find(&c, "vfio-pci.ids")->value, "10de:1b80,1002:67df") == 0);
+	ids = kcmdline_vfio_ids(&c);
+	CHECK(ids && strcmp(ids, "8086:1572,10de:1b80,1002:67df") == 0);
+	kcmdline_done(&c);
+
+	CHECK(kcmdline_parse("", &c) == 0 && c.n == 0 && !c.init_args);
+	kcmdline_done(&c);
+	CHECK(kcmdline_parse("  a\n\"unterminated b", &c) == 0 && c.n == 2);
+	CHECK(strcmp(c.params[1].name, "unterminated b") == 0);
+	kcmdline_done(&c);
+	CHECK(kparam_name_eq("vfio-pci.ids", "vfio_pci.ids"));
+	CHECK(!kparam_name_eq("vfio-pci.id", "vfio_pci.ids"));
+}
+
+/* ---- shell fragments ---- */
+
+static void test_shellvars(void)
+{
+	static const char text[] = "A=1\n"
+				   "B=\"$A two\" C='$A' # comment\n"
+				   "if true; then D=x; fi\n"
+				   "E=$(uname -r)\n"
+				   "F=ok; G=\"a \\\n b\"\n"
+				   "H=v cmd\n"
+				   "true && I=1\n"
+				   "J=${A}${B}\n";
+	static const char text2[] = "f() { K=in; }\n"
+				    "L=before\n"
+				    "f\n"
+				    "M=after\n"
+				    "N=\"$L\"\n";
+	_cleanup_(shenv_done) struct shenv env = {};
+	const struct shvar *v;
+
+	CHECK(shenv_source(&env, text, strlen(text), "t") == 0);
+	v = shenv_get(&env, "B");
+	CHECK(v && v->known && strcmp(v->value, "1 two") == 0);
+	v = shenv_get(&env, "C");
+	CHECK(v && v->known && strcmp(v->value, "$A") == 0);
+	v = shenv_get(&env, "D");
+	CHECK(v && !v->known && v->line == 3);
+	v = shenv_get(&env, "E");
+	CHECK(v && !v->known && strstr(v->why, "command substitution"));
+	v = shenv_get(&env, "G");
+	CHECK(v && v->known && strcmp(v->value, "a  b") == 0 && v->line == 5);
+	CHECK(shenv_get(&env, "H") == NULL); /* only the command's environment */
+	v = shenv_get(&env, "I");
+	CHECK(v && !v->known);
+	v = shenv_get(&env, "J");
+	CHECK(v && v->known && strcmp(v->value, "11 two") == 0);
+	CHECK(shenv_known(&env, "NEVER_SET") && !shenv_get(&env, "NEVER_SET"));
+
+	/* calling f() may have changed anything before it, not what follows */
+	CHECK(shenv_source(&env, text2, strlen(text2), "t2") == 0);
+	v = shenv_get(&env, "B");
+	CHECK(v && !v->known);
+	v = shenv_get(&env, "L");
+	CHECK(v && !v->known);
+	v = shenv_get(&env, "M");
+	CHECK(v && v->known && strcmp(v->value, "after") == 0);
+	v = shenv_get(&env, "N");
+	CHECK(v && !v->known);
+	CHECK(!shenv_known(&env, "NEVER_SET"));
+}
+
 /* ---- cpuinfo ---- */
 
 static void test_cpuinfo(void)
@@ -807,6 +902,8 @@ static void test_root_resolution(void)
 int main(int argc, char *argv[])
 {
 	corpus_dir = argc > 1 ? argv[1] : NULL;
+	/* results must reach the runner even when LeakSanitizer ends the process */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	RUN(test_dmar_header_only);
 	RUN(test_dmar_drhd);
@@ -829,6 +926,8 @@ int main(int argc, char *argv[])
 	RUN(test_ivrs_unknown_block);
 	RUN(test_ivrs_entry_sizes);
 	RUN(test_truncation_sweep);
+	RUN(test_cmdline_parse);
+	RUN(test_shellvars);
 	RUN(test_cpuinfo);
 	RUN(test_checks_verdicts);
 	RUN(test_json_escaping);

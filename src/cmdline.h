@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Kernel command lines, split the way the kernel splits them
+ * (lib/cmdline.c next_arg(), kernel/params.c parameq()): words separated by
+ * white space, double quotes group ("a b" or name="a b") and are removed,
+ * "--" ends the kernel's parameters (the rest goes to init). Names compare
+ * with '-' and '_' as the same character: vfio-pci.ids is vfio_pci.ids.
+ * Pure code.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct kparam {
+	char *name;  /* as written, quotes removed */
+	char *value; /* NULL for a bare "name"; "" for "name=" */
+};
+
+struct kcmdline {
+	struct kparam *params;
+	size_t n;
+	char *init_args; /* what follows "--", NULL if none */
+};
+
+int kcmdline_parse(const char *text, struct kcmdline *ret);
+void kcmdline_done(struct kcmdline *c);
+
+/* parameq(): equal names, '-' and '_' alike */
+bool kparam_name_eq(const char *a, const char *b);
+
+/* The last occurrence of name (the kernel and modprobe let the last one win), or NULL. */
+const struct kparam *kcmdline_find(const struct kcmdline *c, const char *name);
+
+/*
+ * Is the word "name" or "name=value" present? value NULL matches any value
+ * and a bare name; a value is compared exactly.
+ */
+bool kcmdline_has(const struct kcmdline *c, const char *name, const char *value);
+
+/* The IDs of every vfio-pci.ids / vfio_pci.ids, comma-separated, in order,
+ * without duplicates. Returns a newly allocated string ("" when none). */
+char *kcmdline_vfio_ids(const struct kcmdline *c);
