@@ -127,6 +127,8 @@ static void summarize_firmware(const struct host *h, struct fw_summary *fw)
 	}
 }
 
+static bool unsafe_opted_in(const struct host *h);
+
 static void check_firmware(const struct host *h, struct check_report *r)
 {
 	const struct fw_summary *fw = &r->fw;
@@ -195,7 +197,8 @@ static void check_firmware(const struct host *h, struct check_report *r)
 			t->dmar ? "DMAR INTR_REMAP flag, IOAPIC under a unit"
 				: "IVHD lists the IOAPIC");
 	} else {
-		c = add(r, "firmware.interrupt_remapping", CHECK_FAIL, "Interrupt remapping");
+		c = add(r, "firmware.interrupt_remapping",
+			unsafe_opted_in(h) ? CHECK_WARN : CHECK_FAIL, "Interrupt remapping");
 		if (t->dmar && (t->dmar->flags & DMAR_FLAG_INTR_REMAP))
 			summary(c, "flagged in DMAR but no IOAPIC is under any unit: the kernel "
 				   "will not enable it");
@@ -236,6 +239,497 @@ static void check_foreign_table(const struct host *h, struct check_report *r)
 	summary(c, "%s is present too; the kernel ignores it on this CPU", other->path);
 }
 
+/* Kernel parameters that matter for device assignment, for summaries and drift. */
+static const char *const iommu_params[] = {
+	"intel_iommu",
+	"amd_iommu",
+	"iommu",
+	"iommu.passthrough",
+	"iommu.strict",
+	"intremap",
+	"vfio_pci.ids",
+	"vfio_pci.disable_vga",
+	"vfio_iommu_type1.allow_unsafe_interrupts",
+	"rd.driver.pre",
+	"pcie_acs_override",
+};
+
+/* "intel_iommu=on iommu=pt" of c, for people; "" when none */
+static void iommu_words(const struct kcmdline *c, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->n; i++) {
+		const struct kparam *p = &c->params[i];
+		bool ours = false;
+
+		for (size_t k = 0; k < ARRAY_SIZE(iommu_params); k++)
+			if (kparam_name_eq(p->name, iommu_params[k]))
+				ours = true;
+		if (!ours || used >= n)
+			continue;
+		used += (size_t)snprintf(buf + used, n - used, "%s%s%s%s", used ? " " : "", p->name,
+					 p->value ? "=" : "", p->value ? p->value : "");
+	}
+}
+
+static bool param_is(const struct kcmdline *c, const char *name, const char *value)
+{
+	const struct kparam *p = kcmdline_find(c, name);
+
+	return p && p->value && strcmp(p->value, value) == 0;
+}
+
+/* intel_iommu=on,igfx_off and friends: is "on" among the comma-separated options? */
+static bool intel_iommu_on(const struct kcmdline *c)
+{
+	const struct kparam *p = kcmdline_find(c, "intel_iommu");
+	bool on = false;
+
+	if (!p || !p->value)
+		return false;
+	for (const char *s = p->value; *s;) {
+		size_t n = strcspn(s, ",");
+
+		if (n == 2 && strncmp(s, "on", 2) == 0)
+			on = true;
+		if (n == 3 && strncmp(s, "off", 3) == 0)
+			on = false;
+		s += n + (s[n] == ',');
+	}
+	return on;
+}
+
+static bool iommu_disabled_by(const struct kcmdline *c, char *what, size_t n)
+{
+	const struct kparam *p;
+
+	if ((p = kcmdline_find(c, "intel_iommu")) && p->value && strstr(p->value, "off") &&
+	    !intel_iommu_on(c)) {
+		snprintf(what, n, "intel_iommu=%s", p->value);
+		return true;
+	}
+	if ((p = kcmdline_find(c, "amd_iommu")) && p->value && strcmp(p->value, "off") == 0) {
+		snprintf(what, n, "amd_iommu=off");
+		return true;
+	}
+	if ((p = kcmdline_find(c, "iommu")) && p->value && strcmp(p->value, "off") == 0) {
+		snprintf(what, n, "iommu=off");
+		return true;
+	}
+	return false;
+}
+
+/* allow_unsafe_interrupts as modprobe.d sets it for the next load: 1, 0, -1 unset */
+static int configured_unsafe(const struct host *h, const char **file)
+{
+	int v = -1;
+
+	for (unsigned i = 0; i < h->modules.n_conf; i++) {
+		const struct modconf_entry *e = &h->modules.conf[i];
+		const char *p;
+
+		if (e->kind != MODCONF_OPTIONS || strcmp(e->module, "vfio_iommu_type1") != 0 ||
+		    !e->value)
+			continue;
+		p = strstr(e->value, "allow_unsafe_interrupts=");
+		if (p) {
+			v = parse_kernel_bool(p + strlen("allow_unsafe_interrupts="));
+			*file = e->file;
+		}
+	}
+	if (h->boot.configured_known) {
+		const struct kparam *p = kcmdline_find(&h->boot.configured,
+						       "vfio_iommu_type1.allow_unsafe_interrupts");
+
+		if (p) {
+			v = p->value ? parse_kernel_bool(p->value) : 1;
+			*file = h->boot.configured_file;
+		}
+	}
+	return v;
+}
+
+static bool unsafe_opted_in(const struct host *h)
+{
+	const char *file = NULL;
+
+	return h->kernel.unsafe_interrupts == 1 || configured_unsafe(h, &file) == 1;
+}
+
+static void check_kernel(const struct host *h, struct check_report *r)
+{
+	const struct kernel_state *k = &h->kernel;
+	const bool intel = !vendor_uses_amd_vi(h->cpu.vendor);
+	char what[64];
+	struct check *c;
+
+	if (!k->cmdline_found) {
+		c = add(r, "kernel.running", CHECK_NOTE, "Running kernel");
+		summary(c, "no proc/cmdline below the root: the running kernel is not examined");
+		return;
+	}
+	if (!h->live) {
+		c = add(r, "kernel.running", CHECK_NOTE, "Running kernel");
+		summary(c,
+			"%s is not the target kernel %s (an installer or a chroot): its state "
+			"says nothing about the next boot and is not examined",
+			k->release[0] ? k->release : "unknown", h->modules.kver);
+		return;
+	}
+
+	if (k->n_units > 0 || k->n_groups > 0) {
+		char units[256] = "";
+		size_t used = 0;
+
+		for (unsigned i = 0; i < k->n_units && used < sizeof(units); i++)
+			used += (size_t)snprintf(units + used, sizeof(units) - used, "%s%s",
+						 i ? ", " : "", k->units[i]);
+		c = add(r, "kernel.iommu", CHECK_PASS, "IOMMU in the kernel");
+		summary(c, "active: %u unit%s (%s), %u IOMMU group%s", k->n_units,
+			k->n_units == 1 ? "" : "s", units[0] ? units : "none listed", k->n_groups,
+			k->n_groups == 1 ? "" : "s");
+	} else {
+		c = add(r, "kernel.iommu", CHECK_FAIL, "IOMMU in the kernel");
+		if (iommu_disabled_by(&k->cmdline, what, sizeof(what))) {
+			summary(c, "off: the running command line has %s", what);
+			hint(c,
+			     "remove %s from the kernel command line (iommu-setup apply does), then "
+			     "reboot",
+			     what);
+		} else if (r->fw.t && !r->fw.valid) {
+			summary(c, "not active: the firmware describes no usable IOMMU");
+			hint(c, "see the firmware check above");
+		} else if (intel) {
+			summary(c,
+				"not active: no unit in sys/class/iommu and no IOMMU groups; this "
+				"kernel does not turn VT-d on by itself");
+			hint(c,
+			     "add intel_iommu=on to the kernel command line (iommu-setup apply), "
+			     "then reboot");
+		} else {
+			summary(c, "not active although %s is present: no unit in sys/class/iommu",
+				r->fw.table ? r->fw.table : "the firmware table");
+			hint(c, "look for AMD-Vi errors in the kernel log (dmesg | grep AMD-Vi)");
+		}
+	}
+
+	if (k->n_groups > 0) {
+		unsigned typed = 0;
+		char types[160] = "";
+		size_t used = 0;
+		const bool pt_asked = param_is(&k->cmdline, "iommu", "pt") ||
+				      param_is(&k->cmdline, "iommu.passthrough", "1");
+
+		for (int t = 0; t < _GROUP_TYPE_MAX; t++) {
+			if (!k->group_types[t])
+				continue;
+			typed += k->group_types[t];
+			used += (size_t)snprintf(types + used, sizeof(types) - used, "%s%u %s",
+						 used ? ", " : "", k->group_types[t],
+						 group_type_to_string(t));
+		}
+		if (typed == 0) {
+			/* kernels before 5.11 have no type file */
+		} else if (pt_asked && !k->group_types[GROUP_IDENTITY]) {
+			c = add(r, "kernel.passthrough", CHECK_WARN, "DMA passthrough");
+			summary(c,
+				"iommu=pt is on the command line but no group is in identity mode "
+				"(%s)",
+				types);
+		} else {
+			c = add(r, "kernel.passthrough", CHECK_NOTE, "DMA passthrough");
+			summary(c, "default domains: %s%s", types,
+				k->group_types[GROUP_IDENTITY]
+					? " (identity = passthrough: host devices bypass translation)"
+					: "");
+		}
+	}
+
+	if (!k->interrupts_found)
+		return;
+	if (k->ir_lines > 0) {
+		c = add(r, "kernel.interrupt_remapping", CHECK_PASS, "Interrupt remapping in use");
+		summary(c, "yes: %u interrupt%s delivered through %s chips (proc/interrupts)",
+			k->ir_lines, k->ir_lines == 1 ? "" : "s", k->ir_chip);
+		return;
+	}
+	if (unsafe_opted_in(h)) {
+		c = add(r, "kernel.interrupt_remapping", CHECK_WARN, "Interrupt remapping in use");
+		summary(c,
+			"no IR- interrupt chips in proc/interrupts; allow_unsafe_interrupts lets "
+			"VFIO assign devices anyway, and a guest can forge interrupts");
+		return;
+	}
+	c = add(r, "kernel.interrupt_remapping",
+		k->n_units > 0 || k->n_groups > 0 ? CHECK_FAIL : CHECK_WARN,
+		"Interrupt remapping in use");
+	summary(c, "no: no IR- interrupt chips in proc/interrupts, so VFIO refuses to attach "
+		   "devices (EPERM)");
+	if (kcmdline_find(&k->cmdline, "intremap") && param_is(&k->cmdline, "intremap", "off"))
+		hint(c, "remove intremap=off from the kernel command line");
+	else if (r->fw.intr_remap)
+		hint(c, "the firmware supports it: look for DMAR-IR / AMD-Vi errors in the kernel "
+			"log");
+	else
+		hint(c, "only with --allow-unsafe-interrupts, accepting that guests can forge "
+			"interrupts");
+}
+
+static void check_unsafe_interrupts(const struct host *h, struct check_report *r)
+{
+	const char *file = NULL;
+	int conf = configured_unsafe(h, &file);
+	int now = h->live ? h->kernel.unsafe_interrupts : -1;
+	struct check *c;
+
+	if (conf != 1 && now != 1)
+		return;
+	c = add(r, "vfio.allow_unsafe_interrupts", r->fw.intr_remap ? CHECK_WARN : CHECK_NOTE,
+		"allow_unsafe_interrupts");
+	summary(c, "%s%s%s%s", now == 1 ? "in effect (vfio_iommu_type1 loaded with it)" : "",
+		now == 1 && conf == 1 ? "; " : "", conf == 1 ? "configured in " : "",
+		conf == 1 ? file : "");
+	if (r->fw.intr_remap)
+		hint(c,
+		     "the platform has interrupt remapping: remove it, it only weakens isolation");
+	else
+		hint(c, "guests with assigned devices can forge interrupts (MSI) against the host");
+}
+
+static void check_modules(const struct host *h, struct check_report *r)
+{
+	const struct modules_state *m = &h->modules;
+	char line[256] = "";
+	size_t used = 0;
+	bool missing = false;
+	struct check *c;
+
+	if (!m->kver[0]) {
+		c = add(r, "modules.kernel", CHECK_FAIL, "Target kernel");
+		summary(c,
+			"no kernel installed under lib/modules: the VFIO modules cannot be checked");
+		hint(c, "point --root at the installed system, or install a kernel");
+		return;
+	}
+	c = add(r, "modules.kernel", CHECK_NOTE, "Target kernel");
+	if (m->kver_from_arg)
+		summary(c, "%s (from --kernel)", m->kver);
+	else
+		summary(c, "%s (the newest of %u installed)", m->kver, m->n_kernels);
+	if (m->error < 0) {
+		c = add(r, "modules.vfio", CHECK_FAIL, "VFIO modules");
+		summary(c, "the module index of %s cannot be read: %s", m->kver,
+			strerror(-m->error));
+		hint(c, "run depmod %s", m->kver);
+		return;
+	}
+	for (int i = 0; i < _VFIO_MOD_MAX; i++) {
+		const struct mod_info *mi = &m->mods[i];
+
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s %s%s",
+					 i ? ", " : "", mi->name, mod_kind_to_string(mi->kind),
+					 mi->kind == MOD_MODULE && mi->loaded == 1 ? " (loaded)"
+										   : "");
+		if (used >= sizeof(line))
+			used = sizeof(line) - 1;
+		if (mi->kind == MOD_MISSING && (i == VFIO_MOD_VFIO || i == VFIO_MOD_VFIO_PCI ||
+						i == VFIO_MOD_VFIO_IOMMU_TYPE1))
+			missing = true;
+	}
+	c = add(r, "modules.vfio", missing ? CHECK_FAIL : CHECK_PASS, "VFIO modules");
+	summary(c, "%s", line);
+	if (missing)
+		hint(c, "install a kernel package that ships VFIO (some cloud kernels do not)");
+
+	/* what modprobe.d says, and what it gets wrong */
+	for (unsigned i = 0; i < m->n_conf; i++) {
+		const struct modconf_entry *e = &m->conf[i];
+
+		if (e->kind == MODCONF_BLACKLIST && modules_is_vfio(e->module)) {
+			c = add(r, "modprobe.blacklist", CHECK_WARN, "modprobe.d");
+			summary(c,
+				"%s is blacklisted in %s: it is not loaded for a device by alias",
+				e->module, e->file);
+			hint(c, "remove the blacklist line unless you mean it");
+		}
+		if (e->kind == MODCONF_OPTIONS) {
+			for (int k = 0; k < _VFIO_MOD_MAX; k++)
+				if (strcmp(m->mods[k].name, e->module) == 0 &&
+				    m->mods[k].kind == MOD_BUILTIN) {
+					c = add(r, "modprobe.builtin_options", CHECK_WARN,
+						"modprobe.d");
+					summary(c,
+						"\"options %s %s\" in %s is ignored: %s is built into %s",
+						e->module, e->value, e->file, e->module, m->kver);
+					hint(c,
+					     "put %s.<param>=… on the kernel command line instead",
+					     e->module);
+				}
+			if (strcmp(e->module, "vfio_pci") == 0 && e->value &&
+			    strstr(e->value, "ids="))
+				for (unsigned j = i + 1; j < m->n_conf; j++) {
+					const struct modconf_entry *o = &m->conf[j];
+					const char *a = strstr(e->value, "ids="), *b;
+
+					if (o->kind != MODCONF_OPTIONS ||
+					    strcmp(o->module, "vfio_pci") != 0 || !o->value ||
+					    !(b = strstr(o->value, "ids=")))
+						continue;
+					if (strcspn(a, " ") == strcspn(b, " ") &&
+					    strncmp(a, b, strcspn(a, " ")) == 0)
+						continue;
+					c = add(r, "modprobe.ids_conflict", CHECK_WARN,
+						"modprobe.d");
+					summary(c,
+						"vfio_pci ids set differently in %s (%.*s) and %s "
+						"(%.*s): only the last one counts",
+						e->file, (int)strcspn(a, " "), a, o->file,
+						(int)strcspn(b, " "), b);
+					hint(c,
+					     "keep one \"options vfio_pci ids=…\" line with every ID");
+				}
+		}
+	}
+	for (unsigned i = 0; i < m->n_ignored; i++) {
+		c = add(r, "modprobe.ignored_file", CHECK_WARN, "modprobe.d");
+		summary(c, "%s mentions VFIO but modprobe ignores it: only *.conf files are read",
+			m->ignored_files[i]);
+		hint(c, "rename it to end in .conf");
+	}
+}
+
+static void check_boot(const struct host *h, struct check_report *r)
+{
+	const struct boot_state *b = &h->boot;
+	char words[512];
+	struct check *c;
+
+	c = add(r, "boot.mode", CHECK_NOTE, "Firmware boot mode");
+	if (!b->uefi)
+		summary(c, "BIOS (legacy): sys/firmware/efi is absent");
+	else if (b->secure_boot == 1) {
+		summary(c, "UEFI, Secure Boot on%s%s%s",
+			h->kernel.lockdown[0] ? ", kernel lockdown " : "", h->kernel.lockdown, "");
+		hint(c,
+		     "lockdown loads only signed modules: out-of-tree helpers (vendor-reset, ACS "
+		     "override kernels) must be signed; VFIO's own options are unaffected");
+	} else if (b->secure_boot == 0)
+		summary(c, "UEFI, Secure Boot off");
+	else
+		summary(c, "UEFI, Secure Boot state unknown (%s)",
+			b->efivar ? "no SecureBoot variable" : "libefivar is not available");
+
+	switch (b->loader) {
+	case LOADER_GRUB:
+		c = add(r, "boot.loader", CHECK_PASS, "Boot loader");
+		summary(c, "GRUB, entries generated from %s", b->grub_default_file);
+		break;
+	case LOADER_GRUB_BLS:
+		c = add(r, "boot.loader", CHECK_PASS, "Boot loader");
+		summary(c,
+			"GRUB with BLS entries (%u in boot/loader/entries; GRUB_ENABLE_BLSCFG=true)",
+			b->n_bls_entries);
+		break;
+	case LOADER_SYSTEMD_BOOT:
+		c = add(r, "boot.loader", CHECK_PASS, "Boot loader");
+		summary(c, "systemd-boot (loader.conf on the ESP), %u BLS entr%s", b->n_bls_entries,
+			b->n_bls_entries == 1 ? "y" : "ies");
+		break;
+	default:
+		c = add(r, "boot.loader", b->configured_found ? CHECK_NOTE : CHECK_WARN,
+			"Boot loader");
+		summary(c, "no GRUB or systemd-boot configuration found below the root");
+		if (!b->configured_found)
+			hint(c,
+			     "iommu-setup edits etc/default/grub, BLS entries or etc/kernel/cmdline");
+		break;
+	}
+
+	if (!b->configured_found)
+		return;
+	if (!b->configured_known) {
+		c = add(r, "boot.cmdline", CHECK_WARN, "Configured command line");
+		summary(c, "%s cannot be evaluated without running it: %s", b->configured_file,
+			b->configured_why);
+		hint(c, "iommu-setup will not edit a value it cannot read with certainty");
+		return;
+	}
+	iommu_words(&b->configured, words, sizeof(words));
+	c = add(r, "boot.cmdline", CHECK_NOTE, "Configured command line");
+	summary(c, "%s (%s): %s", b->configured_file, b->configured_how,
+		words[0] ? words : "no IOMMU or VFIO parameters");
+
+	if (h->live) {
+		/* drift between what is configured and what is running */
+		for (size_t i = 0; i < ARRAY_SIZE(iommu_params); i++) {
+			const struct kparam *want = kcmdline_find(&b->configured, iommu_params[i]);
+			const struct kparam *have =
+				kcmdline_find(&h->kernel.cmdline, iommu_params[i]);
+			char w[256], hv[256];
+
+			if (!want && !have)
+				continue;
+			snprintf(w, sizeof(w), "%s%s%s", iommu_params[i],
+				 want && want->value ? "=" : "",
+				 want && want->value ? want->value : "");
+			snprintf(hv, sizeof(hv), "%s%s%s", iommu_params[i],
+				 have && have->value ? "=" : "",
+				 have && have->value ? have->value : "");
+			if (want && have && strcmp(w, hv) == 0)
+				continue;
+			c = add(r, "boot.drift", CHECK_WARN, "Reboot pending");
+			if (want && !have)
+				summary(c,
+					"%s is configured in %s but not on the running command line",
+					w, b->configured_file);
+			else if (!want)
+				summary(c,
+					"%s is on the running command line but not configured in %s: "
+					"the next boot drops it",
+					hv, b->configured_file);
+			else
+				summary(c, "%s is configured in %s, the running kernel has %s", w,
+					b->configured_file, hv);
+			hint(c, "reboot to apply the configured command line");
+		}
+	} else if (!vendor_uses_amd_vi(h->cpu.vendor) && h->cpu.vendor != CPU_VENDOR_OTHER &&
+		   !intel_iommu_on(&b->configured) && h->intel_iommu_default_on != 1) {
+		/* not running the target: will its next boot have the IOMMU on? */
+		c = add(r, "boot.next_iommu", CHECK_FAIL, "IOMMU at next boot");
+		summary(c,
+			"%s does not turn VT-d on by itself%s and %s does not add intel_iommu=on",
+			h->modules.kver,
+			h->intel_iommu_default_on == 0
+				? " (CONFIG_INTEL_IOMMU_DEFAULT_ON is not set)"
+				: "",
+			b->configured_file);
+		hint(c, "add intel_iommu=on (iommu-setup apply)");
+	}
+
+	if (b->kernel_cmdline && b->loader == LOADER_GRUB_BLS &&
+	    strcmp(b->configured_file, "etc/kernel/cmdline") != 0) {
+		struct kcmdline kc;
+		char kw[512];
+
+		if (kcmdline_parse(b->kernel_cmdline, &kc) >= 0) {
+			iommu_words(&kc, kw, sizeof(kw));
+			if (strcmp(kw, words) != 0) {
+				c = add(r, "boot.kernel_cmdline", CHECK_WARN, "Future kernels");
+				summary(c,
+					"etc/kernel/cmdline, which kernels installed later get, has %s%s%s "
+					"where %s has %s%s%s",
+					kw[0] ? "\"" : "", kw[0] ? kw : "no IOMMU parameters",
+					kw[0] ? "\"" : "", b->configured_file, words[0] ? "\"" : "",
+					words[0] ? words : "none", words[0] ? "\"" : "");
+				hint(c, "keep etc/kernel/cmdline in step (iommu-setup apply does)");
+			}
+			kcmdline_done(&kc);
+		}
+	}
+}
+
 void checks_run(const struct host *h, struct check_report *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -243,6 +737,10 @@ void checks_run(const struct host *h, struct check_report *ret)
 	summarize_firmware(h, &ret->fw);
 	check_firmware(h, ret);
 	check_foreign_table(h, ret);
+	check_kernel(h, ret);
+	check_unsafe_interrupts(h, ret);
+	check_modules(h, ret);
+	check_boot(h, ret);
 
 	for (size_t i = 0; i < ret->n; i++)
 		if (ret->items[i].level == CHECK_FAIL) {

@@ -60,7 +60,23 @@ static int load_live_table(int root_fd, const char *name, struct fw_table *t)
 	return fw_table_decode(path, (const uint8_t *)buf, size, name, t);
 }
 
-int host_gather(int root_fd, struct host *h)
+/* CONFIG_INTEL_IOMMU_DEFAULT_ON of the target kernel, from boot/config-KVER */
+static int intel_default_on(int root_fd, const char *kver)
+{
+	_cleanup_free_ char *config = NULL;
+	char path[300];
+
+	if (!kver[0])
+		return -1;
+	snprintf(path, sizeof(path), "boot/config-%s", kver);
+	if (root_read_file(root_fd, path, 16u << 20, &config, NULL) < 0)
+		return -1;
+	if (strstr(config, "\nCONFIG_INTEL_IOMMU_DEFAULT_ON=y"))
+		return 1;
+	return 0;
+}
+
+int host_gather(int root_fd, const char *root, const char *kver, struct host *h)
 {
 	_cleanup_free_ char *cpuinfo = NULL;
 	int r;
@@ -77,7 +93,21 @@ int host_gather(int root_fd, struct host *h)
 	r = load_live_table(root_fd, "DMAR", &h->dmar);
 	if (r < 0)
 		return r;
-	return load_live_table(root_fd, "IVRS", &h->ivrs);
+	r = load_live_table(root_fd, "IVRS", &h->ivrs);
+	if (r < 0)
+		return r;
+	r = kernel_gather(root_fd, &h->kernel);
+	if (r < 0)
+		return r;
+	r = modules_gather(root_fd, kver, h->kernel.release[0] ? h->kernel.release : NULL,
+			   &h->modules);
+	if (r < 0)
+		return r;
+	/* with no kernel installed below the root, the running one is all there is */
+	h->live = h->kernel.cmdline_found &&
+		  (!h->modules.kver[0] || strcmp(h->kernel.release, h->modules.kver) == 0);
+	h->intel_iommu_default_on = intel_default_on(root_fd, h->modules.kver);
+	return boot_gather(root_fd, root, h->modules.kver[0] ? h->modules.kver : NULL, &h->boot);
 }
 
 void fw_table_done(struct fw_table *t)
@@ -90,5 +120,8 @@ void host_done(struct host *h)
 {
 	fw_table_done(&h->dmar);
 	fw_table_done(&h->ivrs);
+	kernel_state_done(&h->kernel);
+	modules_state_done(&h->modules);
+	boot_state_done(&h->boot);
 	memset(h, 0, sizeof(*h));
 }

@@ -8,7 +8,10 @@
 
 #include "acpi-dmar.h"
 #include "acpi-ivrs.h"
+#include "boot.h"
 #include "cpuinfo.h"
+#include "kernel.h"
+#include "modules.h"
 
 #include <stdint.h>
 
@@ -30,11 +33,22 @@ struct host {
 	int cpuinfo_error;
 	struct cpu_info cpu;
 	struct fw_table dmar, ivrs;
+	struct kernel_state kernel;
+	struct modules_state modules;
+	struct boot_state boot;
+	/* the running kernel is the target kernel: its state is the one that matters */
+	bool live;
+	/* boot/config-KVER: CONFIG_INTEL_IOMMU_DEFAULT_ON, -1 when unknown */
+	int intel_iommu_default_on;
 };
 
-/* Reads the host below root_fd. Missing files are facts, not errors; only
- * allocation failure makes it fail. */
-int host_gather(int root_fd, struct host *h);
+/*
+ * Reads the host below root_fd (root is the same directory as a path, for
+ * the libraries that need one). kver: --kernel, or NULL for the newest
+ * installed. Missing files are facts, not errors. Fails with -ENOENT when
+ * kver is not installed, -ENOMEM when memory runs out.
+ */
+int host_gather(int root_fd, const char *root, const char *kver, struct host *h);
 void host_done(struct host *h);
 
 /*

@@ -72,6 +72,8 @@ void report_print_text(FILE *f, const struct check_report *r, bool color, bool q
 		else
 			fputs("NOT READY", f);
 		fprintf(f, " for device assignment: %s\n", r->blocking->summary);
+		if (r->blocking->hint[0])
+			fprintf(f, "Remedy: %s\n", r->blocking->hint);
 	} else if (!quiet)
 		fprintf(f, "Result: ready for device assignment as far as checked\n");
 }
@@ -128,6 +130,124 @@ static void firmware_json(struct json *j, const struct fw_summary *fw)
 	json_object_end(j);
 }
 
+static void params_json(struct json *j, const char *key, const struct kcmdline *c)
+{
+	json_array_begin(j, key);
+	for (size_t i = 0; i < c->n; i++) {
+		json_object_begin(j, NULL);
+		json_string(j, "name", c->params[i].name);
+		json_string(j, "value", c->params[i].value);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void tristate_json(struct json *j, const char *key, int v)
+{
+	if (v < 0)
+		json_null(j, key);
+	else
+		json_bool(j, key, v);
+}
+
+static void kernel_json(struct json *j, const struct host *h)
+{
+	const struct kernel_state *k = &h->kernel;
+
+	json_object_begin(j, "kernel");
+	json_string(j, "release", k->release[0] ? k->release : NULL);
+	json_bool(j, "live", h->live);
+	json_string(j, "cmdline", k->cmdline_raw);
+	if (k->cmdline_found)
+		params_json(j, "parameters", &k->cmdline);
+	else
+		json_null(j, "parameters");
+	json_array_begin(j, "iommu_units");
+	for (unsigned i = 0; i < k->n_units; i++)
+		json_string(j, NULL, k->units[i]);
+	json_array_end(j);
+	json_uint(j, "iommu_groups", k->n_groups);
+	json_object_begin(j, "group_types");
+	for (int t = 0; t < _GROUP_TYPE_MAX; t++)
+		if (k->group_types[t])
+			json_uint(j, group_type_to_string(t), k->group_types[t]);
+	json_object_end(j);
+	if (k->interrupts_found) {
+		json_object_begin(j, "interrupt_remapping");
+		json_bool(j, "in_use", k->ir_lines > 0);
+		json_string(j, "evidence", "proc/interrupts");
+		json_uint(j, "remapped_interrupts", k->ir_lines);
+		json_string(j, "chip", k->ir_chip[0] ? k->ir_chip : NULL);
+		json_object_end(j);
+	} else
+		json_null(j, "interrupt_remapping");
+	tristate_json(j, "allow_unsafe_interrupts", k->unsafe_interrupts);
+	json_string(j, "lockdown", k->lockdown[0] ? k->lockdown : NULL);
+	json_object_end(j);
+}
+
+static void modules_json(struct json *j, const struct host *h)
+{
+	const struct modules_state *m = &h->modules;
+
+	json_object_begin(j, "modules");
+	json_string(j, "kernel", m->kver[0] ? m->kver : NULL);
+	json_bool(j, "kernel_from_argument", m->kver_from_arg);
+	json_array_begin(j, "installed_kernels");
+	for (unsigned i = 0; i < m->n_kernels; i++)
+		json_string(j, NULL, m->kernels[i]);
+	json_array_end(j);
+	json_object_begin(j, "vfio");
+	for (int i = 0; i < _VFIO_MOD_MAX && m->kver[0]; i++) {
+		json_object_begin(j, m->mods[i].name);
+		json_string(j, "state", mod_kind_to_string(m->mods[i].kind));
+		tristate_json(j, "loaded", m->mods[i].loaded);
+		json_object_end(j);
+	}
+	json_object_end(j);
+	json_array_begin(j, "modprobe");
+	for (unsigned i = 0; i < m->n_conf; i++) {
+		json_object_begin(j, NULL);
+		json_string(j, "file", m->conf[i].file);
+		json_string(j, "kind", modconf_kind_to_string(m->conf[i].kind));
+		json_string(j, "module", m->conf[i].module);
+		json_string(j, "value", m->conf[i].value);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_array_begin(j, "ignored_files");
+	for (unsigned i = 0; i < m->n_ignored; i++)
+		json_string(j, NULL, m->ignored_files[i]);
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static void boot_json(struct json *j, const struct host *h)
+{
+	const struct boot_state *b = &h->boot;
+
+	json_object_begin(j, "boot");
+	json_bool(j, "uefi", b->uefi);
+	tristate_json(j, "secure_boot", b->uefi ? b->secure_boot : -1);
+	json_string(j, "loader", loader_to_string(b->loader));
+	if (b->configured_found) {
+		json_object_begin(j, "configured");
+		json_string(j, "file", b->configured_file);
+		json_string(j, "source", b->configured_how);
+		json_bool(j, "known", b->configured_known);
+		json_string(j, "why_unknown", b->configured_known ? NULL : b->configured_why);
+		json_string(j, "cmdline", b->configured_raw);
+		if (b->configured_known)
+			params_json(j, "parameters", &b->configured);
+		else
+			json_null(j, "parameters");
+		json_object_end(j);
+	} else
+		json_null(j, "configured");
+	json_string(j, "kernel_cmdline", b->kernel_cmdline);
+	json_object_end(j);
+}
+
 static void check_json(struct json *j, const char *key, const struct check *c)
 {
 	json_object_begin(j, key);
@@ -144,6 +264,9 @@ void report_print_json(struct json *j, const struct host *h, const struct check_
 	json_object_begin(j, NULL);
 	cpu_json(j, h);
 	firmware_json(j, &r->fw);
+	kernel_json(j, h);
+	modules_json(j, h);
+	boot_json(j, h);
 	json_array_begin(j, "checks");
 	for (size_t i = 0; i < r->n; i++)
 		check_json(j, NULL, &r->items[i]);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "checks.h"
 #include "iommu-setup.h"
@@ -16,9 +18,16 @@ int verb_check(struct context *ctx)
 		log_error("check takes no arguments (got \"%s\")", ctx->args[0]);
 		return EXIT_BAD_INPUT;
 	}
-	r = host_gather(ctx->root_fd, &host);
+	r = host_gather(ctx->root_fd, ctx->root, ctx->kernel, &host);
+	if (r == -ENOENT) {
+		log_error("--kernel %s: no such kernel under %s/lib/modules", ctx->kernel,
+			  strcmp(ctx->root, "/") == 0 ? "" : ctx->root);
+		host_done(&host);
+		return EXIT_BAD_INPUT;
+	}
 	if (r < 0) {
 		log_error_errno(r, "Failed to read the host: %m");
+		host_done(&host);
 		return EXIT_SYSTEM;
 	}
 	checks_run(&host, &report);

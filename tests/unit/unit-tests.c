@@ -41,9 +41,10 @@ static void run(const char *name, void (*fn)(void))
 {
 	failed = false;
 	fn();
-	if (failed)
+	if (failed) {
 		n_fail++;
-	else {
+		printf("FAIL %s\n", name);
+	} else {
 		n_pass++;
 		printf("PASS %s\n", name);
 	}
@@ -808,6 +809,10 @@ static void test_checks_verdicts(void)
 
 	cpuinfo_parse("vendor_id : GenuineIntel\nflags : vmx\n", &h.cpu);
 	h.cpuinfo_found = true;
+	/* a target kernel with every VFIO module */
+	snprintf(h.modules.kver, sizeof(h.modules.kver), "6.1.0-13-amd64");
+	for (int i = 0; i < _VFIO_MOD_MAX; i++)
+		h.modules.mods[i] = (struct mod_info){ vfio_module_name(i), MOD_MODULE, -1 };
 	checks_run(&h, &r);
 	CHECK(r.blocking && strcmp(r.blocking->id, "firmware.iommu_table") == 0);
 
@@ -824,6 +829,10 @@ static void test_checks_verdicts(void)
 	d->flags = DMAR_FLAG_INTR_REMAP;
 	checks_run(&h, &r);
 	CHECK(!r.blocking && r.fw.intr_remap);
+
+	h.modules.mods[VFIO_MOD_VFIO_PCI].kind = MOD_MISSING;
+	checks_run(&h, &r);
+	CHECK(r.blocking && strcmp(r.blocking->id, "modules.vfio") == 0);
 
 	h.cpu.vmx = false;
 	checks_run(&h, &r);

@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <efivar/efivar.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "macro.h"
+#include "root.h"
+
+/*
+ * libefivar picks its backend in a constructor that reads EFIVARFS_PATH, so
+ * it is loaded only after that variable points into the root: dlopen, not
+ * linking. Without the library (a minimal initramfs) the state is unknown.
+ */
+static void read_efi(const char *root, struct boot_state *b)
+{
+	int (*supported)(void);
+	int (*get)(efi_guid_t, const char *, uint8_t **, size_t *, uint32_t *);
+	const efi_guid_t global = EFI_GLOBAL_GUID;
+	char real[PATH_MAX], path[PATH_MAX + 64];
+	void *lib;
+	uint8_t *data;
+	size_t size;
+	uint32_t attr;
+
+	if (strcmp(root, "/") != 0) {
+		if (!realpath(root, real))
+			return;
+		snprintf(path, sizeof(path), "%s/sys/firmware/efi/efivars/", real);
+		setenv("EFIVARFS_PATH", path, 1);
+	}
+	lib = dlopen("libefivar.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return;
+	supported = (int (*)(void))dlsym(lib, "efi_variables_supported");
+	get = (int (*)(efi_guid_t, const char *, uint8_t **, size_t *, uint32_t *))dlsym(
+		lib, "efi_get_variable");
+	if (!supported || !get)
+		return;
+	b->efivar = true;
+	if (!supported())
+		return;
+	if (get(global, "SecureBoot", &data, &size, &attr) >= 0) {
+		b->secure_boot = size >= 1 ? data[0] == 1 : -1;
+		free(data);
+	}
+	if (get(global, "SetupMode", &data, &size, &attr) >= 0) {
+		b->setup_mode = size >= 1 ? data[0] == 1 : -1;
+		free(data);
+	}
+	/* the library stays loaded: later reads (BootCurrent) use it too */
+}
+
+/* grubenv: "# GRUB Environment Block" then key=value lines, '#' padding */
+static char *grubenv_get(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *line = text; line && *line;) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+
+		if (len > klen && strncmp(line, key, klen) == 0 && line[klen] == '=')
+			return strndup(line + klen + 1, len - klen - 1);
+		line = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Expands $name and ${name} from grubenv in a BLS options line. */
+static char *expand_bls(const char *options, const char *grubenv, bool *unknown)
+{
+	size_t cap = strlen(options) + 1;
+	char *out = malloc(cap), *o;
+
+	if (!out)
+		return NULL;
+	o = out;
+	for (const char *p = options; *p;) {
+		const char *name;
+		size_t n = 0;
+		bool braced;
+		char key[128], *v;
+
+		if (*p != '$') {
+			*o++ = *p++;
+			continue;
+		}
+		braced = p[1] == '{';
+		name = p + 1 + braced;
+		while (name[n] == '_' || (name[n] >= 'a' && name[n] <= 'z') ||
+		       (name[n] >= 'A' && name[n] <= 'Z') || (name[n] >= '0' && name[n] <= '9'))
+			n++;
+		if (n == 0 || n >= sizeof(key)) {
+			*o++ = *p++;
+			continue;
+		}
+		memcpy(key, name, n);
+		key[n] = '\0';
+		p = name + n + (braced && name[n] == '}');
+		v = grubenv ? grubenv_get(grubenv, key) : NULL;
+		if (!v) {
+			/* tuned_params and friends are often unset: empty, like GRUB does */
+			if (strcmp(key, "kernelopts") == 0)
+				*unknown = true;
+			continue;
+		}
+		{
+			size_t used = (size_t)(o - out), vl = strlen(v);
+			char *nout = realloc(out, cap + vl);
+
+			if (!nout) {
+				free(v);
+				free(out);
+				return NULL;
+			}
+			out = nout;
+			cap += vl;
+			o = out + used;
+			memcpy(o, v, vl);
+			o += vl;
+		}
+		free(v);
+	}
+	*o = '\0';
+	return out;
+}
+
+struct bls_entry {
+	char version[256];
+	char linux_path[512];
+	char *options;
+};
+
+static int read_bls(const char *text, struct bls_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	for (const char *line = text; line && *line;) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		char key[32];
+		size_t k = 0;
+		const char *v;
+
+		while (k < len && k + 1 < sizeof(key) && line[k] != ' ' && line[k] != '\t') {
+			key[k] = line[k];
+			k++;
+		}
+		key[k] = '\0';
+		v = line + k;
+		while (v < line + len && (*v == ' ' || *v == '\t'))
+			v++;
+		len -= (size_t)(v - line);
+		if (strcmp(key, "version") == 0)
+			snprintf(e->version, sizeof(e->version), "%.*s", (int)len, v);
+		else if (strcmp(key, "linux") == 0)
+			snprintf(e->linux_path, sizeof(e->linux_path), "%.*s", (int)len, v);
+		else if (strcmp(key, "options") == 0) {
+			/* several options lines add up */
+			size_t old = e->options ? strlen(e->options) : 0;
+			char *n = realloc(e->options, old + len + 2);
+
+			if (!n)
+				return -ENOMEM;
+			if (old)
+				n[old++] = ' ';
+			memcpy(n + old, v, len);
+			n[old + len] = '\0';
+			e->options = n;
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return 0;
+}
+
+static bool entry_is_for(const struct bls_entry *e, const char *kver)
+{
+	size_t lp = strlen(e->linux_path), lk = strlen(kver);
+
+	if (strcmp(e->version, kver) == 0)
+		return true;
+	/* linux /vmlinuz-6.1.0-13-amd64 */
+	return lp > lk && strcmp(e->linux_path + lp - lk, kver) == 0 &&
+	       e->linux_path[lp - lk - 1] == '-';
+}
+
+static const char *const bls_dirs[] = {
+	"boot/loader/entries",
+	"boot/efi/loader/entries",
+	"efi/loader/entries",
+};
+
+/* The BLS entry of the target kernel; its options with grubenv expanded. */
+static int find_bls(int root_fd, const char *kver, struct boot_state *b, char **ret_options,
+		    bool *unknown)
+{
+	_cleanup_free_ char *grubenv = NULL;
+	char best[256] = "";
+
+	(void)root_read_file(root_fd, "boot/grub2/grubenv", 65536, &grubenv, NULL);
+	if (!grubenv)
+		(void)root_read_file(root_fd, "boot/grub/grubenv", 65536, &grubenv, NULL);
+	*ret_options = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(bls_dirs); i++) {
+		_cleanup_(closedirp) DIR *d = NULL;
+		int fd = root_openat(root_fd, bls_dirs[i], O_RDONLY | O_DIRECTORY);
+		struct dirent *de;
+
+		if (fd < 0)
+			continue;
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			continue;
+		}
+		while ((de = readdir(d))) {
+			_cleanup_free_ char *text = NULL;
+			char rel[600];
+			size_t len = strlen(de->d_name);
+			struct bls_entry e;
+			int r;
+
+			if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
+				continue;
+			b->n_bls_entries++;
+			snprintf(rel, sizeof(rel), "%s/%s", bls_dirs[i], de->d_name);
+			if (root_read_file(root_fd, rel, 65536, &text, NULL) < 0)
+				continue;
+			r = read_bls(text, &e);
+			if (r < 0)
+				return r;
+			/* of several entries for one kernel (rescue...), take the first by name */
+			if (kver && entry_is_for(&e, kver) && e.options &&
+			    (!best[0] || strcmp(de->d_name, best) < 0)) {
+				bool unk = false;
+				char *opts = expand_bls(e.options, grubenv, &unk);
+
+				if (!opts) {
+					free(e.options);
+					return -ENOMEM;
+				}
+				free(*ret_options);
+				*ret_options = opts;
+				b->bls_kernelopts = strstr(e.options, "kernelopts") != NULL;
+				*unknown = unk;
+				snprintf(best, sizeof(best), "%s", de->d_name);
+				snprintf(b->bls_entry, sizeof(b->bls_entry), "%s", rel);
+			}
+			free(e.options);
+		}
+	}
+	return 0;
+}
+
+static int source_grub_default(int root_fd, struct boot_state *b)
+{
+	static const char *const candidates[] = { "etc/default/grub", "etc/sysconfig/grub" };
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = -ENOENT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(candidates) && r < 0; i++) {
+		r = root_read_file(root_fd, candidates[i], 1u << 20, &text, &len);
+		if (r >= 0)
+			snprintf(b->grub_default_file, sizeof(b->grub_default_file), "%s",
+				 candidates[i]);
+	}
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	b->grub_default = true;
+	r = shenv_source(&b->grub_env, text, len, b->grub_default_file);
+	if (r < 0)
+		return r;
+
+	/* Debian's grub-mkconfig sources the grub.d drop-ins (*.cfg) next, in glob order */
+	{
+		struct dirent **names = NULL;
+		_cleanup_close_ int fd =
+			root_openat(root_fd, "etc/default/grub.d", O_RDONLY | O_DIRECTORY);
+		char fdpath[64];
+		int n;
+
+		if (fd < 0)
+			return 0;
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		n = scandir(fdpath, &names, NULL, alphasort);
+		for (int i = 0; i < n; i++) {
+			_cleanup_free_ char *t = NULL;
+			char rel[512];
+			size_t l = strlen(names[i]->d_name);
+
+			if (r >= 0 && l > 4 && strcmp(names[i]->d_name + l - 4, ".cfg") == 0) {
+				snprintf(rel, sizeof(rel), "etc/default/grub.d/%s",
+					 names[i]->d_name);
+				if (root_read_file(root_fd, rel, 1u << 20, &t, &len) >= 0)
+					r = shenv_source(&b->grub_env, t, len, rel);
+			}
+			free(names[i]);
+		}
+		free(names);
+	}
+	return r < 0 ? r : 0;
+}
+
+static int set_configured(struct boot_state *b, const char *file, const char *how,
+			  const char *value)
+{
+	snprintf(b->configured_file, sizeof(b->configured_file), "%s", file);
+	snprintf(b->configured_how, sizeof(b->configured_how), "%s", how);
+	b->configured_found = true;
+	b->configured_known = true;
+	b->configured_raw = strdup(value);
+	if (!b->configured_raw)
+		return -ENOMEM;
+	return kcmdline_parse(value, &b->configured);
+}
+
+static void set_unknown(struct boot_state *b, const char *file, const char *how, const char *why)
+{
+	snprintf(b->configured_file, sizeof(b->configured_file), "%s", file);
+	snprintf(b->configured_how, sizeof(b->configured_how), "%s", how);
+	snprintf(b->configured_why, sizeof(b->configured_why), "%s", why);
+	b->configured_found = true;
+	b->configured_known = false;
+}
+
+static int grub_cmdline(struct boot_state *b)
+{
+	const struct shvar *lin = shenv_get(&b->grub_env, "GRUB_CMDLINE_LINUX");
+	const struct shvar *def = shenv_get(&b->grub_env, "GRUB_CMDLINE_LINUX_DEFAULT");
+	const char *how = "GRUB_CMDLINE_LINUX + GRUB_CMDLINE_LINUX_DEFAULT";
+	_cleanup_free_ char *joined = NULL;
+
+	if (!shenv_known(&b->grub_env, "GRUB_CMDLINE_LINUX") ||
+	    !shenv_known(&b->grub_env, "GRUB_CMDLINE_LINUX_DEFAULT")) {
+		const struct shvar *v = lin && !lin->known ? lin : def;
+		char why[256];
+
+		if (v && !v->known)
+			snprintf(why, sizeof(why), "%s (%s:%u): %s", v->name, v->file, v->line,
+				 v->why);
+		else
+			snprintf(why, sizeof(why), "%s:%u: %s", b->grub_env.uncertain_file,
+				 b->grub_env.uncertain_line, b->grub_env.uncertain_why);
+		set_unknown(b, b->grub_default_file, how, why);
+		return 0;
+	}
+	if (asprintf(&joined, "%s %s", lin && lin->value ? lin->value : "",
+		     def && def->value ? def->value : "") < 0)
+		return -ENOMEM;
+	return set_configured(b, b->grub_default_file, how, joined);
+}
+
+int boot_gather(int root_fd, const char *root, const char *kver, struct boot_state *b)
+{
+	_cleanup_free_ char *bls = NULL;
+	const struct shvar *blscfg;
+	bool bls_unknown = false, sdboot = false;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	b->secure_boot = b->setup_mode = -1;
+
+	b->uefi = root_exists(root_fd, "sys/firmware/efi") > 0;
+	if (b->uefi)
+		read_efi(root, b);
+
+	r = root_read_file(root_fd, "etc/kernel/cmdline", 65536, &b->kernel_cmdline, NULL);
+	if (r == -ENOMEM)
+		return r;
+	if (b->kernel_cmdline)
+		b->kernel_cmdline[strcspn(b->kernel_cmdline, "\n")] = '\0';
+
+	r = source_grub_default(root_fd, b);
+	if (r < 0)
+		return r;
+	r = find_bls(root_fd, kver, b, &bls, &bls_unknown);
+	if (r < 0)
+		return r;
+	sdboot = root_exists(root_fd, "boot/efi/loader/loader.conf") > 0 ||
+		 root_exists(root_fd, "efi/loader/loader.conf") > 0 ||
+		 root_exists(root_fd, "boot/loader/loader.conf") > 0;
+
+	blscfg = shenv_get(&b->grub_env, "GRUB_ENABLE_BLSCFG");
+	if (b->grub_default && !sdboot) {
+		bool bls_on = blscfg && blscfg->known && blscfg->value &&
+			      strcmp(blscfg->value, "true") == 0;
+
+		b->loader = bls_on ? LOADER_GRUB_BLS : LOADER_GRUB;
+		if (bls_on && bls) {
+			if (bls_unknown)
+				set_unknown(
+					b, b->bls_entry, "BLS options ($kernelopts)",
+					"the entry uses $kernelopts but grubenv does not set it");
+			else
+				return set_configured(
+					b, b->bls_entry,
+					b->bls_kernelopts ? "BLS options, $kernelopts from grubenv"
+							  : "BLS options",
+					bls);
+			return 0;
+		}
+		return grub_cmdline(b);
+	}
+	if (sdboot) {
+		b->loader = LOADER_SYSTEMD_BOOT;
+		if (bls && !bls_unknown)
+			return set_configured(b, b->bls_entry, "BLS options", bls);
+	}
+	if (b->kernel_cmdline)
+		return set_configured(b, "etc/kernel/cmdline", "kernel-install command line",
+				      b->kernel_cmdline);
+	return 0;
+}
+
+void boot_state_done(struct boot_state *b)
+{
+	free(b->configured_raw);
+	kcmdline_done(&b->configured);
+	free(b->kernel_cmdline);
+	shenv_done(&b->grub_env);
+	memset(b, 0, sizeof(*b));
+}

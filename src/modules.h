@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The VFIO modules of the target kernel and the modprobe configuration that
+ * applies to them, read through libkmod from below the root.
+ */
+
+#include <stdbool.h>
+
+enum mod_kind {
+	MOD_MISSING,
+	MOD_MODULE,
+	MOD_BUILTIN,
+};
+
+enum {
+	VFIO_MOD_VFIO,
+	VFIO_MOD_VFIO_PCI,
+	VFIO_MOD_VFIO_PCI_CORE,
+	VFIO_MOD_VFIO_IOMMU_TYPE1,
+	VFIO_MOD_IOMMUFD,
+	_VFIO_MOD_MAX,
+};
+
+struct mod_info {
+	const char *name;
+	enum mod_kind kind;
+	int loaded; /* 1 loaded, 0 not, -1 not known (the running kernel is not the target) */
+};
+
+enum modconf_kind {
+	MODCONF_OPTIONS,
+	MODCONF_SOFTDEP,
+	MODCONF_BLACKLIST,
+};
+
+struct modconf_entry {
+	char *file; /* relative to the root */
+	enum modconf_kind kind;
+	char *module; /* as libkmod normalised it: '_' for '-' */
+	char *value;  /* options string, softdep "pre: a post: b", NULL for blacklist */
+};
+
+#define MODULES_KERNELS_MAX 32
+
+struct modules_state {
+	char kver[256]; /* the target kernel, "" when none is installed */
+	bool kver_from_arg;
+	char *kernels[MODULES_KERNELS_MAX]; /* installed under lib/modules, newest first */
+	unsigned n_kernels;
+	int error; /* libkmod could not read the kernel's indexes */
+	struct mod_info mods[_VFIO_MOD_MAX];
+	struct modconf_entry *conf;
+	unsigned n_conf;
+	char **ignored_files; /* in modprobe.d but not *.conf: modprobe skips them */
+	unsigned n_ignored;
+};
+
+/*
+ * kver: --kernel, or NULL for the newest installed. live: the root is the
+ * running system whose kernel is kver, so sys/module tells what is loaded.
+ * Returns -ENOENT (with nothing else done) if kver was given and is not
+ * installed.
+ */
+int modules_gather(int root_fd, const char *kver, const char *running, struct modules_state *m);
+void modules_state_done(struct modules_state *m);
+const char *mod_kind_to_string(enum mod_kind k);
+const char *modconf_kind_to_string(enum modconf_kind k);
+/* "vfio", "vfio_pci" … for VFIO_MOD_* */
+const char *vfio_module_name(int i);
+/* Is name (any spelling) one of ours? */
+bool modules_is_vfio(const char *name);
