@@ -19,9 +19,11 @@ struct context {
 	const char *kernel;
 	bool json;
 	bool quiet;
+	bool force;  /* snapshot: replace OUT */
 	char **args; /* the verb's arguments */
 	int n_args;
 };
 
 int verb_check(struct context *ctx);
 int verb_acpi(struct context *ctx);
+int verb_snapshot(struct context *ctx);

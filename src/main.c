@@ -18,6 +18,7 @@ static const char *arg_root = "/";
 static const char *arg_kernel;
 static bool arg_json;
 static bool arg_quiet;
+static bool arg_force;
 static int arg_verbose;
 
 static const struct verb {
@@ -26,6 +27,7 @@ static const struct verb {
 } verbs[] = {
 	{ "check", verb_check },
 	{ "acpi", verb_acpi },
+	{ "snapshot", verb_snapshot },
 };
 
 static void help(void)
@@ -36,6 +38,7 @@ static void help(void)
 	       "Commands:\n"
 	       "  check                 Read-only readiness report (the default)\n"
 	       "  acpi [FILE...]        Decode DMAR / IVRS tables (default: the live ones)\n"
+	       "  snapshot OUT.tar      Save what check reads as a fixture root (for bug reports)\n"
 	       "\n"
 	       "Options:\n"
 	       "  -r, --root=DIR        Operate on the system below DIR (default: /)\n"
@@ -43,6 +46,7 @@ static void help(void)
 	       "                        (default: the newest under DIR/lib/modules)\n"
 	       "  -j, --json            Machine-readable output\n"
 	       "  -q, --quiet           Show problems only\n"
+	       "  -f, --force           snapshot: replace an existing OUT.tar\n"
 	       "  -v, --verbose         More messages on stderr\n"
 	       "  -h, --help            Show this help\n"
 	       "  -V, --version         Show the version\n"
@@ -55,17 +59,22 @@ static void help(void)
 /* <0: error, 0: exit successfully, >0: go on */
 static int parse_argv(int argc, char *argv[])
 {
-	static const struct option options[] = { { "root", required_argument, NULL, 'r' },
-						 { "kernel", required_argument, NULL, 'k' },
-						 { "json", no_argument, NULL, 'j' },
-						 { "quiet", no_argument, NULL, 'q' },
-						 { "verbose", no_argument, NULL, 'v' },
-						 { "help", no_argument, NULL, 'h' },
-						 { "version", no_argument, NULL, 'V' },
-						 {} };
+	/* clang-format off */
+	static const struct option options[] = {
+		{ "root",    required_argument, NULL, 'r' },
+		{ "kernel",  required_argument, NULL, 'k' },
+		{ "json",    no_argument,       NULL, 'j' },
+		{ "quiet",   no_argument,       NULL, 'q' },
+		{ "force",   no_argument,       NULL, 'f' },
+		{ "verbose", no_argument,       NULL, 'v' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ "version", no_argument,       NULL, 'V' },
+		{}
+	};
+	/* clang-format on */
 	int c;
 
-	while ((c = getopt_long(argc, argv, "r:k:jqvhV", options, NULL)) >= 0)
+	while ((c = getopt_long(argc, argv, "r:k:jqfvhV", options, NULL)) >= 0)
 		switch (c) {
 		case 'r':
 			if (!*optarg)
@@ -83,6 +92,9 @@ static int parse_argv(int argc, char *argv[])
 			break;
 		case 'q':
 			arg_quiet = true;
+			break;
+		case 'f':
+			arg_force = true;
 			break;
 		case 'v':
 			arg_verbose++;
@@ -133,6 +145,7 @@ static int run(int argc, char *argv[])
 	ctx.kernel = arg_kernel;
 	ctx.json = arg_json;
 	ctx.quiet = arg_quiet;
+	ctx.force = arg_force;
 	ctx.args = argv + optind;
 	ctx.n_args = argc - optind;
 

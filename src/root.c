@@ -16,6 +16,8 @@
 
 #define MAX_SYMLINKS 40
 
+static int root_openat_raw(int root_fd, const char *path, int flags);
+
 int root_open(const char *dir)
 {
 	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -107,7 +109,63 @@ int root_openat_walk(int root_fd, const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* What was opened below the root, for `snapshot`: off unless asked for. */
+static struct {
+	bool on;
+	struct root_access *list;
+	size_t n;
+} recorder;
+
+void root_record_start(void)
+{
+	recorder.on = true;
+}
+
+size_t root_recorded(const struct root_access **ret)
+{
+	*ret = recorder.list;
+	return recorder.n;
+}
+
+void root_record_stop(void)
+{
+	for (size_t i = 0; i < recorder.n; i++)
+		free(recorder.list[i].path);
+	free(recorder.list);
+	memset(&recorder, 0, sizeof(recorder));
+}
+
+static void record(const char *rel, int flags)
+{
+	/* O_PATH opens a directory without reading it */
+	bool listed = (flags & O_DIRECTORY) && !(flags & O_PATH);
+	struct root_access *n;
+
+	for (size_t i = 0; i < recorder.n; i++)
+		if (strcmp(recorder.list[i].path, rel) == 0) {
+			recorder.list[i].listed |= listed;
+			return;
+		}
+	n = realloc(recorder.list, (recorder.n + 1) * sizeof(*n));
+	if (!n)
+		return; /* the snapshot will miss it; reading goes on */
+	recorder.list = n;
+	n[recorder.n].path = strdup(rel);
+	n[recorder.n].listed = listed;
+	if (n[recorder.n].path)
+		recorder.n++;
+}
+
 int root_openat(int root_fd, const char *path, int flags)
+{
+	int fd = root_openat_raw(root_fd, path, flags);
+
+	if (fd >= 0 && recorder.on)
+		record(skip_slashes(path), flags);
+	return fd;
+}
+
+static int root_openat_raw(int root_fd, const char *path, int flags)
 {
 	static bool no_openat2;
 	struct open_how how = {

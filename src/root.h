@@ -31,3 +31,17 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_size);
 
 /* 1 if path exists (following symlinks inside the root), 0 if not, -errno on other errors. */
 int root_exists(int root_fd, const char *path);
+
+/*
+ * Recording, for `snapshot`: every path opened successfully through
+ * root_openat() from root_record_start() on, relative to the root, with
+ * whether it was opened as a directory (its entries were listed).
+ */
+struct root_access {
+	char *path;
+	bool listed;
+};
+
+void root_record_start(void);
+size_t root_recorded(const struct root_access **ret);
+void root_record_stop(void);

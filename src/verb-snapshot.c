@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * snapshot OUT.tar: the files that `check` reads, as a tarball whose
+ * unpacked tree is a fixture root giving the same report. Paths are
+ * replayed component by component so that symlinks on the way (sysfs is
+ * full of them) are kept as symlinks, made relative when absolute.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "iommu-setup.h"
+#include "log.h"
+#include "root.h"
+#include "tar.h"
+
+#define MAX_SYMLINKS 40
+
+struct snap {
+	int root_fd;
+	struct tar tar;
+	char **done; /* paths already in the archive */
+	size_t n_done;
+	int error;
+};
+
+static bool seen(struct snap *s, const char *path)
+{
+	char **n;
+
+	for (size_t i = 0; i < s->n_done; i++)
+		if (strcmp(s->done[i], path) == 0)
+			return true;
+	n = realloc(s->done, (s->n_done + 1) * sizeof(*n));
+	if (!n || !(n[s->n_done] = strdup(path))) {
+		s->error = -ENOMEM;
+		return true;
+	}
+	s->done = n;
+	s->n_done++;
+	return false;
+}
+
+/* An absolute link target inside the root, made relative to the link's directory. */
+static void relative_target(const char *link, const char *target, char *out, size_t n)
+{
+	size_t used = 0;
+
+	if (target[0] != '/') {
+		snprintf(out, n, "%s", target);
+		return;
+	}
+	for (const char *p = link; (p = strchr(p, '/')); p++)
+		used += (size_t)snprintf(out + used, used < n ? n - used : 0, "../");
+	snprintf(out + (used < n ? used : n - 1), used < n ? n - used : 1, "%s", target + 1);
+}
+
+static void add_file(struct snap *s, const char *path)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t size;
+	struct stat st;
+
+	if (seen(s, path))
+		return;
+	if (root_read_file(s->root_fd, path, 64u << 20, &data, &size) < 0)
+		return; /* unreadable now (sysfs write-only, vanished): leave it out */
+	if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		st.st_mode = 0644;
+	tar_add_file(&s->tar, path, data, size, st.st_mode & 0777);
+}
+
+static void add_path(struct snap *s, const char *rel, bool listed, unsigned depth);
+
+/* The entries of a directory the tool listed: subdirectories and symlinks
+ * (their names are what was read), and files only when they were read too. */
+static void add_listing(struct snap *s, const char *dir)
+{
+	_cleanup_close_ int fd = openat(s->root_fd, dir[0] ? dir : ".",
+					O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	struct dirent **names = NULL;
+	char fdpath[64];
+	int n;
+
+	if (fd < 0)
+		return;
+	/* sorted, so that the same tree gives the same archive */
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	n = scandir(fdpath, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		char path[2 * PATH_MAX], target[PATH_MAX], rel[2 * PATH_MAX];
+		const char *name = names[i]->d_name;
+		struct stat st;
+		ssize_t len;
+
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+		    snprintf(path, sizeof(path), "%s%s%s", dir, dir[0] ? "/" : "", name) >=
+			    (int)sizeof(path) ||
+		    fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			free(names[i]);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode) && !seen(s, path))
+			tar_add_dir(&s->tar, path);
+		else if (S_ISLNK(st.st_mode) && !seen(s, path)) {
+			len = readlinkat(s->root_fd, path, target, sizeof(target) - 1);
+			if (len >= 0) {
+				target[len] = '\0';
+				relative_target(path, target, rel, sizeof(rel));
+				tar_add_symlink(&s->tar, path, rel);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void add_path(struct snap *s, const char *rel, bool listed, unsigned depth)
+{
+	char resolved[PATH_MAX] = "", todo[PATH_MAX];
+	size_t rlen = 0;
+	struct stat st = { .st_mode = S_IFDIR };
+
+	if (depth > MAX_SYMLINKS)
+		return;
+	snprintf(todo, sizeof(todo), "%s", rel);
+	for (char *p = todo; *p;) {
+		char *slash = strchr(p, '/');
+		size_t clen = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (clen == 0 || (clen == 1 && p[0] == '.')) {
+			p += clen + (slash != NULL);
+			continue;
+		}
+		if (clen == 2 && p[0] == '.' && p[1] == '.') {
+			char *last = strrchr(resolved, '/');
+
+			rlen = last ? (size_t)(last - resolved) : 0;
+			resolved[rlen] = '\0';
+			p += clen + (slash != NULL);
+			continue;
+		}
+		snprintf(resolved + rlen, sizeof(resolved) - rlen, "%s%.*s", rlen ? "/" : "",
+			 (int)clen, p);
+		rlen = strlen(resolved);
+		if (fstatat(s->root_fd, resolved, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return;
+		if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX], relt[2 * PATH_MAX], next[3 * PATH_MAX],
+				base[PATH_MAX];
+			ssize_t n = readlinkat(s->root_fd, resolved, target, sizeof(target) - 1);
+
+			if (n < 0)
+				return;
+			target[n] = '\0';
+			if (!seen(s, resolved)) {
+				relative_target(resolved, target, relt, sizeof(relt));
+				tar_add_symlink(&s->tar, resolved, relt);
+			}
+			/* go on from where the link points, inside the root */
+			snprintf(base, sizeof(base), "%s", resolved);
+			*(strrchr(base, '/') ? strrchr(base, '/') : base) = '\0';
+			if (target[0] == '/')
+				snprintf(next, sizeof(next), "%s%s%s", target + 1, slash ? "/" : "",
+					 slash ? slash + 1 : "");
+			else
+				snprintf(next, sizeof(next), "%s%s%s%s%s", base, base[0] ? "/" : "",
+					 target, slash ? "/" : "", slash ? slash + 1 : "");
+			add_path(s, next, listed, depth + 1);
+			return;
+		}
+		if (S_ISDIR(st.st_mode) && !seen(s, resolved))
+			tar_add_dir(&s->tar, resolved);
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	if (S_ISREG(st.st_mode))
+		add_file(s, resolved);
+	else if (S_ISDIR(st.st_mode) && listed)
+		add_listing(s, resolved);
+}
+
+/* Files the libraries read themselves, without going through root_openat() */
+static void add_library_files(struct snap *s, const struct host *h)
+{
+	static const char *const kmod_files[] = {
+		"modules.dep",
+		"modules.dep.bin",
+		"modules.alias",
+		"modules.alias.bin",
+		"modules.builtin",
+		"modules.builtin.bin",
+		"modules.builtin.alias.bin",
+		"modules.builtin.modinfo",
+		"modules.softdep",
+		"modules.symbols",
+		"modules.symbols.bin",
+		"modules.devname",
+		"modules.order",
+	};
+	static const char *const efivars[] = { "SecureBoot", "SetupMode" };
+	char path[PATH_MAX];
+
+	if (h->modules.kver[0])
+		for (size_t i = 0; i < ARRAY_SIZE(kmod_files); i++) {
+			snprintf(path, sizeof(path), "lib/modules/%s/%s", h->modules.kver,
+				 kmod_files[i]);
+			if (root_exists(s->root_fd, path) > 0)
+				add_path(s, path, false, 0);
+		}
+	if (h->boot.uefi)
+		for (size_t i = 0; i < ARRAY_SIZE(efivars); i++) {
+			snprintf(path, sizeof(path),
+				 "sys/firmware/efi/efivars/%s-8be4df61-93ca-11d2-aa0d-00e098032b8c",
+				 efivars[i]);
+			if (root_exists(s->root_fd, path) > 0)
+				add_path(s, path, false, 0);
+		}
+}
+
+int verb_snapshot(struct context *ctx)
+{
+	_cleanup_free_ char *tmp = NULL;
+	const struct root_access *acc;
+	struct snap s = { .root_fd = ctx->root_fd };
+	struct host host;
+	const char *out;
+	size_t n;
+	FILE *f;
+	int fd, r;
+
+	if (ctx->n_args != 1) {
+		log_error("snapshot takes one argument, the tarball to write");
+		return EXIT_BAD_INPUT;
+	}
+	out = ctx->args[0];
+	if (!ctx->force && access(out, F_OK) == 0) {
+		log_error("%s exists; pass --force to replace it", out);
+		return EXIT_BAD_INPUT;
+	}
+
+	root_record_start();
+	r = host_gather(ctx->root_fd, ctx->root, ctx->kernel, &host);
+	if (r == -ENOENT) {
+		log_error("--kernel %s: no such kernel below the root", ctx->kernel);
+		root_record_stop();
+		host_done(&host);
+		return EXIT_BAD_INPUT;
+	}
+	if (r < 0) {
+		log_error_errno(r, "Failed to read the host: %m");
+		root_record_stop();
+		host_done(&host);
+		return EXIT_SYSTEM;
+	}
+
+	/* written next to OUT, then put in place in one step */
+	if (asprintf(&tmp, "%s.XXXXXX", out) < 0) {
+		root_record_stop();
+		host_done(&host);
+		return EXIT_SYSTEM;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		log_error_errno(errno, "%s: cannot create: %m", tmp);
+		if (fd >= 0)
+			close(fd);
+		root_record_stop();
+		host_done(&host);
+		return EXIT_SYSTEM;
+	}
+	(void)fchmod(fd, 0644);
+	tar_init(&s.tar, f);
+
+	n = root_recorded(&acc);
+	for (size_t i = 0; i < n; i++)
+		add_path(&s, acc[i].path, acc[i].listed, 0);
+	add_library_files(&s, &host);
+	root_record_stop();
+	host_done(&host);
+
+	r = tar_finish(&s.tar);
+	if (r >= 0 && s.error < 0)
+		r = s.error;
+	if (r >= 0 && fsync(fileno(f)) < 0)
+		r = -errno;
+	if (fclose(f) != 0 && r >= 0)
+		r = -errno;
+	if (r >= 0) {
+		/* without --force, link() refuses to replace a file that appeared meanwhile */
+		if (ctx->force)
+			r = rename(tmp, out) < 0 ? -errno : 0;
+		else {
+			r = link(tmp, out) < 0 ? -errno : 0;
+			(void)unlink(tmp);
+		}
+	}
+	for (size_t i = 0; i < s.n_done; i++)
+		free(s.done[i]);
+	free(s.done);
+	if (r < 0) {
+		(void)unlink(tmp);
+		log_error_errno(r, "%s: %m", out);
+		return r == -EEXIST ? EXIT_BAD_INPUT : EXIT_SYSTEM;
+	}
+	if (!ctx->quiet)
+		fprintf(stderr, "iommu-setup: wrote %s (%zu entries)\n", out, s.n_done);
+	return EXIT_OK;
+}
