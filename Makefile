@@ -39,13 +39,17 @@ BIN = $(B)/iommu-setup
 ASAN_BIN = $(B)/asan/iommu-setup
 UNIT = $(B)/asan/unit-tests
 HELPERS = $(B)/asan/shellvars-eval
-FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo
+FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars
 FUZZ_SECONDS ?= 30
 
 .PHONY: all run check check-unit fuzz fuzz-build install uninstall clean deps deps-test \
 	update-golden format format-check
 
-all: $(BIN)
+all: $(BIN) $(B)/iommu-setup.8
+
+$(B)/iommu-setup.8: src/iommu-setup.8.scd
+	@mkdir -p $(@D)
+	scdoc < $< > $@
 
 $(BIN): $(SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
@@ -76,7 +80,7 @@ $(B)/fuzz/fuzz-ivrs: fuzz/fuzz-acpi.c $(PURE_SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_IVRS -o $@ $< $(PURE_SRC)
 
-$(B)/fuzz/fuzz-cpuinfo: fuzz/fuzz-cpuinfo.c $(PURE_SRC) $(HDR) Makefile
+$(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(PURE_SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRC)
 
@@ -104,8 +108,9 @@ fuzz: fuzz-build
 update-golden: $(BIN)
 	tests/update-golden $(BIN)
 
-install: $(BIN)
+install: $(BIN) $(B)/iommu-setup.8
 	install -Dm0755 $(BIN) $(DESTDIR)$(SBINDIR)/iommu-setup
+	install -Dm0644 $(B)/iommu-setup.8 $(DESTDIR)$(MANDIR)/man8/iommu-setup.8
 	install -d $(DESTDIR)$(DATADIR)/iommu-setup/rules.d
 	for f in data/vendor-rules/*.rules; do \
 		[ -e "$$f" ] || continue; \
@@ -113,7 +118,7 @@ install: $(BIN)
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/iommu-setup
+	rm -f $(DESTDIR)$(SBINDIR)/iommu-setup $(DESTDIR)$(MANDIR)/man8/iommu-setup.8
 	rm -rf $(DESTDIR)$(DATADIR)/iommu-setup
 
 FORMATTED = src/*.c src/*.h tests/unit/*.c fuzz/*.c

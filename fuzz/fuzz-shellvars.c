@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libFuzzer target: the shell-fragment evaluator (/etc/default/grub and its
+ * drop-ins) and the kernel command-line parser over the values it finds. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdline.h"
+#include "shellvars.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct shenv env = {};
+	char *text = malloc(size + 1);
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (shenv_source(&env, text, size, "fuzz") >= 0) {
+		for (size_t i = 0; i < env.n; i++) {
+			struct kcmdline c;
+
+			if (env.vars[i].known && env.vars[i].value &&
+			    kcmdline_parse(env.vars[i].value, &c) >= 0) {
+				free(kcmdline_vfio_ids(&c));
+				kcmdline_done(&c);
+			}
+		}
+		(void)shenv_known(&env, "GRUB_CMDLINE_LINUX");
+	}
+	shenv_done(&env);
+	free(text);
+	return 0;
+}
