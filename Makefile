@@ -10,7 +10,7 @@ VERSION := 0.1
 CC ?= cc
 CLANG ?= clang
 PKG_CONFIG ?= pkg-config
-DEPS = libkmod blkid efivar
+DEPS = libkmod blkid efivar libpci
 
 WARN = -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
        -Wno-unused-parameter
@@ -23,14 +23,14 @@ BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 	      $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
 # libefivar is dlopen()ed (src/boot.c): its backend is chosen when it loads, from
 # EFIVARFS_PATH, which must point into --root first. Headers only at build time.
-LDLIBS_DEPS = $(shell $(PKG_CONFIG) --libs libkmod blkid 2>/dev/null) -ldl
+LDLIBS_DEPS = $(shell $(PKG_CONFIG) --libs libkmod blkid libpci 2>/dev/null) -ldl
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # Pure modules (no I/O): unit-tested and fuzzed on their own.
 PURE_SRC = src/acpi.c src/acpi-dmar.c src/acpi-ivrs.c src/acpi-print.c src/json.c \
-	   src/cpuinfo.c src/checks.c src/report.c src/cmdline.c src/shellvars.c src/state.c src/tar.c
+	   src/cpuinfo.c src/checks.c src/report.c src/cmdline.c src/shellvars.c src/state.c src/tar.c src/devices.c
 IO_SRC = src/root.c src/host.c src/kernel.c src/modules.c src/boot.c src/log.c \
-	 src/verb-acpi.c src/verb-check.c src/verb-snapshot.c
+	 src/pdev.c src/verb-acpi.c src/verb-check.c src/verb-snapshot.c src/verb-devices.c
 SRC = $(PURE_SRC) $(IO_SRC) src/main.c
 HDR = $(wildcard src/*.h)
 

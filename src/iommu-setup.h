@@ -19,11 +19,15 @@ struct context {
 	const char *kernel;
 	bool json;
 	bool quiet;
-	bool force;  /* snapshot: replace OUT */
-	char **args; /* the verb's arguments */
+	bool force;	      /* snapshot: replace OUT */
+	bool groups;	      /* devices: group tree */
+	const char *xml;      /* devices: <hostdev> for this device */
+	const char *xml_pool; /* devices: VF pool <network> for this PF */
+	char **args;	      /* the verb's arguments */
 	int n_args;
 };
 
 int verb_check(struct context *ctx);
 int verb_acpi(struct context *ctx);
 int verb_snapshot(struct context *ctx);
+int verb_devices(struct context *ctx);

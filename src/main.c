@@ -19,6 +19,15 @@ static const char *arg_kernel;
 static bool arg_json;
 static bool arg_quiet;
 static bool arg_force;
+static bool arg_groups;
+static const char *arg_xml;
+static const char *arg_xml_pool;
+
+enum {
+	ARG_GROUPS = 0x100,
+	ARG_XML,
+	ARG_XML_POOL,
+};
 static int arg_verbose;
 
 static const struct verb {
@@ -28,6 +37,7 @@ static const struct verb {
 	{ "check", verb_check },
 	{ "acpi", verb_acpi },
 	{ "snapshot", verb_snapshot },
+	{ "devices", verb_devices },
 };
 
 static void help(void)
@@ -38,6 +48,10 @@ static void help(void)
 	       "Commands:\n"
 	       "  check                 Read-only readiness report (the default)\n"
 	       "  acpi [FILE...]        Decode DMAR / IVRS tables (default: the live ones)\n"
+	       "  devices [BDF|ID...]   PCI functions, IOMMU groups, drivers, assignability\n"
+	       "          --groups      ... as a tree of IOMMU groups\n"
+	       "          --xml BDF     libvirt <hostdev> element for a device\n"
+	       "          --xml-pool BDF  libvirt <network> VF pool of an SR-IOV PF\n"
 	       "  snapshot OUT.tar      Save what check reads as a fixture root (for bug reports)\n"
 	       "\n"
 	       "Options:\n"
@@ -69,6 +83,9 @@ static int parse_argv(int argc, char *argv[])
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
+		{ "groups",  no_argument,       NULL, ARG_GROUPS },
+		{ "xml",     required_argument, NULL, ARG_XML },
+		{ "xml-pool", required_argument, NULL, ARG_XML_POOL },
 		{}
 	};
 	/* clang-format on */
@@ -95,6 +112,15 @@ static int parse_argv(int argc, char *argv[])
 			break;
 		case 'f':
 			arg_force = true;
+			break;
+		case ARG_GROUPS:
+			arg_groups = true;
+			break;
+		case ARG_XML:
+			arg_xml = optarg;
+			break;
+		case ARG_XML_POOL:
+			arg_xml_pool = optarg;
 			break;
 		case 'v':
 			arg_verbose++;
@@ -146,6 +172,9 @@ static int run(int argc, char *argv[])
 	ctx.json = arg_json;
 	ctx.quiet = arg_quiet;
 	ctx.force = arg_force;
+	ctx.groups = arg_groups;
+	ctx.xml = arg_xml;
+	ctx.xml_pool = arg_xml_pool;
 	ctx.args = argv + optind;
 	ctx.n_args = argc - optind;
 

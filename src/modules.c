@@ -330,6 +330,25 @@ static int module_state(int root_fd, struct kmod_ctx *ctx, bool live, struct mod
 	return 0;
 }
 
+int modules_target_kernel(int root_fd, const char *kver, char *ret, size_t n)
+{
+	struct modules_state m = {};
+	int r = list_kernels(root_fd, &m);
+
+	ret[0] = '\0';
+	if (r >= 0 && kver) {
+		r = -ENOENT;
+		for (unsigned i = 0; i < m.n_kernels; i++)
+			if (strcmp(m.kernels[i], kver) == 0)
+				r = 0;
+		if (r == 0)
+			snprintf(ret, n, "%s", kver);
+	} else if (r >= 0 && m.n_kernels)
+		snprintf(ret, n, "%s", m.kernels[0]);
+	modules_state_done(&m);
+	return r;
+}
+
 int modules_gather(int root_fd, const char *kver, const char *running, struct modules_state *m)
 {
 	_cleanup_close_ int dirfd = -1;

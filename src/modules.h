@@ -7,6 +7,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum mod_kind {
 	MOD_MISSING,
@@ -65,6 +66,8 @@ struct modules_state {
  */
 int modules_gather(int root_fd, const char *kver, const char *running, struct modules_state *m);
 void modules_state_done(struct modules_state *m);
+/* The target kernel alone: kver if installed (else -ENOENT), or the newest; "" if none. */
+int modules_target_kernel(int root_fd, const char *kver, char *ret, size_t n);
 const char *mod_kind_to_string(enum mod_kind k);
 const char *modconf_kind_to_string(enum modconf_kind k);
 /* "vfio", "vfio_pci" … for VFIO_MOD_* */

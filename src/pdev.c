@@ -1,0 +1,730 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libkmod.h>
+#include <pci/pci.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "pdev.h"
+#include "root.h"
+
+/* ---- parsing arguments (pure) ---- */
+
+static int hexval(const char *s, size_t n, unsigned *ret)
+{
+	unsigned v = 0;
+
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*ret = v;
+	return 0;
+}
+
+int pdev_parse_arg(const char *arg, char ret_addr[16], uint16_t *ret_vendor, uint16_t *ret_device)
+{
+	char buf[32];
+	unsigned dom = 0, bus, slot, fn, v, d;
+	size_t n = strlen(arg);
+
+	if (n >= sizeof(buf))
+		return 0;
+	/* libvirt's node device name: pci_0000_01_00_0 */
+	if (n == 16 && strncmp(arg, "pci_", 4) == 0 && arg[8] == '_' && arg[11] == '_' &&
+	    arg[14] == '_') {
+		snprintf(buf, sizeof(buf), "%.4s:%.2s:%.2s.%c", arg + 4, arg + 9, arg + 12,
+			 arg[15]);
+		arg = buf;
+		n = strlen(buf);
+	}
+	/* VVVV:DDDD */
+	if (n == 9 && arg[4] == ':' && hexval(arg, 4, &v) == 0 && hexval(arg + 5, 4, &d) == 0) {
+		*ret_vendor = (uint16_t)v;
+		*ret_device = (uint16_t)d;
+		return 2;
+	}
+	/* [DDDD:]BB:SS.F */
+	if (n == 12 && arg[4] == ':') {
+		if (hexval(arg, 4, &dom) < 0)
+			return 0;
+		arg += 5;
+		n -= 5;
+	}
+	if (n != 7 || arg[2] != ':' || arg[5] != '.' || hexval(arg, 2, &bus) < 0 ||
+	    hexval(arg + 3, 2, &slot) < 0 || hexval(arg + 6, 1, &fn) < 0 || slot > 0x1f || fn > 7)
+		return 0;
+	snprintf(ret_addr, 16, "%04x:%02x:%02x.%x", dom, bus, slot, fn);
+	return 1;
+}
+
+/* ---- reading sysfs ---- */
+
+static int read_attr(int dirfd, const char *name, char *buf, size_t n)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t k;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -errno;
+	k = read(fd, buf, n - 1);
+	close(fd);
+	if (k < 0)
+		return -errno;
+	buf[k] = '\0';
+	while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == ' '))
+		buf[--k] = '\0';
+	return 0;
+}
+
+static unsigned long read_hex(int dirfd, const char *name)
+{
+	char buf[32];
+
+	if (read_attr(dirfd, name, buf, sizeof(buf)) < 0)
+		return 0;
+	return strtoul(buf, NULL, 16);
+}
+
+static int read_int(int dirfd, const char *name, int fallback)
+{
+	char buf[32], *end;
+	long v;
+
+	if (read_attr(dirfd, name, buf, sizeof(buf)) < 0)
+		return fallback;
+	v = strtol(buf, &end, 10);
+	return end == buf ? fallback : (int)v;
+}
+
+/* The last path component of a symlink's target: driver, iommu_group, physfn */
+static char *link_base(int dirfd, const char *name)
+{
+	char target[4096];
+	ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	return strdup(slash ? slash + 1 : target);
+}
+
+static bool is_pci_addr(const char *s)
+{
+	char addr[16];
+	uint16_t v, d;
+
+	return strlen(s) == 12 && pdev_parse_arg(s, addr, &v, &d) == 1;
+}
+
+/* ---- module aliases, cached: VFs by the hundred share one modalias ---- */
+
+struct alias_cache {
+	struct kmod_ctx *ctx;
+	char **keys;
+	char ***values;
+	size_t n;
+};
+
+static char **lookup_modules(struct alias_cache *c, const char *modalias)
+{
+	struct kmod_list *list = NULL, *l;
+	char **out = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->keys[i], modalias) == 0)
+			goto copy;
+	if (kmod_module_new_from_lookup(c->ctx, modalias, &list) >= 0)
+		kmod_list_foreach(l, list)
+		{
+			struct kmod_module *mod = kmod_module_get_module(l);
+			char **nout = realloc(out, (n + 2) * sizeof(*nout));
+
+			if (nout) {
+				out = nout;
+				out[n] = strdup(kmod_module_get_name(mod));
+				if (out[n])
+					n++;
+				out[n] = NULL;
+			}
+			kmod_module_unref(mod);
+		}
+	kmod_module_unref_list(list);
+	{
+		char **nk = realloc(c->keys, (c->n + 1) * sizeof(*nk));
+		char ***nv = nk ? realloc(c->values, (c->n + 1) * sizeof(*nv)) : NULL;
+
+		if (nk)
+			c->keys = nk;
+		if (!nv) {
+			return out;
+		}
+		c->values = nv;
+		c->keys[c->n] = strdup(modalias);
+		c->values[c->n] = out;
+		if (!c->keys[c->n])
+			return out;
+		c->n++;
+		return out ? out : NULL;
+	}
+copy:
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->keys[i], modalias) == 0)
+			return c->values[i];
+	return NULL;
+}
+
+static void alias_cache_done(struct alias_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->keys[i]);
+		if (c->values[i]) {
+			for (char **p = c->values[i]; *p; p++)
+				free(*p);
+			free(c->values[i]);
+		}
+	}
+	free(c->keys);
+	free(c->values);
+	if (c->ctx)
+		kmod_unref(c->ctx);
+}
+
+static void silent_log(void *data, int priority, const char *file, int line, const char *fn,
+		       const char *format, va_list args)
+{
+}
+
+static struct kmod_ctx *kmod_for(int root_fd, const char *kver)
+{
+	const char *none[] = { "/dev/null/none", NULL };
+	char rel[512], path[64];
+	struct kmod_ctx *ctx;
+	int fd;
+
+	snprintf(rel, sizeof(rel), "lib/modules/%s", kver);
+	fd = root_openat(root_fd, rel, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ctx = kmod_new(path, none);
+	if (ctx) {
+		kmod_set_log_fn(ctx, silent_log, NULL);
+		/* the indexes are mapped now; the directory fd is no longer needed */
+		if (kmod_load_resources(ctx) < 0) {
+			kmod_unref(ctx);
+			ctx = NULL;
+		}
+	}
+	close(fd);
+	return ctx;
+}
+
+/* ---- names from the PCI ID database (libpci) ---- */
+
+static void pci_quiet(char *msg, ...)
+{
+}
+
+/* libpci calls this only when it runs out of memory, and it must not return */
+_Noreturn static void pci_fatal(char *msg, ...)
+{
+	fprintf(stderr, "iommu-setup: libpci: %s\n", msg);
+	_exit(3);
+}
+
+static char *name_or_null(struct pci_access *pa, int flags, ...)
+{
+	char buf[256], *s;
+	va_list ap;
+	unsigned a, b, c, d;
+
+	va_start(ap, flags);
+	a = va_arg(ap, unsigned);
+	b = va_arg(ap, unsigned);
+	c = va_arg(ap, unsigned);
+	d = va_arg(ap, unsigned);
+	va_end(ap);
+	s = pci_lookup_name(pa, buf, sizeof(buf),
+			    flags | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, a, b, c, d);
+	return s ? strdup(s) : NULL;
+}
+
+/* ---- host-critical devices ---- */
+
+/* The last PCI address on a sysfs device path: the function nearest the leaf */
+static bool last_pci_in(const char *path, char out[16])
+{
+	const char *p = path;
+	bool found = false;
+
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (n == 12) {
+			char comp[13];
+
+			memcpy(comp, p, 12);
+			comp[12] = '\0';
+			if (is_pci_addr(comp)) {
+				memcpy(out, comp, 13);
+				found = true;
+			}
+		}
+		p += n + (slash != NULL);
+	}
+	return found;
+}
+
+static void mark(struct pdev_list *l, const char *addr, unsigned flag, const char *what)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (strcmp(l->devs[i].addr, addr) == 0) {
+			struct pdev *d = &l->devs[i];
+
+			if (d->critical & flag)
+				continue; /* said once is enough (IPv4 and IPv6 routes) */
+			d->critical |= flag;
+			if (!d->critical_what)
+				d->critical_what = strdup(what);
+			else {
+				char *n;
+
+				if (asprintf(&n, "%s; %s", d->critical_what, what) >= 0) {
+					free(d->critical_what);
+					d->critical_what = n;
+				}
+			}
+		}
+}
+
+/* A block device (sys/dev/block/MAJ:MIN or sys/class/block/NAME): its PCI
+ * function, or those of the devices below it (dm, md: slaves/). */
+static void mark_block(int root_fd, struct pdev_list *l, const char *rel, unsigned flag,
+		       const char *what, unsigned depth)
+{
+	char target[4096], addr[16], slaves[600];
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	ssize_t n;
+	int fd;
+
+	if (depth > 8)
+		return;
+	n = readlinkat(root_fd, rel, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		if (last_pci_in(target, addr)) {
+			mark(l, addr, flag, what);
+			return;
+		}
+	}
+	snprintf(slaves, sizeof(slaves), "%s/slaves", rel);
+	fd = root_openat(root_fd, slaves, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char sub[600];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "sys/class/block/%s", de->d_name);
+		mark_block(root_fd, l, sub, flag, what, depth + 1);
+	}
+}
+
+static void find_storage(int root_fd, struct pdev_list *l)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (root_read_file(root_fd, "proc/self/mountinfo", 4u << 20, &text, NULL) < 0)
+		return;
+	for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
+		char majmin[32], mnt[512], rel[64], what[600];
+		unsigned flag;
+
+		eol = strchr(line, '\n');
+		if (eol)
+			*eol = '\0';
+		/* "36 35 259:2 / /boot rw,relatime shared:5 - ext4 /dev/nvme0n1p2 rw" */
+		if (sscanf(line, "%*u %*u %31s %*s %511s", majmin, mnt) != 2)
+			continue;
+		if (strcmp(mnt, "/") == 0)
+			flag = CRITICAL_ROOTFS;
+		else if (strcmp(mnt, "/boot") == 0 || strcmp(mnt, "/boot/efi") == 0 ||
+			 strcmp(mnt, "/efi") == 0)
+			flag = CRITICAL_BOOTFS;
+		else
+			continue;
+		snprintf(rel, sizeof(rel), "sys/dev/block/%s", majmin);
+		snprintf(what, sizeof(what), "holds %s", mnt);
+		mark_block(root_fd, l, rel, flag, what, 0);
+	}
+}
+
+/* A network interface: its PCI function, or its lower devices (bond, bridge, VLAN) */
+static void mark_netdev(int root_fd, struct pdev_list *l, const char *iface, const char *what,
+			unsigned depth)
+{
+	char rel[600], target[4096], addr[16];
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct dirent *de;
+	ssize_t n;
+	int fd;
+
+	if (depth > 8 || strchr(iface, '/') || iface[0] == '.')
+		return;
+	snprintf(rel, sizeof(rel), "sys/class/net/%s", iface);
+	n = readlinkat(root_fd, rel, target, sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = '\0';
+		if (last_pci_in(target, addr)) {
+			mark(l, addr, CRITICAL_ROUTE, what);
+			return;
+		}
+	}
+	fd = root_openat(root_fd, rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, "lower_", 6) == 0)
+			mark_netdev(root_fd, l, de->d_name + 6, what, depth + 1);
+}
+
+static void find_route(int root_fd, struct pdev_list *l)
+{
+	_cleanup_free_ char *v4 = NULL, *v6 = NULL;
+
+	if (root_read_file(root_fd, "proc/net/route", 1u << 20, &v4, NULL) >= 0)
+		for (char *line = v4, *eol; line && *line; line = eol ? eol + 1 : NULL) {
+			char iface[64], dest[16], what[128];
+			unsigned mask = 1;
+
+			eol = strchr(line, '\n');
+			if (eol)
+				*eol = '\0';
+			/* Iface Destination Gateway Flags RefCnt Use Metric Mask ... */
+			if (sscanf(line, "%63s %15s %*s %*s %*s %*s %*s %x", iface, dest, &mask) ==
+				    3 &&
+			    strcmp(dest, "00000000") == 0 && mask == 0) {
+				snprintf(what, sizeof(what), "carries the default route (%s)",
+					 iface);
+				mark_netdev(root_fd, l, iface, what, 0);
+			}
+		}
+	if (root_read_file(root_fd, "proc/net/ipv6_route", 1u << 20, &v6, NULL) >= 0)
+		for (char *line = v6, *eol; line && *line; line = eol ? eol + 1 : NULL) {
+			char dest[40], plen[4], iface[64], what[128];
+
+			eol = strchr(line, '\n');
+			if (eol)
+				*eol = '\0';
+			if (sscanf(line, "%39s %3s %*s %*s %*s %*s %*s %*s %*s %63s", dest, plen,
+				   iface) == 3 &&
+			    strcmp(dest, "00000000000000000000000000000000") == 0 &&
+			    strcmp(plen, "00") == 0 && strcmp(iface, "lo") != 0) {
+				snprintf(what, sizeof(what), "carries the IPv6 default route (%s)",
+					 iface);
+				mark_netdev(root_fd, l, iface, what, 0);
+			}
+		}
+}
+
+/* ---- the whole list ---- */
+
+static int cmp_dev(const void *a, const void *b)
+{
+	return strcmp(((const struct pdev *)a)->addr, ((const struct pdev *)b)->addr);
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	return ((const struct pdev_group *)a)->number - ((const struct pdev_group *)b)->number;
+}
+
+static int read_dev(int root_fd, const char *name, struct pdev *d, struct alias_cache *ac)
+{
+	char rel[300], buf[256];
+	_cleanup_close_ int dfd = -1;
+	/* name is a canonical address (is_pci_addr): 12 characters */
+	char *s;
+
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", name);
+	dfd = root_openat(root_fd, rel, O_PATH | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	*d = (struct pdev){ .group = -1, .sriov_total = -1, .sriov_num = -1 };
+	snprintf(d->addr, sizeof(d->addr), "%.12s", name);
+	sscanf(name, "%x:%x:%x.%x", &d->domain, &d->bus, &d->slot, &d->fn);
+	d->vendor = (uint16_t)read_hex(dfd, "vendor");
+	d->device = (uint16_t)read_hex(dfd, "device");
+	d->subvendor = (uint16_t)read_hex(dfd, "subsystem_vendor");
+	d->subdevice = (uint16_t)read_hex(dfd, "subsystem_device");
+	d->class = (uint32_t)read_hex(dfd, "class");
+	/* PCI-to-PCI and CardBus bridges (header types 1 and 2): VFIO lets them stay with
+	 * the host whatever their driver; host bridges are never handed to a guest either */
+	d->bridge =
+		(d->class >> 8) == 0x0604 || (d->class >> 8) == 0x0607 || (d->class >> 8) == 0x0600;
+	d->driver = link_base(dfd, "driver");
+	s = link_base(dfd, "iommu_group");
+	if (s) {
+		d->group = atoi(s);
+		free(s);
+	}
+	d->numa_node = read_int(dfd, "numa_node", -1);
+	d->rom = faccessat(dfd, "rom", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (read_attr(dfd, "reset_method", buf, sizeof(buf)) >= 0 && buf[0])
+		d->reset_methods = strdup(buf);
+	d->sriov_total = read_int(dfd, "sriov_totalvfs", -1);
+	if (d->sriov_total >= 0)
+		d->sriov_num = read_int(dfd, "sriov_numvfs", 0);
+	s = link_base(dfd, "physfn");
+	if (s) {
+		snprintf(d->physfn, sizeof(d->physfn), "%s", s);
+		free(s);
+	}
+	d->boot_vga = read_int(dfd, "boot_vga", 0) == 1;
+	if (read_attr(dfd, "modalias", buf, sizeof(buf)) >= 0 && buf[0]) {
+		d->modalias = strdup(buf);
+		if (ac->ctx && d->modalias)
+			d->modules = lookup_modules(ac, d->modalias);
+	}
+	{
+		int nfd = openat(dfd, "net", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (nfd >= 0) {
+			DIR *nd = fdopendir(nfd);
+			struct dirent *de;
+
+			if (nd) {
+				while ((de = readdir(nd)))
+					if (de->d_name[0] != '.' && !d->netdev)
+						d->netdev = strdup(de->d_name);
+				closedir(nd);
+			} else
+				close(nfd);
+		}
+	}
+	return 0;
+}
+
+int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
+{
+	struct pdev_list l = {};
+	struct alias_cache ac = {};
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct pci_access *pa = NULL;
+	_cleanup_close_ int ids_fd = -1;
+	struct dirent *de;
+	size_t alloc = 0;
+	int fd, r = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	fd = root_openat(root_fd, "sys/bus/pci/devices", O_RDONLY | O_DIRECTORY);
+	if (fd >= 0) {
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			return -errno;
+		}
+	}
+	if (kver)
+		ac.ctx = kmod_for(root_fd, kver);
+
+	while (d && (de = readdir(d))) {
+		if (!is_pci_addr(de->d_name))
+			continue;
+		if (l.n == alloc) {
+			size_t na = alloc ? alloc * 2 : 64;
+			struct pdev *nd = realloc(l.devs, na * sizeof(*nd));
+
+			if (!nd) {
+				r = -ENOMEM;
+				break;
+			}
+			l.devs = nd;
+			alloc = na;
+		}
+		if (read_dev(root_fd, de->d_name, &l.devs[l.n], &ac) >= 0)
+			l.n++;
+	}
+	/* the cache owns the module lists; hand each device its own copy pointer */
+	for (unsigned i = 0; i < l.n; i++)
+		if (l.devs[i].modules) {
+			size_t k = 0;
+			char **copy;
+
+			while (l.devs[i].modules[k])
+				k++;
+			copy = calloc(k + 1, sizeof(*copy));
+			for (size_t j = 0; copy && j < k; j++)
+				copy[j] = strdup(l.devs[i].modules[j]);
+			l.devs[i].modules = copy;
+		}
+	alias_cache_done(&ac);
+	if (r < 0) {
+		pdev_list_done(&l);
+		return r;
+	}
+	if (l.n)
+		qsort(l.devs, l.n, sizeof(*l.devs), cmp_dev);
+
+	/* names, when the root has a PCI ID database */
+	ids_fd = root_openat(root_fd, "usr/share/misc/pci.ids", O_RDONLY);
+	if (ids_fd < 0)
+		ids_fd = root_openat(root_fd, "usr/share/hwdata/pci.ids", O_RDONLY);
+	if (ids_fd >= 0 && l.n && (pa = pci_alloc())) {
+		char path[64];
+
+		/* pci_init() would set these, but it also probes for PCI access, which names
+		 * do not need */
+		pa->warning = pci_quiet;
+		pa->debug = pci_quiet;
+		pa->error = pci_fatal;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", ids_fd);
+		pci_set_name_list_path(pa, strdup(path), 1);
+		l.names = pci_load_name_list(pa);
+		for (unsigned i = 0; l.names && i < l.n; i++) {
+			struct pdev *p = &l.devs[i];
+
+			p->vendor_name = name_or_null(pa, PCI_LOOKUP_VENDOR, p->vendor, 0, 0, 0);
+			p->device_name =
+				name_or_null(pa, PCI_LOOKUP_DEVICE, p->vendor, p->device, 0, 0);
+			p->class_name = name_or_null(pa, PCI_LOOKUP_CLASS, p->class >> 8, 0, 0, 0);
+			if (p->subvendor)
+				p->subsys_name = name_or_null(
+					pa, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, p->vendor,
+					p->device, p->subvendor, p->subdevice);
+		}
+		pci_cleanup(pa);
+	}
+
+	/* groups */
+	l.groups_dir = root_exists(root_fd, "sys/kernel/iommu_groups") > 0;
+	for (unsigned i = 0; i < l.n; i++) {
+		struct pdev_group *g = NULL;
+
+		if (l.devs[i].group < 0)
+			continue;
+		for (unsigned k = 0; k < l.n_groups; k++)
+			if (l.groups[k].number == l.devs[i].group)
+				g = &l.groups[k];
+		if (!g) {
+			struct pdev_group *ng = realloc(l.groups, (l.n_groups + 1) * sizeof(*ng));
+			char rel[64];
+
+			if (!ng) {
+				pdev_list_done(&l);
+				return -ENOMEM;
+			}
+			l.groups = ng;
+			g = &l.groups[l.n_groups++];
+			*g = (struct pdev_group){ .number = l.devs[i].group };
+			snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/type", g->number);
+			{
+				_cleanup_free_ char *t = NULL;
+
+				if (root_read_file(root_fd, rel, 64, &t, NULL) >= 0)
+					snprintf(g->type, sizeof(g->type), "%.*s",
+						 (int)strcspn(t, "\n"), t);
+			}
+		}
+		{
+			unsigned *nm = realloc(g->members, (g->n_members + 1) * sizeof(*nm));
+
+			if (!nm) {
+				pdev_list_done(&l);
+				return -ENOMEM;
+			}
+			g->members = nm;
+			g->members[g->n_members++] = i;
+		}
+	}
+	if (l.n_groups)
+		qsort(l.groups, l.n_groups, sizeof(*l.groups), cmp_group);
+
+	find_storage(root_fd, &l);
+	find_route(root_fd, &l);
+	for (unsigned i = 0; i < l.n; i++)
+		if (l.devs[i].boot_vga)
+			mark(&l, l.devs[i].addr, CRITICAL_BOOT_VGA,
+			     "is the boot display (boot_vga)");
+
+	*ret = l;
+	return 0;
+}
+
+void pdev_list_done(struct pdev_list *l)
+{
+	for (unsigned i = 0; i < l->n; i++) {
+		struct pdev *d = &l->devs[i];
+
+		free(d->driver);
+		free(d->modalias);
+		if (d->modules)
+			for (char **p = d->modules; *p; p++)
+				free(*p);
+		free(d->modules);
+		free(d->reset_methods);
+		free(d->netdev);
+		free(d->critical_what);
+		free(d->vendor_name);
+		free(d->device_name);
+		free(d->class_name);
+		free(d->subsys_name);
+	}
+	free(l->devs);
+	for (unsigned i = 0; i < l->n_groups; i++)
+		free(l->groups[i].members);
+	free(l->groups);
+	memset(l, 0, sizeof(*l));
+}
+
+const struct pdev *pdev_find(const struct pdev_list *l, const char *addr)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (strcmp(l->devs[i].addr, addr) == 0)
+			return &l->devs[i];
+	return NULL;
+}
+
+const struct pdev_group *pdev_find_group(const struct pdev_list *l, int number)
+{
+	for (unsigned i = 0; i < l->n_groups; i++)
+		if (l->groups[i].number == number)
+			return &l->groups[i];
+	return NULL;
+}
