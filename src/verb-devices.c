@@ -445,11 +445,8 @@ int verb_devices(struct context *ctx)
 	else
 		text_table(&l, ctx);
 
-	if (!(l.groups_dir && l.n_groups > 0) && !ctx->json) {
-		fprintf(stdout,
-			"\nNo IOMMU groups: the IOMMU is off, so no device can be assigned. "
-			"`iommu-setup check` says why.\n");
-	}
+	if (!(l.groups_dir && l.n_groups > 0) && !ctx->json)
+		explain_no_groups(ctx);
 	pdev_list_done(&l);
 	return ret;
 }
