@@ -4,6 +4,83 @@
 
 #include "devices.h"
 
+/* ---- parsing arguments (pure) ---- */
+
+static int hexval(const char *s, size_t n, unsigned *ret)
+{
+	unsigned v = 0;
+
+	if (n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*ret = v;
+	return 0;
+}
+
+int pdev_parse_arg(const char *arg, char ret_addr[16], uint16_t *ret_vendor, uint16_t *ret_device)
+{
+	char buf[32];
+	unsigned dom = 0, bus, slot, fn, v, d;
+	size_t n = strlen(arg);
+
+	if (n >= sizeof(buf))
+		return 0;
+	/* libvirt's node device name: pci_0000_01_00_0 */
+	if (n == 16 && strncmp(arg, "pci_", 4) == 0 && arg[8] == '_' && arg[11] == '_' &&
+	    arg[14] == '_') {
+		snprintf(buf, sizeof(buf), "%.4s:%.2s:%.2s.%c", arg + 4, arg + 9, arg + 12,
+			 arg[15]);
+		arg = buf;
+		n = strlen(buf);
+	}
+	/* VVVV:DDDD */
+	if (n == 9 && arg[4] == ':' && hexval(arg, 4, &v) == 0 && hexval(arg + 5, 4, &d) == 0) {
+		*ret_vendor = (uint16_t)v;
+		*ret_device = (uint16_t)d;
+		return 2;
+	}
+	/* [DDDD:]BB:SS.F */
+	if (n == 12 && arg[4] == ':') {
+		if (hexval(arg, 4, &dom) < 0)
+			return 0;
+		arg += 5;
+		n -= 5;
+	}
+	if (n != 7 || arg[2] != ':' || arg[5] != '.' || hexval(arg, 2, &bus) < 0 ||
+	    hexval(arg + 3, 2, &slot) < 0 || hexval(arg + 6, 1, &fn) < 0 || slot > 0x1f || fn > 7)
+		return 0;
+	snprintf(ret_addr, 16, "%04x:%02x:%02x.%x", dom, bus, slot, fn);
+	return 1;
+}
+
+const struct pdev *pdev_find(const struct pdev_list *l, const char *addr)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (strcmp(l->devs[i].addr, addr) == 0)
+			return &l->devs[i];
+	return NULL;
+}
+
+const struct pdev_group *pdev_find_group(const struct pdev_list *l, int number)
+{
+	for (unsigned i = 0; i < l->n_groups; i++)
+		if (l->groups[i].number == number)
+			return &l->groups[i];
+	return NULL;
+}
+
 bool driver_is_free(const char *driver)
 {
 	/* VFIO's viability test: unbound, vfio-pci, or pci-stub */

@@ -15,67 +15,6 @@
 #include "pdev.h"
 #include "root.h"
 
-/* ---- parsing arguments (pure) ---- */
-
-static int hexval(const char *s, size_t n, unsigned *ret)
-{
-	unsigned v = 0;
-
-	if (n == 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*ret = v;
-	return 0;
-}
-
-int pdev_parse_arg(const char *arg, char ret_addr[16], uint16_t *ret_vendor, uint16_t *ret_device)
-{
-	char buf[32];
-	unsigned dom = 0, bus, slot, fn, v, d;
-	size_t n = strlen(arg);
-
-	if (n >= sizeof(buf))
-		return 0;
-	/* libvirt's node device name: pci_0000_01_00_0 */
-	if (n == 16 && strncmp(arg, "pci_", 4) == 0 && arg[8] == '_' && arg[11] == '_' &&
-	    arg[14] == '_') {
-		snprintf(buf, sizeof(buf), "%.4s:%.2s:%.2s.%c", arg + 4, arg + 9, arg + 12,
-			 arg[15]);
-		arg = buf;
-		n = strlen(buf);
-	}
-	/* VVVV:DDDD */
-	if (n == 9 && arg[4] == ':' && hexval(arg, 4, &v) == 0 && hexval(arg + 5, 4, &d) == 0) {
-		*ret_vendor = (uint16_t)v;
-		*ret_device = (uint16_t)d;
-		return 2;
-	}
-	/* [DDDD:]BB:SS.F */
-	if (n == 12 && arg[4] == ':') {
-		if (hexval(arg, 4, &dom) < 0)
-			return 0;
-		arg += 5;
-		n -= 5;
-	}
-	if (n != 7 || arg[2] != ':' || arg[5] != '.' || hexval(arg, 2, &bus) < 0 ||
-	    hexval(arg + 3, 2, &slot) < 0 || hexval(arg + 6, 1, &fn) < 0 || slot > 0x1f || fn > 7)
-		return 0;
-	snprintf(ret_addr, 16, "%04x:%02x:%02x.%x", dom, bus, slot, fn);
-	return 1;
-}
-
 /* ---- reading sysfs ---- */
 
 static int read_attr(int dirfd, const char *name, char *buf, size_t n)
@@ -334,13 +273,10 @@ static void mark_block(int root_fd, struct pdev_list *l, const char *rel, unsign
 
 	if (depth > 8)
 		return;
-	n = readlinkat(root_fd, rel, target, sizeof(target) - 1);
-	if (n > 0) {
-		target[n] = '\0';
-		if (last_pci_in(target, addr)) {
-			mark(l, addr, flag, what);
-			return;
-		}
+	n = root_readlink(root_fd, rel, target, sizeof(target));
+	if (n > 0 && last_pci_in(target, addr)) {
+		mark(l, addr, flag, what);
+		return;
 	}
 	snprintf(slaves, sizeof(slaves), "%s/slaves", rel);
 	fd = root_openat(root_fd, slaves, O_RDONLY | O_DIRECTORY);
@@ -403,13 +339,10 @@ static void mark_netdev(int root_fd, struct pdev_list *l, const char *iface, con
 	if (depth > 8 || strchr(iface, '/') || iface[0] == '.')
 		return;
 	snprintf(rel, sizeof(rel), "sys/class/net/%s", iface);
-	n = readlinkat(root_fd, rel, target, sizeof(target) - 1);
-	if (n > 0) {
-		target[n] = '\0';
-		if (last_pci_in(target, addr)) {
-			mark(l, addr, CRITICAL_ROUTE, what);
-			return;
-		}
+	n = root_readlink(root_fd, rel, target, sizeof(target));
+	if (n > 0 && last_pci_in(target, addr)) {
+		mark(l, addr, CRITICAL_ROUTE, what);
+		return;
 	}
 	fd = root_openat(root_fd, rel, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
@@ -711,20 +644,4 @@ void pdev_list_done(struct pdev_list *l)
 		free(l->groups[i].members);
 	free(l->groups);
 	memset(l, 0, sizeof(*l));
-}
-
-const struct pdev *pdev_find(const struct pdev_list *l, const char *addr)
-{
-	for (unsigned i = 0; i < l->n; i++)
-		if (strcmp(l->devs[i].addr, addr) == 0)
-			return &l->devs[i];
-	return NULL;
-}
-
-const struct pdev_group *pdev_find_group(const struct pdev_list *l, int number)
-{
-	for (unsigned i = 0; i < l->n_groups; i++)
-		if (l->groups[i].number == number)
-			return &l->groups[i];
-	return NULL;
 }

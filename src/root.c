@@ -123,6 +123,8 @@ void root_record_start(void)
 
 size_t root_recorded(const struct root_access **ret)
 {
+	/* the list is read from now on: nothing may be added to it */
+	recorder.on = false;
 	*ret = recorder.list;
 	return recorder.n;
 }
@@ -255,4 +257,32 @@ int root_exists(int root_fd, const char *path)
 	if (fd == -ENOENT || fd == -ENOTDIR)
 		return 0;
 	return fd < 0 ? fd : 1;
+}
+
+ssize_t root_readlink(int root_fd, const char *path, char *buf, size_t n)
+{
+	_cleanup_free_ char *dir = strdup(skip_slashes(path));
+	_cleanup_close_ int dfd = -1;
+	const char *base;
+	char *slash;
+	ssize_t k;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		base = slash + 1;
+		dfd = root_openat_raw(root_fd, dir, O_PATH | O_DIRECTORY);
+		if (dfd < 0)
+			return dfd;
+	} else
+		base = dir;
+	k = readlinkat(slash ? dfd : root_fd, base, buf, n - 1);
+	if (k < 0)
+		return -errno;
+	buf[k] = '\0';
+	if (recorder.on)
+		record(skip_slashes(path), 0);
+	return k;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Opens DIR as a root: O_PATH|O_DIRECTORY|O_CLOEXEC. Returns an fd or -errno. */
 int root_open(const char *dir);
@@ -29,6 +30,10 @@ int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t
 int read_fd_full(int fd, size_t max, char **ret, size_t *ret_size);
 int read_file(const char *path, size_t max, char **ret, size_t *ret_size);
 
+/* readlink() of path, its directories resolved inside the root; NUL-terminates buf.
+ * Returns the length or -errno. */
+ssize_t root_readlink(int root_fd, const char *path, char *buf, size_t n);
+
 /* 1 if path exists (following symlinks inside the root), 0 if not, -errno on other errors. */
 int root_exists(int root_fd, const char *path);
 
@@ -43,5 +48,6 @@ struct root_access {
 };
 
 void root_record_start(void);
+/* Ends recording and returns what was recorded, valid until root_record_stop(). */
 size_t root_recorded(const struct root_access **ret);
 void root_record_stop(void);

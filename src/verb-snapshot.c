@@ -17,6 +17,7 @@
 #include "host.h"
 #include "iommu-setup.h"
 #include "log.h"
+#include "pdev.h"
 #include "root.h"
 #include "tar.h"
 
@@ -27,6 +28,7 @@ struct snap {
 	struct tar tar;
 	char **done; /* paths already in the archive */
 	size_t n_done;
+	bool empty; /* adding a file whose existence matters, not its bytes (rom) */
 	int error;
 };
 
@@ -69,6 +71,10 @@ static void add_file(struct snap *s, const char *path)
 
 	if (seen(s, path))
 		return;
+	if (s->empty) {
+		tar_add_file(&s->tar, path, "", 0, 0600);
+		return;
+	}
 	if (root_read_file(s->root_fd, path, 64u << 20, &data, &size) < 0)
 		return; /* unreadable now (sysfs write-only, vanished): leave it out */
 	if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -77,6 +83,7 @@ static void add_file(struct snap *s, const char *path)
 }
 
 static void add_path(struct snap *s, const char *rel, bool listed, unsigned depth);
+static void add_path_empty(struct snap *s, const char *rel);
 
 /* The entries of a directory the tool listed: subdirectories and symlinks
  * (their names are what was read), and files only when they were read too. */
@@ -187,6 +194,40 @@ static void add_path(struct snap *s, const char *rel, bool listed, unsigned dept
 		add_listing(s, resolved);
 }
 
+static void add_path_empty(struct snap *s, const char *rel)
+{
+	s->empty = true;
+	add_path(s, rel, false, 0);
+	s->empty = false;
+}
+
+/* A PCI function's directory: devices reads its attributes through the
+ * directory's fd, so they are listed here rather than recorded one by one. */
+static void add_pci_function(struct snap *s, const char *dir)
+{
+	static const char *const attrs[] = {
+		"vendor",    "device",	     "subsystem_vendor", "subsystem_device", "class",
+		"numa_node", "reset_method", "sriov_totalvfs",	 "sriov_numvfs",     "boot_vga",
+		"modalias",  "driver",	     "iommu_group",	 "physfn",
+	};
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(attrs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, attrs[i]);
+		if (root_exists(s->root_fd, path) > 0 ||
+		    fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			add_path(s, path, false, 0);
+	}
+	/* the expansion ROM: whether it exists, not its bytes */
+	snprintf(path, sizeof(path), "%s/rom", dir);
+	if (root_exists(s->root_fd, path) > 0)
+		add_path_empty(s, path);
+	snprintf(path, sizeof(path), "%s/net", dir);
+	if (root_exists(s->root_fd, path) > 0)
+		add_path(s, path, true, 0);
+}
+
 /* Files the libraries read themselves, without going through root_openat() */
 static void add_library_files(struct snap *s, const struct host *h)
 {
@@ -248,6 +289,14 @@ int verb_snapshot(struct context *ctx)
 
 	root_record_start();
 	r = host_gather(ctx->root_fd, ctx->root, ctx->kernel, &host);
+	if (r >= 0) {
+		struct pdev_list pci;
+
+		/* and what `devices` reads */
+		if (pdev_gather(ctx->root_fd, host.modules.kver[0] ? host.modules.kver : NULL,
+				&pci) >= 0)
+			pdev_list_done(&pci);
+	}
 	if (r == -ENOENT) {
 		log_error("--kernel %s: no such kernel below the root", ctx->kernel);
 		root_record_stop();
@@ -280,8 +329,12 @@ int verb_snapshot(struct context *ctx)
 	tar_init(&s.tar, f);
 
 	n = root_recorded(&acc);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		add_path(&s, acc[i].path, acc[i].listed, 0);
+		if (strncmp(acc[i].path, "sys/bus/pci/devices/", 20) == 0 &&
+		    !strchr(acc[i].path + 20, '/'))
+			add_pci_function(&s, acc[i].path);
+	}
 	add_library_files(&s, &host);
 	root_record_stop();
 	host_done(&host);

@@ -19,6 +19,7 @@
 #include "checks.h"
 #include "cmdline.h"
 #include "cpuinfo.h"
+#include "devices.h"
 #include "json.h"
 #include "macro.h"
 #include "root.h"
@@ -839,6 +840,64 @@ static void test_checks_verdicts(void)
 	CHECK(r.blocking && strcmp(r.blocking->id, "cpu.virtualization") == 0);
 }
 
+/* ---- devices ---- */
+
+static void test_pdev_parse_arg(void)
+{
+	char addr[16];
+	uint16_t v = 0, d = 0;
+
+	CHECK(pdev_parse_arg("0000:01:00.0", addr, &v, &d) == 1 &&
+	      strcmp(addr, "0000:01:00.0") == 0);
+	CHECK(pdev_parse_arg("01:00.1", addr, &v, &d) == 1 && strcmp(addr, "0000:01:00.1") == 0);
+	CHECK(pdev_parse_arg("pci_0001_0a_1f_7", addr, &v, &d) == 1 &&
+	      strcmp(addr, "0001:0a:1f.7") == 0);
+	CHECK(pdev_parse_arg("0000:0A:00.0", addr, &v, &d) == 1 &&
+	      strcmp(addr, "0000:0a:00.0") == 0);
+	CHECK(pdev_parse_arg("8086:1533", addr, &v, &d) == 2 && v == 0x8086 && d == 0x1533);
+	CHECK(pdev_parse_arg("01:20.0", addr, &v, &d) == 0); /* slot > 1f */
+	CHECK(pdev_parse_arg("01:00.8", addr, &v, &d) == 0);
+	CHECK(pdev_parse_arg("01:00", addr, &v, &d) == 0);
+	CHECK(pdev_parse_arg("gpu", addr, &v, &d) == 0);
+	CHECK(pdev_parse_arg("", addr, &v, &d) == 0);
+	CHECK(pdev_parse_arg("8086:15330", addr, &v, &d) == 0);
+}
+
+static void test_device_verdict(void)
+{
+	struct pdev devs[4] = {
+		{ .addr = "0000:00:01.0", .bridge = true, .group = 1, .driver = "pcieport" },
+		{ .addr = "0000:01:00.0", .group = 1, .driver = "nouveau" },
+		{ .addr = "0000:01:00.1", .group = 1, .driver = "snd_hda_intel" },
+		{ .addr = "0000:01:00.2", .group = 1 },
+	};
+	unsigned members[4] = { 0, 1, 2, 3 };
+	struct pdev_group g = { .number = 1, .members = members, .n_members = 4 };
+	struct pdev_list l = {
+		.devs = devs, .n = 4, .groups = &g, .n_groups = 1, .groups_dir = true
+	};
+	struct verdict v;
+
+	device_verdict(&l, &devs[1], &v);
+	CHECK(v.assignable && v.n_drag == 1 && v.drag[0] == 2 && v.n_free == 1);
+	CHECK(strstr(v.reason, "0000:01:00.1 (snd_hda_intel)"));
+	device_verdict(&l, &devs[0], &v);
+	CHECK(!v.assignable && strstr(v.reason, "bridge"));
+	devs[2].critical = CRITICAL_ROOTFS;
+	devs[2].critical_what = "holds /";
+	device_verdict(&l, &devs[1], &v);
+	CHECK(!v.assignable && strstr(v.reason, "also holds 0000:01:00.1, which holds /"));
+	device_verdict(&l, &devs[2], &v);
+	CHECK(!v.assignable && strstr(v.reason, "HOST-CRITICAL"));
+	devs[2].critical = 0;
+	devs[2].driver = "vfio-pci";
+	device_verdict(&l, &devs[1], &v);
+	CHECK(v.assignable && v.n_drag == 0 && v.n_free == 2);
+	l.n_groups = 0;
+	device_verdict(&l, &devs[1], &v);
+	CHECK(!v.assignable && strstr(v.reason, "no IOMMU groups"));
+}
+
 /* ---- json ---- */
 
 static void test_json_escaping(void)
@@ -939,6 +998,8 @@ int main(int argc, char *argv[])
 	RUN(test_shellvars);
 	RUN(test_cpuinfo);
 	RUN(test_checks_verdicts);
+	RUN(test_pdev_parse_arg);
+	RUN(test_device_verdict);
 	RUN(test_json_escaping);
 	RUN(test_root_resolution);
 
