@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libkmod.h>
+#include <linux/openat2.h>
 #include <pci/pci.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -32,6 +34,30 @@ static int read_attr(int dirfd, const char *name, char *buf, size_t n)
 	buf[k] = '\0';
 	while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == ' '))
 		buf[--k] = '\0';
+	return 0;
+}
+
+/* dir/rel with no symlink on the way: what sysfs has, and nothing that leaves the root */
+static int read_attr_beneath(int dirfd, const char *rel, char *buf, size_t n)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	ssize_t k;
+
+	buf[0] = '\0';
+	if (fd < 0 && errno == ENOSYS)
+		fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	k = read((int)fd, buf, n - 1);
+	close((int)fd);
+	if (k < 0)
+		return -errno;
+	buf[k] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }
 
@@ -408,13 +434,27 @@ static int cmp_group(const void *a, const void *b)
 	return ((const struct pdev_group *)a)->number - ((const struct pdev_group *)b)->number;
 }
 
+/* The first 64 bytes of config space: one read instead of five attribute files */
+static int read_config(int dirfd, uint8_t cfg[64])
+{
+	int fd = openat(dirfd, "config", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t k;
+
+	if (fd < 0)
+		return -errno;
+	k = read(fd, cfg, 64);
+	close(fd);
+	return k == 64 ? 0 : -EIO;
+}
+
 static int read_dev(int root_fd, const char *name, struct pdev *d, struct alias_cache *ac)
 {
 	char rel[300], buf[256];
 	_cleanup_close_ int dfd = -1;
-	/* name is a canonical address (is_pci_addr): 12 characters */
+	uint8_t cfg[64];
 	char *s;
 
+	/* name is a canonical address (is_pci_addr): 12 characters */
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", name);
 	dfd = root_openat(root_fd, rel, O_PATH | O_DIRECTORY);
 	if (dfd < 0)
@@ -422,15 +462,35 @@ static int read_dev(int root_fd, const char *name, struct pdev *d, struct alias_
 	*d = (struct pdev){ .group = -1, .sriov_total = -1, .sriov_num = -1 };
 	snprintf(d->addr, sizeof(d->addr), "%.12s", name);
 	sscanf(name, "%x:%x:%x.%x", &d->domain, &d->bus, &d->slot, &d->fn);
-	d->vendor = (uint16_t)read_hex(dfd, "vendor");
-	d->device = (uint16_t)read_hex(dfd, "device");
-	d->subvendor = (uint16_t)read_hex(dfd, "subsystem_vendor");
-	d->subdevice = (uint16_t)read_hex(dfd, "subsystem_device");
-	d->class = (uint32_t)read_hex(dfd, "class");
-	/* PCI-to-PCI and CardBus bridges (header types 1 and 2): VFIO lets them stay with
-	 * the host whatever their driver; host bridges are never handed to a guest either */
-	d->bridge =
-		(d->class >> 8) == 0x0604 || (d->class >> 8) == 0x0607 || (d->class >> 8) == 0x0600;
+
+	if (read_config(dfd, cfg) >= 0) {
+		/* PCI Local Bus spec §6.1: IDs at 0x00/0x02, class at 0x09-0x0b, header type at
+		 * 0x0e, subsystem IDs at 0x2c/0x2e (header type 0) */
+		d->vendor = (uint16_t)(cfg[0] | cfg[1] << 8);
+		d->device = (uint16_t)(cfg[2] | cfg[3] << 8);
+		d->class = (uint32_t)(cfg[9] | cfg[10] << 8 | cfg[11] << 16);
+		d->bridge = (cfg[0x0e] & 0x7f) != 0;
+		if ((cfg[0x0e] & 0x7f) == 0) {
+			d->subvendor = (uint16_t)(cfg[0x2c] | cfg[0x2d] << 8);
+			d->subdevice = (uint16_t)(cfg[0x2e] | cfg[0x2f] << 8);
+		}
+	} else {
+		d->class = (uint32_t)read_hex(dfd, "class");
+		d->bridge = (d->class >> 8) == 0x0604 || (d->class >> 8) == 0x0607;
+		d->vendor = 0xffff;
+	}
+	/* an SR-IOV VF's config space reads 0xffff for its IDs (PCIe base spec §9.3.4.1.1):
+	 * the kernel's attributes carry the real ones */
+	if (d->vendor == 0xffff) {
+		d->vendor = (uint16_t)read_hex(dfd, "vendor");
+		d->device = (uint16_t)read_hex(dfd, "device");
+		d->subvendor = (uint16_t)read_hex(dfd, "subsystem_vendor");
+		d->subdevice = (uint16_t)read_hex(dfd, "subsystem_device");
+	}
+	/* host bridges are never handed to a guest either */
+	if ((d->class >> 8) == 0x0600)
+		d->bridge = true;
+
 	d->driver = link_base(dfd, "driver");
 	s = link_base(dfd, "iommu_group");
 	if (s) {
@@ -441,21 +501,26 @@ static int read_dev(int root_fd, const char *name, struct pdev *d, struct alias_
 	d->rom = faccessat(dfd, "rom", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	if (read_attr(dfd, "reset_method", buf, sizeof(buf)) >= 0 && buf[0])
 		d->reset_methods = strdup(buf);
-	d->sriov_total = read_int(dfd, "sriov_totalvfs", -1);
-	if (d->sriov_total >= 0)
-		d->sriov_num = read_int(dfd, "sriov_numvfs", 0);
 	s = link_base(dfd, "physfn");
 	if (s) {
 		snprintf(d->physfn, sizeof(d->physfn), "%s", s);
 		free(s);
+	} else {
+		d->sriov_total = read_int(dfd, "sriov_totalvfs", -1);
+		if (d->sriov_total >= 0)
+			d->sriov_num = read_int(dfd, "sriov_numvfs", 0);
 	}
-	d->boot_vga = read_int(dfd, "boot_vga", 0) == 1;
-	if (read_attr(dfd, "modalias", buf, sizeof(buf)) >= 0 && buf[0]) {
-		d->modalias = strdup(buf);
-		if (ac->ctx && d->modalias)
-			d->modules = lookup_modules(ac, d->modalias);
-	}
-	{
+	/* only display controllers have boot_vga, only network ones a net/ directory */
+	if ((d->class >> 16) == 0x03)
+		d->boot_vga = read_int(dfd, "boot_vga", 0) == 1;
+	/* the same string the kernel builds for the modalias attribute */
+	snprintf(buf, sizeof(buf), "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", d->vendor,
+		 d->device, d->subvendor, d->subdevice, d->class >> 16, (d->class >> 8) & 0xff,
+		 d->class & 0xff);
+	d->modalias = strdup(buf);
+	if (ac->ctx && d->modalias)
+		d->modules = lookup_modules(ac, d->modalias);
+	if ((d->class >> 16) == 0x02) {
 		int nfd = openat(dfd, "net", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
 		if (nfd >= 0) {
@@ -480,7 +545,7 @@ int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
 	struct alias_cache ac = {};
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct pci_access *pa = NULL;
-	_cleanup_close_ int ids_fd = -1;
+	_cleanup_close_ int ids_fd = -1, groups_fd = -1;
 	struct dirent *de;
 	size_t alloc = 0;
 	int fd, r = 0;
@@ -566,7 +631,8 @@ int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
 	}
 
 	/* groups */
-	l.groups_dir = root_exists(root_fd, "sys/kernel/iommu_groups") > 0;
+	groups_fd = root_openat(root_fd, "sys/kernel/iommu_groups", O_PATH | O_DIRECTORY);
+	l.groups_dir = groups_fd >= 0;
 	for (unsigned i = 0; i < l.n; i++) {
 		struct pdev_group *g = NULL;
 
@@ -586,14 +652,9 @@ int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
 			l.groups = ng;
 			g = &l.groups[l.n_groups++];
 			*g = (struct pdev_group){ .number = l.devs[i].group };
-			snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/type", g->number);
-			{
-				_cleanup_free_ char *t = NULL;
-
-				if (root_read_file(root_fd, rel, 64, &t, NULL) >= 0)
-					snprintf(g->type, sizeof(g->type), "%.*s",
-						 (int)strcspn(t, "\n"), t);
-			}
+			snprintf(rel, sizeof(rel), "%d/type", g->number);
+			if (groups_fd >= 0)
+				(void)read_attr_beneath(groups_fd, rel, g->type, sizeof(g->type));
 		}
 		{
 			unsigned *nm = realloc(g->members, (g->n_members + 1) * sizeof(*nm));

@@ -208,7 +208,7 @@ static void add_pci_function(struct snap *s, const char *dir)
 	static const char *const attrs[] = {
 		"vendor",    "device",	     "subsystem_vendor", "subsystem_device", "class",
 		"numa_node", "reset_method", "sriov_totalvfs",	 "sriov_numvfs",     "boot_vga",
-		"modalias",  "driver",	     "iommu_group",	 "physfn",
+		"modalias",  "driver",	     "iommu_group",	 "physfn",	     "config",
 	};
 	char path[PATH_MAX];
 	struct stat st;
