@@ -75,9 +75,19 @@ const struct pdev *pdev_find(const struct pdev_list *l, const char *addr)
 
 const struct pdev_group *pdev_find_group(const struct pdev_list *l, int number)
 {
-	for (unsigned i = 0; i < l->n_groups; i++)
-		if (l->groups[i].number == number)
-			return &l->groups[i];
+	/* groups are sorted by number */
+	unsigned lo = 0, hi = l->n_groups;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (l->groups[mid].number == number)
+			return &l->groups[mid];
+		if (l->groups[mid].number < number)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -26,25 +26,53 @@
 struct snap {
 	int root_fd;
 	struct tar tar;
-	char **done; /* paths already in the archive */
-	size_t n_done;
+	char **done; /* paths already in the archive: an open-addressing hash set */
+	size_t n_done, cap;
 	bool empty; /* adding a file whose existence matters, not its bytes (rom) */
 	int error;
 };
 
+static size_t hash(const char *p)
+{
+	size_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+/* true if path is in the archive already; otherwise remembers it */
 static bool seen(struct snap *s, const char *path)
 {
-	char **n;
+	size_t i;
 
-	for (size_t i = 0; i < s->n_done; i++)
+	if (2 * (s->n_done + 1) > s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 1024;
+		char **n = calloc(ncap, sizeof(*n));
+
+		if (!n) {
+			s->error = -ENOMEM;
+			return true;
+		}
+		for (size_t k = 0; k < s->cap; k++)
+			if (s->done[k]) {
+				for (i = hash(s->done[k]) & (ncap - 1); n[i];
+				     i = (i + 1) & (ncap - 1))
+					;
+				n[i] = s->done[k];
+			}
+		free(s->done);
+		s->done = n;
+		s->cap = ncap;
+	}
+	for (i = hash(path) & (s->cap - 1); s->done[i]; i = (i + 1) & (s->cap - 1))
 		if (strcmp(s->done[i], path) == 0)
 			return true;
-	n = realloc(s->done, (s->n_done + 1) * sizeof(*n));
-	if (!n || !(n[s->n_done] = strdup(path))) {
+	s->done[i] = strdup(path);
+	if (!s->done[i]) {
 		s->error = -ENOMEM;
 		return true;
 	}
-	s->done = n;
 	s->n_done++;
 	return false;
 }
@@ -355,7 +383,7 @@ int verb_snapshot(struct context *ctx)
 			(void)unlink(tmp);
 		}
 	}
-	for (size_t i = 0; i < s.n_done; i++)
+	for (size_t i = 0; i < s.cap; i++)
 		free(s.done[i]);
 	free(s.done);
 	if (r < 0) {
