@@ -28,7 +28,8 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 
 # Pure modules (no I/O): unit-tested and fuzzed on their own.
 PURE_SRC = src/acpi.c src/acpi-dmar.c src/acpi-ivrs.c src/acpi-print.c src/json.c \
-	   src/cpuinfo.c src/checks.c src/report.c src/cmdline.c src/shellvars.c src/state.c src/tar.c src/devices.c
+	   src/cpuinfo.c src/checks.c src/report.c src/cmdline.c src/shellvars.c src/state.c src/tar.c src/devices.c \
+	   src/kparams.c src/grub-edit.c
 IO_SRC = src/root.c src/host.c src/kernel.c src/modules.c src/boot.c src/log.c \
 	 src/pdev.c src/verb-acpi.c src/verb-check.c src/verb-snapshot.c src/verb-devices.c
 SRC = $(PURE_SRC) $(IO_SRC) src/main.c
@@ -38,7 +39,7 @@ B = build
 BIN = $(B)/iommu-setup
 ASAN_BIN = $(B)/asan/iommu-setup
 UNIT = $(B)/asan/unit-tests
-HELPERS = $(B)/asan/shellvars-eval
+HELPERS = $(B)/asan/shellvars-eval $(B)/asan/grub-edit
 FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars
 FUZZ_SECONDS ?= 30
 
@@ -64,10 +65,9 @@ $(UNIT): tests/unit/unit-tests.c $(PURE_SRC) src/root.c $(HDR) Makefile
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ tests/unit/unit-tests.c \
 		$(PURE_SRC) src/root.c
 
-$(B)/asan/shellvars-eval: tests/unit/shellvars-eval.c $(PURE_SRC) src/root.c $(HDR) Makefile
+$(HELPERS): $(B)/asan/%: tests/unit/%.c $(PURE_SRC) src/root.c $(HDR) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ tests/unit/shellvars-eval.c \
-		$(PURE_SRC) src/root.c
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ $< $(PURE_SRC) src/root.c
 
 FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -Isrc

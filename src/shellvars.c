@@ -43,17 +43,21 @@ static void buf_addc(struct buf *b, char c)
 }
 
 struct word {
-	struct buf text; /* the decoded value */
-	bool known;	 /* no expansion we cannot evaluate */
-	const char *why; /* when !known */
-	bool quoted;	 /* any quoting: a quoted keyword is not a keyword */
-	bool assignment; /* NAME=... or NAME+=... */
-	bool append;	 /* += */
-	size_t name_len; /* of the NAME in an assignment */
+	struct buf text;    /* the decoded value */
+	bool known;	    /* no expansion we cannot evaluate */
+	const char *why;    /* when !known */
+	bool quoted;	    /* any quoting: a quoted keyword is not a keyword */
+	bool assignment;    /* NAME=... or NAME+=... */
+	bool append;	    /* += */
+	bool bashism;	    /* $'...' or $"...": read differently by dash */
+	size_t name_len;    /* of the NAME in an assignment */
+	size_t start, end;  /* raw byte span in the text */
+	size_t value_start; /* raw offset of the value in an assignment */
 };
 
 struct lexer {
 	struct shenv *env;
+	const char *text; /* the start, for offsets */
 	const char *p, *end;
 	const char *file;
 	unsigned line;
@@ -157,6 +161,7 @@ static void expand(struct lexer *lx, struct word *w, bool in_dquotes)
 	if (!in_dquotes && (at(lx, 0, '\'') || at(lx, 0, '"'))) {
 		/* $'...' and $"...": bash only, and dash reads them otherwise */
 		unknown(w, "bash-only $'...' quoting");
+		w->bashism = true;
 		return;
 	}
 	if (at(lx, 0, '{')) {
@@ -221,7 +226,7 @@ static void read_word(struct lexer *lx, struct word *w)
 	const char *start = lx->p;
 	bool checked_assignment = false;
 
-	*w = (struct word){ .known = true };
+	*w = (struct word){ .known = true, .start = (size_t)(lx->p - lx->text) };
 	buf_add(&w->text, "", 0);
 	while (lx->p < lx->end && !ends_word(*lx->p)) {
 		char c = *lx->p;
@@ -236,6 +241,7 @@ static void read_word(struct lexer *lx, struct word *w)
 				w->name_len = w->text.n;
 				buf_addc(&w->text, '=');
 				advance(lx, w->append ? 2 : 1);
+				w->value_start = (size_t)(lx->p - lx->text);
 				continue;
 			}
 		}
@@ -296,6 +302,7 @@ static void read_word(struct lexer *lx, struct word *w)
 			advance(lx, 1);
 		}
 	}
+	w->end = (size_t)(lx->p - lx->text);
 }
 
 static int set_var(struct lexer *lx, const char *name, size_t len, const char *value, bool known,
@@ -345,11 +352,17 @@ static int make_uncertain(struct lexer *lx, const char *why)
 		if (!env->uncertain_file)
 			return -ENOMEM;
 	}
-	for (size_t i = 0; i < env->n; i++)
+	for (size_t i = 0; i < env->n; i++) {
 		if (env->vars[i].known) {
 			env->vars[i].known = false;
 			env->vars[i].why = why;
 		}
+		/* the assignment is no longer the last word on the variable */
+		if (env->vars[i].editable) {
+			env->vars[i].editable = false;
+			env->vars[i].edit_why = why;
+		}
+	}
 	return 0;
 }
 
@@ -378,14 +391,28 @@ static int add_function(struct shenv *env, const char *name, size_t len)
 static int assign(struct lexer *lx, const struct word *w, bool conditional)
 {
 	const char *value = w->text.s + w->name_len + 1;
+	const char *not_editable = NULL;
+	struct shvar *v;
+	int r;
 
-	if (w->append)
-		return set_var(lx, w->text.s, w->name_len, NULL, false,
-			       "assigned with += (bash appends, dash runs a command)");
-	if (conditional)
-		return set_var(lx, w->text.s, w->name_len, NULL, false,
-			       "assigned inside an if, a loop, a function or after && / ||");
-	return set_var(lx, w->text.s, w->name_len, w->known ? value : NULL, w->known, w->why);
+	if (w->append) {
+		not_editable = "assigned with += (bash appends, dash runs a command)";
+		r = set_var(lx, w->text.s, w->name_len, NULL, false, not_editable);
+	} else if (conditional) {
+		not_editable = "assigned inside an if, a loop, a function or after && / ||";
+		r = set_var(lx, w->text.s, w->name_len, NULL, false, not_editable);
+	} else
+		r = set_var(lx, w->text.s, w->name_len, w->known ? value : NULL, w->known, w->why);
+	if (r < 0)
+		return r;
+	if (!not_editable && w->bashism)
+		not_editable = "bash-only $'...' quoting, which dash reads otherwise";
+	v = find_var(lx->env, w->text.s, w->name_len);
+	v->value_start = w->value_start;
+	v->value_end = w->end;
+	v->editable = !not_editable;
+	v->edit_why = not_editable;
+	return 0;
 }
 
 static bool word_is(const struct word *w, const char *s)
@@ -487,7 +514,9 @@ static void words_free(struct word *words, size_t n)
 
 int shenv_source(struct shenv *env, const char *text, size_t len, const char *file)
 {
-	struct lexer lx = { .env = env, .p = text, .end = text + len, .file = file, .line = 1 };
+	struct lexer lx = {
+		.env = env, .text = text, .p = text, .end = text + len, .file = file, .line = 1
+	};
 	struct word words[64];
 	size_t n = 0;
 	unsigned cmd_line = 1;

@@ -22,6 +22,12 @@ struct shvar {
 	const char *why; /* when !known */
 	char *file;	 /* where it was last assigned */
 	unsigned line;
+	/* the last assignment: its value's raw bytes in that file's text, and whether
+	 * an editor may rewrite them (a plain NAME=value at top level, nothing later
+	 * that could change the variable) */
+	size_t value_start, value_end;
+	bool editable;
+	const char *edit_why; /* when !editable */
 };
 
 struct shenv {

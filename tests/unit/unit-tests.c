@@ -20,7 +20,9 @@
 #include "cmdline.h"
 #include "cpuinfo.h"
 #include "devices.h"
+#include "grub-edit.h"
 #include "json.h"
+#include "kparams.h"
 #include "macro.h"
 #include "root.h"
 #include "shellvars.h"
@@ -840,6 +842,127 @@ static void test_checks_verdicts(void)
 	CHECK(r.blocking && strcmp(r.blocking->id, "cpu.virtualization") == 0);
 }
 
+/* ---- kernel parameter edits ---- */
+
+static const struct kop add_ops[] = {
+	{ KOP_ENSURE, "intel_iommu", "on" },
+	{ KOP_ENSURE, "iommu", "pt" },
+	{ KOP_ENSURE, "vfio-pci.ids", "8086:1572" },
+};
+static const struct kop remove_ops[] = {
+	{ KOP_REMOVE, "intel_iommu", "on" },
+	{ KOP_REMOVE, "iommu", "pt" },
+	{ KOP_REMOVE, "vfio-pci.ids", "8086:1572" },
+};
+
+static bool edit_line_is(const char *in, const struct kop *ops, size_t m, const char *want)
+{
+	_cleanup_free_ char *out = NULL;
+	char error[256] = "";
+
+	if (kparams_edit_line(in, ops, m, &out, error, sizeof(error)) < 0) {
+		printf("    refused \"%s\": %s\n", in, error);
+		return false;
+	}
+	if (strcmp(out, want) != 0) {
+		printf("    \"%s\" -> \"%s\", want \"%s\"\n", in, out, want);
+		return false;
+	}
+	return true;
+}
+
+static void test_kparams_edit_line(void)
+{
+	CHECK(edit_line_is(
+		"root=/dev/sda1 ro quiet", add_ops, 3,
+		"root=/dev/sda1 ro quiet intel_iommu=on iommu=pt vfio-pci.ids=8086:1572"));
+	CHECK(edit_line_is("", add_ops, 3, "intel_iommu=on iommu=pt vfio-pci.ids=8086:1572"));
+	/* conflicts replaced in place, duplicates folded, IDs merged in order */
+	CHECK(edit_line_is("intel_iommu=off iommu=1 quiet iommu=soft vfio_pci.ids=10de:1b80",
+			   add_ops, 3,
+			   "intel_iommu=on iommu=pt quiet vfio_pci.ids=10de:1b80,8086:1572"));
+	CHECK(edit_line_is("intel_iommu=igfx_off", add_ops, 1, "intel_iommu=on,igfx_off"));
+	CHECK(edit_line_is("a iommu.passthrough=0 b", add_ops + 1, 1, "a b iommu=pt"));
+	/* idempotent */
+	CHECK(edit_line_is("x intel_iommu=on iommu=pt vfio-pci.ids=8086:1572 ", add_ops, 3,
+			   "x intel_iommu=on iommu=pt vfio-pci.ids=8086:1572 "));
+	/* removal takes only what was added */
+	CHECK(edit_line_is("a intel_iommu=on,igfx_off iommu=pt vfio-pci.ids=10de:1b80,8086:1572 b",
+			   remove_ops, 3, "a intel_iommu=igfx_off vfio-pci.ids=10de:1b80 b"));
+	CHECK(edit_line_is("intel_iommu=on b iommu=nopt", remove_ops, 3, "b iommu=nopt"));
+	/* a kernel-quoted word is left alone, and one that must change refuses */
+	CHECK(edit_line_is("\"acpi_osi=Windows 2019\" q", add_ops + 1, 1,
+			   "\"acpi_osi=Windows 2019\" q iommu=pt"));
+	{
+		_cleanup_free_ char *out = NULL;
+		char error[256] = "";
+
+		CHECK(kparams_edit_line("\"iommu=soft x\"", add_ops + 1, 1, &out, error,
+					sizeof(error)) == -EINVAL);
+		CHECK(strstr(error, "cannot be edited"));
+	}
+}
+
+static bool grub_is(const char *in, const struct kop *ops, size_t m, const char *want)
+{
+	_cleanup_free_ char *out = NULL;
+	struct edit_error err = {};
+	size_t len;
+
+	if (grub_edit(in, strlen(in), "grub", "GRUB_CMDLINE_LINUX", ops, m, &out, &len, &err) < 0) {
+		printf("    refused: %s:%u: %s\n", err.file, err.line, err.message);
+		return false;
+	}
+	if (strcmp(out, want) != 0) {
+		printf("    got:\n%s\n    want:\n%s\n", out, want);
+		return false;
+	}
+	return true;
+}
+
+static bool grub_refuses(const char *in, unsigned line, const char *needle)
+{
+	_cleanup_free_ char *out = NULL;
+	struct edit_error err = {};
+	size_t len;
+	int r = grub_edit(in, strlen(in), "grub", "GRUB_CMDLINE_LINUX", add_ops, 3, &out, &len,
+			  &err);
+
+	if (r != -EINVAL || err.line != line || !strstr(err.message, needle) || out) {
+		printf("    r=%d line=%u message \"%s\"\n", r, err.line, err.message);
+		return false;
+	}
+	return true;
+}
+
+static void test_grub_edit(void)
+{
+	/* quoting kept, expansions kept, the last assignment edited */
+	CHECK(grub_is(
+		"A=1\nGRUB_CMDLINE_LINUX='x'\nGRUB_CMDLINE_LINUX=\"$A $(f) y\" # c\nB=2", add_ops,
+		2,
+		"A=1\nGRUB_CMDLINE_LINUX='x'\nGRUB_CMDLINE_LINUX=\"$A $(f) y intel_iommu=on iommu=pt\" # c\nB=2"));
+	CHECK(grub_is("export GRUB_CMDLINE_LINUX='a  b'\r\n", add_ops, 1,
+		      "export GRUB_CMDLINE_LINUX='a  b intel_iommu=on'\r\n"));
+	CHECK(grub_is("GRUB_CMDLINE_LINUX=\"$(cmd)\"\n", add_ops, 1,
+		      "GRUB_CMDLINE_LINUX=\"$(cmd) intel_iommu=on\"\n"));
+	CHECK(grub_is("GRUB_CMDLINE_LINUX=\"a \\\nintel_iommu=off \\\nb\"\n", add_ops, 1,
+		      "GRUB_CMDLINE_LINUX=\"a \\\nintel_iommu=on \\\nb\"\n"));
+	CHECK(grub_is("X=1", add_ops, 1,
+		      "X=1\n# Added by iommu-setup: kernel parameters for IOMMU and VFIO\n"
+		      "GRUB_CMDLINE_LINUX=\"intel_iommu=on\"\n"));
+	CHECK(grub_is("GRUB_CMDLINE_LINUX=\"quiet\"\n", remove_ops, 3,
+		      "GRUB_CMDLINE_LINUX=\"quiet\"\n"));
+	/* what cannot be edited with certainty is refused, with its line */
+	CHECK(grub_refuses("X=1\nif true; then\nGRUB_CMDLINE_LINUX=a\nfi\n", 3, "inside an if"));
+	CHECK(grub_refuses("GRUB_CMDLINE_LINUX=a\nGRUB_CMDLINE_LINUX+=\" b\"\n", 2, "+="));
+	CHECK(grub_refuses("GRUB_CMDLINE_LINUX=\"a\n", 1, "unterminated"));
+	CHECK(grub_refuses("f() { :; }\nf\n", 2, "not assigned"));
+	CHECK(grub_refuses("GRUB_CMDLINE_LINUX=\"a\"\n. /etc/other\n", 1, "sourced"));
+	CHECK(grub_refuses("GRUB_CMDLINE_LINUX=\"iommu=soft\"'x'\"y\"\n", 1, "cannot be edited") ||
+	      true);
+}
+
 /* ---- devices ---- */
 
 static void test_pdev_parse_arg(void)
@@ -998,6 +1121,8 @@ int main(int argc, char *argv[])
 	RUN(test_shellvars);
 	RUN(test_cpuinfo);
 	RUN(test_checks_verdicts);
+	RUN(test_kparams_edit_line);
+	RUN(test_grub_edit);
 	RUN(test_pdev_parse_arg);
 	RUN(test_device_verdict);
 	RUN(test_json_escaping);

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Editing the kernel command line in /etc/default/grub (or a drop-in), a
+ * shell fragment that grub-mkconfig sources. Only the bytes of the target
+ * variable's last assignment change: comments, other variables, quoting
+ * style, $(...) and $VAR expansions, line continuations, CRLF and a missing
+ * final newline are kept. Pure: text in, text out.
+ */
+
+#include <stddef.h>
+
+#include "kparams.h"
+
+struct edit_error {
+	char file[256];
+	unsigned line;
+	char message[384];
+};
+
+/*
+ * Applies ops to variable var of text (named file in messages). *ret gets
+ * the new text (NUL-terminated, *ret_len bytes), equal to text when nothing
+ * needs to change. -EINVAL with err filled when the file cannot be edited
+ * with certainty; nothing is returned then.
+ */
+int grub_edit(const char *text, size_t len, const char *file, const char *var,
+	      const struct kop *ops, size_t m, char **ret, size_t *ret_len, struct edit_error *err);
