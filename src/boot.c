@@ -428,3 +428,52 @@ void boot_state_done(struct boot_state *b)
 	shenv_done(&b->grub_env);
 	memset(b, 0, sizeof(*b));
 }
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int boot_bls_entries(int root_fd, char ***ret, size_t *ret_n)
+{
+	char **list = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bls_dirs); i++) {
+		_cleanup_(closedirp) DIR *d = NULL;
+		int fd = root_openat(root_fd, bls_dirs[i], O_RDONLY | O_DIRECTORY);
+		struct dirent *de;
+
+		if (fd < 0)
+			continue;
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			continue;
+		}
+		while ((de = readdir(d))) {
+			size_t len = strlen(de->d_name);
+			char **nl;
+
+			if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
+				continue;
+			nl = realloc(list, (n + 1) * sizeof(*nl));
+			if (!nl)
+				goto oom;
+			list = nl;
+			if (asprintf(&list[n], "%s/%s", bls_dirs[i], de->d_name) < 0)
+				goto oom;
+			n++;
+		}
+	}
+	if (n)
+		qsort(list, n, sizeof(*list), cmp_str);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+oom:
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return -ENOMEM;
+}

@@ -7,6 +7,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cmdline.h"
 #include "shellvars.h"
@@ -51,3 +52,5 @@ struct boot_state {
 int boot_gather(int root_fd, const char *root, const char *kver, struct boot_state *b);
 void boot_state_done(struct boot_state *b);
 const char *loader_to_string(enum loader l);
+/* Every BLS entry below the root (boot/loader/entries, the ESP's), sorted. */
+int boot_bls_entries(int root_fd, char ***ret, size_t *n);

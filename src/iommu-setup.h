@@ -4,6 +4,7 @@
 /* What main() hands to each verb. */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Exit status (DESIGN.md, iommu-setup(8)) */
 enum {
@@ -23,7 +24,13 @@ struct context {
 	bool groups;	      /* devices: group tree */
 	const char *xml;      /* devices: <hostdev> for this device */
 	const char *xml_pool; /* devices: VF pool <network> for this PF */
-	char **args;	      /* the verb's arguments */
+	char **ids;	      /* plan: --ids */
+	size_t n_ids;
+	char **devices; /* plan: --device */
+	size_t n_devices;
+	bool no_passthrough;
+	bool exit_code; /* plan: exit 1 when changes are pending */
+	char **args;	/* the verb's arguments */
 	int n_args;
 };
 
@@ -31,3 +38,4 @@ int verb_check(struct context *ctx);
 int verb_acpi(struct context *ctx);
 int verb_snapshot(struct context *ctx);
 int verb_devices(struct context *ctx);
+int verb_plan(struct context *ctx);

@@ -23,10 +23,21 @@ static bool arg_groups;
 static const char *arg_xml;
 static const char *arg_xml_pool;
 
+static char *arg_ids[32];
+static size_t arg_n_ids;
+static char *arg_devices[64];
+static size_t arg_n_devices;
+static bool arg_no_passthrough;
+static bool arg_exit_code;
+
 enum {
 	ARG_GROUPS = 0x100,
 	ARG_XML,
 	ARG_XML_POOL,
+	ARG_IDS,
+	ARG_DEVICE,
+	ARG_NO_PASSTHROUGH,
+	ARG_EXIT_CODE,
 };
 static int arg_verbose;
 
@@ -34,10 +45,8 @@ static const struct verb {
 	const char *name;
 	int (*run)(struct context *ctx);
 } verbs[] = {
-	{ "check", verb_check },
-	{ "acpi", verb_acpi },
-	{ "snapshot", verb_snapshot },
-	{ "devices", verb_devices },
+	{ "check", verb_check },     { "acpi", verb_acpi }, { "snapshot", verb_snapshot },
+	{ "devices", verb_devices }, { "plan", verb_plan },
 };
 
 static void help(void)
@@ -52,7 +61,14 @@ static void help(void)
 	       "          --groups      ... as a tree of IOMMU groups\n"
 	       "          --xml BDF     libvirt <hostdev> element for a device\n"
 	       "          --xml-pool BDF  libvirt <network> VF pool of an SR-IOV PF\n"
+	       "  plan [REQUEST]        Show what apply would change (unified diffs), change nothing\n"
 	       "  snapshot OUT.tar      Save what check reads as a fixture root (for bug reports)\n"
+	       "\n"
+	       "Request (plan):\n"
+	       "      --ids=VVVV:DDDD[,...]  Devices for vfio-pci by ID\n"
+	       "      --device=BDF      A device for vfio-pci (its ID), repeatable\n"
+	       "      --no-passthrough  Leave iommu=pt out\n"
+	       "      --exit-code       Exit 1 when changes are pending\n"
 	       "\n"
 	       "Options:\n"
 	       "  -r, --root=DIR        Operate on the system below DIR (default: /)\n"
@@ -86,6 +102,10 @@ static int parse_argv(int argc, char *argv[])
 		{ "groups",  no_argument,       NULL, ARG_GROUPS },
 		{ "xml",     required_argument, NULL, ARG_XML },
 		{ "xml-pool", required_argument, NULL, ARG_XML_POOL },
+		{ "ids",     required_argument, NULL, ARG_IDS },
+		{ "device",  required_argument, NULL, ARG_DEVICE },
+		{ "no-passthrough", no_argument, NULL, ARG_NO_PASSTHROUGH },
+		{ "exit-code", no_argument,     NULL, ARG_EXIT_CODE },
 		{}
 	};
 	/* clang-format on */
@@ -121,6 +141,22 @@ static int parse_argv(int argc, char *argv[])
 			break;
 		case ARG_XML_POOL:
 			arg_xml_pool = optarg;
+			break;
+		case ARG_IDS:
+			if (arg_n_ids == ARRAY_SIZE(arg_ids))
+				return log_error_errno(E2BIG, "too many --ids");
+			arg_ids[arg_n_ids++] = optarg;
+			break;
+		case ARG_DEVICE:
+			if (arg_n_devices == ARRAY_SIZE(arg_devices))
+				return log_error_errno(E2BIG, "too many --device");
+			arg_devices[arg_n_devices++] = optarg;
+			break;
+		case ARG_NO_PASSTHROUGH:
+			arg_no_passthrough = true;
+			break;
+		case ARG_EXIT_CODE:
+			arg_exit_code = true;
 			break;
 		case 'v':
 			arg_verbose++;
@@ -175,6 +211,12 @@ static int run(int argc, char *argv[])
 	ctx.groups = arg_groups;
 	ctx.xml = arg_xml;
 	ctx.xml_pool = arg_xml_pool;
+	ctx.ids = arg_ids;
+	ctx.n_ids = arg_n_ids;
+	ctx.devices = arg_devices;
+	ctx.n_devices = arg_n_devices;
+	ctx.no_passthrough = arg_no_passthrough;
+	ctx.exit_code = arg_exit_code;
 	ctx.args = argv + optind;
 	ctx.n_args = argc - optind;
 

@@ -18,6 +18,8 @@ golden_render() {
 	devices-gpu.xml) "$bin" --root "$root" devices --xml 0000:01:00.0 >"$out" 2>"$out.err" || s=$? ;;
 	devices-critical.xml) "$bin" --root "$root" devices --xml 00:1f.6 >"$out" 2>"$out.err" || s=$? ;;
 	devices-pool.xml) "$bin" --root "$root" devices --xml-pool 05:00.0 >"$out" 2>"$out.err" || s=$? ;;
+	plan.txt) "$bin" --root "$root" plan --ids 8086:1572 >"$out" 2>&1 || s=$? ;;
+	plan.json) "$bin" --root "$root" --json plan --ids 8086:1572 >"$out" 2>&1 || s=$? ;;
 	esac
 	echo "[exit $s]" >>"$out"
 	# the table paths shown include the --root given: make them stable
@@ -30,6 +32,7 @@ golden_kinds() {
 	echo check.txt check.json
 	if [ -n "$(ls "$1/sys/firmware/acpi/tables" 2>/dev/null)" ]; then echo acpi.txt; fi
 	if [ -d "$1/sys/bus/pci/devices" ]; then echo devices.txt devices.json devices-groups.txt; fi
+	if [ -e "$1/etc/default/grub" ] || [ -e "$1/etc/kernel/cmdline" ]; then echo plan.txt plan.json; fi
 	# the workstation has the devices the detail and libvirt outputs are about
 	if [ -e "$1/sys/bus/pci/devices/0000:05:00.0" ]; then
 		echo devices-detail.txt devices-gpu.xml devices-critical.xml devices-pool.xml
