@@ -29,6 +29,7 @@ struct vchar {
 	size_t raw;	/* offset in the text */
 	bool expansion; /* produced by $..., `...` */
 	bool escaped;	/* written with a backslash */
+	bool quoted;	/* inside single or double quotes */
 };
 
 struct vword {
@@ -51,7 +52,7 @@ struct scan {
 	bool simple;	   /* no quotes, escapes or expansions at all */
 };
 
-static int push(struct scan *s, char c, size_t raw, bool expansion, bool escaped)
+static int push(struct scan *s, char c, size_t raw, bool expansion, bool escaped, bool quoted)
 {
 	if (s->n == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 128;
@@ -62,7 +63,7 @@ static int push(struct scan *s, char c, size_t raw, bool expansion, bool escaped
 		s->v = nv;
 		s->cap = nc;
 	}
-	s->v[s->n++] = (struct vchar){ c, raw, expansion, escaped };
+	s->v[s->n++] = (struct vchar){ c, raw, expansion, escaped, quoted };
 	return 0;
 }
 
@@ -131,7 +132,7 @@ static int scan_value(const char *t, size_t start, size_t end, struct scan *s)
 				s->last_quote = i;
 				i++;
 			} else
-				r = push(s, c, i++, false, false);
+				r = push(s, c, i++, false, false, true);
 			continue;
 		}
 		if (c == '\\' && i + 1 < end) {
@@ -141,11 +142,11 @@ static int scan_value(const char *t, size_t start, size_t end, struct scan *s)
 				continue;
 			}
 			if (q == Q_DOUBLE && !strchr("$`\"\\", t[i + 1])) {
-				r = push(s, '\\', i, false, true);
+				r = push(s, '\\', i, false, true, q != Q_NONE);
 				i++;
 				continue;
 			}
-			r = push(s, t[i + 1], i, false, true);
+			r = push(s, t[i + 1], i, false, true, q != Q_NONE);
 			i += 2;
 			continue;
 		}
@@ -170,11 +171,11 @@ static int scan_value(const char *t, size_t start, size_t end, struct scan *s)
 
 			s->simple = false;
 			/* an expansion is one opaque, non-blank character here */
-			r = push(s, '\x01', i, true, false);
+			r = push(s, '\x01', i, true, false, q != Q_NONE);
 			i = next;
 			continue;
 		}
-		r = push(s, c, i++, false, false);
+		r = push(s, c, i++, false, false, q != Q_NONE);
 	}
 	s->q_at_end = q;
 	return r;
@@ -185,8 +186,9 @@ static bool kspace(char c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-int grub_edit(const char *text, size_t len, const char *file, const char *var,
-	      const struct kop *ops, size_t m, char **ret, size_t *ret_len, struct edit_error *err)
+static int edit(const char *text, size_t len, const char *file, const char *var,
+		const struct kop *ops, size_t m, char **ret, size_t *ret_len,
+		struct edit_error *err)
 {
 	_cleanup_(shenv_done) struct shenv env = {};
 	struct scan sc = {};
@@ -199,10 +201,18 @@ int grub_edit(const char *text, size_t len, const char *file, const char *var,
 	size_t olen = 0, ocap;
 	int r;
 
+	env.watch = var;
 	r = shenv_source(&env, text, len, file);
 	if (r < 0)
 		return r;
 	v = shenv_get(&env, var);
+	if (env.watch_line)
+		return refuse(err, file, env.watch_line,
+			      "this line uses $%s: editing %s would change it too", var, var);
+	if (env.unterminated_line)
+		return refuse(
+			err, file, env.unterminated_line,
+			"a quote, block or substitution opened here never closes: the file cannot be edited with certainty");
 
 	if (!v) {
 		const char *nl = memmem(text, len, "\r\n", 2) ? "\r\n" : "\n";
@@ -277,6 +287,15 @@ int grub_edit(const char *text, size_t len, const char *file, const char *var,
 				q = !q;
 			i++;
 		}
+		if (q) {
+			/* the kernel would read everything after it as one quoted word */
+			r = refuse(
+				err, file, v->line,
+				"%s: a double quote in the value opens a kernel-level quote that "
+				"never closes",
+				var);
+			goto finish;
+		}
 		{
 			struct vword *nv = realloc(vw, (nw + 1) * sizeof(*vw));
 			struct kword *nk = nv ? realloc(kw, (nw + 1) * sizeof(*kw)) : NULL;
@@ -331,7 +350,7 @@ int grub_edit(const char *text, size_t len, const char *file, const char *var,
 	if (!e.changed)
 		goto unchanged_free;
 
-	ocap = len + 64;
+	ocap = len + 64 + 2;
 	for (size_t i = 0; i < nw; i++)
 		if (kw[i].replacement)
 			ocap += strlen(kw[i].replacement);
@@ -391,6 +410,18 @@ int grub_edit(const char *text, size_t len, const char *file, const char *var,
 			goto finish;
 		}
 
+		/* after an unquoted last word, the additions need quotes of their own */
+		bool wrap = nw > 0 && insert_at == vw[nw - 1].end && !sc.v[vw[nw - 1].last].quoted;
+
+		/* a bare '$' followed by a new '"' would become bash's $"..." */
+		if (wrap && e.n_append && insert_at > 0 && text[insert_at - 1] == '$') {
+			r = refuse(
+				err, file, v->line,
+				"%s: the value ends in an unquoted '$'; add the parameters by hand",
+				var);
+			goto finish;
+		}
+
 		for (size_t i = 0; i <= nw; i++) {
 			size_t upto = i < nw ? vw[i].start : len;
 
@@ -400,6 +431,8 @@ int grub_edit(const char *text, size_t len, const char *file, const char *var,
 
 				memcpy(out + olen, text + pos, insert_at - pos);
 				olen += insert_at - pos;
+				if (wrap)
+					out[olen++] = '"';
 				for (size_t k = 0; k < e.n_append; k++) {
 					size_t l = strlen(e.append[k]);
 
@@ -409,6 +442,8 @@ int grub_edit(const char *text, size_t len, const char *file, const char *var,
 					memcpy(out + olen, e.append[k], l);
 					olen += l;
 				}
+				if (wrap)
+					out[olen++] = '"';
 				pos = insert_at;
 				appended = true;
 			}
@@ -473,4 +508,70 @@ finish:
 	free(sc.v);
 	free(out);
 	return r;
+}
+
+/* Every other variable the evaluator can read has the same value in both texts. */
+static bool same_other_variables(const char *a, size_t alen, const char *b, size_t blen,
+				 const char *var)
+{
+	_cleanup_(shenv_done) struct shenv ea = {};
+	_cleanup_(shenv_done) struct shenv eb = {};
+
+	if (shenv_source(&ea, a, alen, "a") < 0 || shenv_source(&eb, b, blen, "b") < 0)
+		return false;
+	for (size_t i = 0; i < ea.n; i++) {
+		const struct shvar *va = &ea.vars[i], *vb;
+
+		if (strcmp(va->name, var) == 0 || !va->known)
+			continue;
+		vb = shenv_get(&eb, va->name);
+		if (!vb || !vb->known || (va->value == NULL) != (vb->value == NULL) ||
+		    (va->value && strcmp(va->value, vb->value) != 0))
+			return false;
+	}
+	return true;
+}
+
+int grub_edit(const char *text, size_t len, const char *file, const char *var,
+	      const struct kop *ops, size_t m, char **ret, size_t *ret_len, struct edit_error *err)
+{
+	_cleanup_free_ char *again = NULL;
+	char *out = NULL;
+	size_t olen, alen;
+	struct edit_error e2;
+	int r;
+
+	r = edit(text, len, file, var, ops, m, &out, &olen, err);
+	if (r < 0 || (olen == len && memcmp(out, text, len) == 0)) {
+		if (r >= 0) {
+			*ret = out;
+			*ret_len = olen;
+		}
+		return r;
+	}
+	/* Never hand out a text we cannot read back the same way: the edit must be
+	 * a no-op on its own result, and no other variable may change. Quoting
+	 * unusual enough to fool the scanner is refused rather than guessed at. */
+	r = edit(out, olen, file, var, ops, m, &again, &alen, &e2);
+	if (r == -ENOMEM) {
+		free(out);
+		return r;
+	}
+	if (r < 0 || alen != olen || memcmp(again, out, olen) != 0 ||
+	    !same_other_variables(text, len, out, olen, var)) {
+		const struct shvar *v;
+		struct shenv env = {};
+		unsigned line = 0;
+
+		if (shenv_source(&env, text, len, file) >= 0 && (v = shenv_get(&env, var)))
+			line = v->line;
+		shenv_done(&env);
+		free(out);
+		return refuse(err, file, line,
+			      "%s: the quoting around it is too unusual to edit with certainty",
+			      var);
+	}
+	*ret = out;
+	*ret_len = olen;
+	return 0;
 }

@@ -61,9 +61,11 @@ struct lexer {
 	const char *p, *end;
 	const char *file;
 	unsigned line;
-	int depth;	  /* open if/case/loops/braces/subshells */
-	int parens;	  /* open subshells, so that a case pattern's ')' closes nothing */
-	bool conditional; /* the command follows && or || or is in a pipeline */
+	int depth;	    /* open if/case/loops/braces/subshells */
+	int parens;	    /* open subshells, so that a case pattern's ')' closes nothing */
+	unsigned word_line; /* where the word being read started */
+	unsigned open_line; /* where the outermost open block started */
+	bool conditional;   /* the command follows && or || or is in a pipeline */
 };
 
 static bool is_name_start(char c)
@@ -74,6 +76,15 @@ static bool is_name_start(char c)
 static bool is_name_char(char c)
 {
 	return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+/* NAME in NAME=value: letters, digits, '_', not starting with a digit */
+static bool is_name(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_name_char(s[i]))
+			return false;
+	return n > 0 && is_name_start(s[0]);
 }
 
 static bool at(const struct lexer *lx, size_t i, char c)
@@ -104,6 +115,12 @@ static struct shvar *find_var(struct shenv *env, const char *name, size_t len)
 	return NULL;
 }
 
+static void unterminated(struct lexer *lx)
+{
+	if (!lx->env->unterminated_line)
+		lx->env->unterminated_line = lx->word_line;
+}
+
 /* Skips a $(...) or `...` with nesting and quotes; the value is unknown. */
 static void skip_substitution(struct lexer *lx, struct word *w)
 {
@@ -114,6 +131,8 @@ static void skip_substitution(struct lexer *lx, struct word *w)
 				advance(lx, 1);
 			advance(lx, 1);
 		}
+		if (lx->p >= lx->end)
+			unterminated(lx);
 		advance(lx, 1);
 	} else {
 		int depth = 0;
@@ -142,6 +161,8 @@ static void skip_substitution(struct lexer *lx, struct word *w)
 				depth--;
 			advance(lx, 1);
 		} while (lx->p < lx->end && depth > 0);
+		if (depth > 0)
+			unterminated(lx);
 	}
 	unknown(w, "command substitution");
 }
@@ -181,6 +202,8 @@ static void expand(struct lexer *lx, struct word *w, bool in_dquotes)
 				}
 				advance(lx, 1);
 			}
+			if (depth > 0)
+				unterminated(lx);
 			unknown(w, "parameter expansion with an operator");
 			return;
 		}
@@ -200,6 +223,9 @@ static void expand(struct lexer *lx, struct word *w, bool in_dquotes)
 		return;
 	}
 
+	if (lx->env->watch && strlen(lx->env->watch) == len &&
+	    strncmp(lx->env->watch, name, len) == 0)
+		lx->env->watch_line = lx->line;
 	v = find_var(lx->env, name, len);
 	if (v && !v->known)
 		unknown(w, "refers to a variable whose value is unknown");
@@ -227,6 +253,7 @@ static void read_word(struct lexer *lx, struct word *w)
 	bool checked_assignment = false;
 
 	*w = (struct word){ .known = true, .start = (size_t)(lx->p - lx->text) };
+	lx->word_line = lx->line;
 	buf_add(&w->text, "", 0);
 	while (lx->p < lx->end && !ends_word(*lx->p)) {
 		char c = *lx->p;
@@ -235,7 +262,7 @@ static void read_word(struct lexer *lx, struct word *w)
 		if (!checked_assignment && (c == '=' || (c == '+' && at(lx, 1, '=')))) {
 			checked_assignment = true;
 			if (lx->p > start && is_name_start(*start) && !w->quoted &&
-			    w->text.n == (size_t)(lx->p - start)) {
+			    w->text.n == (size_t)(lx->p - start) && is_name(w->text.s, w->text.n)) {
 				w->assignment = true;
 				w->append = c == '+';
 				w->name_len = w->text.n;
@@ -261,8 +288,10 @@ static void read_word(struct lexer *lx, struct word *w)
 				buf_addc(&w->text, *lx->p);
 				advance(lx, 1);
 			}
-			if (lx->p >= lx->end)
+			if (lx->p >= lx->end) {
 				unknown(w, "unterminated single quote");
+				unterminated(lx);
+			}
 			advance(lx, 1);
 		} else if (c == '"') {
 			w->quoted = true;
@@ -286,8 +315,10 @@ static void read_word(struct lexer *lx, struct word *w)
 					advance(lx, 1);
 				}
 			}
-			if (lx->p >= lx->end)
+			if (lx->p >= lx->end) {
 				unknown(w, "unterminated double quote");
+				unterminated(lx);
+			}
 			advance(lx, 1);
 		} else if (c == '$') {
 			advance(lx, 1);
@@ -408,6 +439,9 @@ static int assign(struct lexer *lx, const struct word *w, bool conditional)
 	if (!not_editable && w->bashism)
 		not_editable = "bash-only $'...' quoting, which dash reads otherwise";
 	v = find_var(lx->env, w->text.s, w->name_len);
+	/* references to the watched variable before this assignment see an older value */
+	if (lx->env->watch && strcmp(v->name, lx->env->watch) == 0)
+		lx->env->watch_line = 0;
 	v->value_start = w->value_start;
 	v->value_end = w->end;
 	v->editable = !not_editable;
@@ -432,7 +466,8 @@ static int run_command(struct lexer *lx, struct word *words, size_t n)
 
 		if (word_is(w, "if") || word_is(w, "while") || word_is(w, "until") ||
 		    word_is(w, "{") || word_is(w, "(")) {
-			lx->depth++;
+			if (lx->depth++ == 0)
+				lx->open_line = lx->line;
 		} else if (word_is(w, "function") && i + 1 < n) {
 			/* bash's "function name {" */
 			r = add_function(lx->env, words[i + 1].text.s, words[i + 1].text.n);
@@ -440,7 +475,8 @@ static int run_command(struct lexer *lx, struct word *words, size_t n)
 				return r;
 			i++;
 		} else if (word_is(w, "for") || word_is(w, "case") || word_is(w, "select")) {
-			lx->depth++;
+			if (lx->depth++ == 0)
+				lx->open_line = lx->line;
 			return 0; /* the rest of the command is not a command */
 		} else if (word_is(w, "fi") || word_is(w, "done") || word_is(w, "esac") ||
 			   word_is(w, "}")) {
@@ -575,7 +611,8 @@ int shenv_source(struct shenv *env, const char *text, size_t len, const char *fi
 			/* a subshell: whatever it assigns does not stay */
 			if (c == '(') {
 				lx.parens++;
-				lx.depth++;
+				if (lx.depth++ == 0)
+					lx.open_line = lx.line;
 			} else if (lx.parens > 0) {
 				lx.parens--;
 				lx.depth--;
@@ -607,6 +644,10 @@ int shenv_source(struct shenv *env, const char *text, size_t len, const char *fi
 		n++;
 	}
 	words_free(words, n);
+	/* an if, loop, brace or subshell that never closes: the shell stops with a
+	 * syntax error there, and nothing after it means what it seems to */
+	if (lx.depth > 0 && !env->unterminated_line)
+		env->unterminated_line = lx.open_line;
 	return r;
 }
 

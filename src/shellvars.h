@@ -40,6 +40,12 @@ struct shenv {
 	const char *uncertain_why;
 	char *uncertain_file;
 	unsigned uncertain_line;
+	/* a quote that never closes: where it opened (0: none) */
+	unsigned unterminated_line;
+	/* set watch before sourcing: watch_line is where the variable's last value
+	 * is used by something else (0: nowhere) */
+	const char *watch;
+	unsigned watch_line;
 };
 
 /* Evaluates text as sourced after whatever env already holds (call it

@@ -956,7 +956,13 @@ static void test_grub_edit(void)
 	/* what cannot be edited with certainty is refused, with its line */
 	CHECK(grub_refuses("X=1\nif true; then\nGRUB_CMDLINE_LINUX=a\nfi\n", 3, "inside an if"));
 	CHECK(grub_refuses("GRUB_CMDLINE_LINUX=a\nGRUB_CMDLINE_LINUX+=\" b\"\n", 2, "+="));
-	CHECK(grub_refuses("GRUB_CMDLINE_LINUX=\"a\n", 1, "unterminated"));
+	CHECK(grub_refuses("GRUB_CMDLINE_LINUX=\"a\n", 1, "never closes"));
+	CHECK(grub_refuses("GRUB_CMDLINE_LINUX=a\nX=\"$GRUB_CMDLINE_LINUX b\"\n", 2,
+			   "would change it too"));
+	CHECK(grub_is(
+		"X=\"$GRUB_CMDLINE_LINUX\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX a\"\n",
+		add_ops, 1,
+		"X=\"$GRUB_CMDLINE_LINUX\"\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX a intel_iommu=on\"\n"));
 	CHECK(grub_refuses("f() { :; }\nf\n", 2, "not assigned"));
 	CHECK(grub_refuses("GRUB_CMDLINE_LINUX=\"a\"\n. /etc/other\n", 1, "sourced"));
 	CHECK(grub_refuses("GRUB_CMDLINE_LINUX=\"iommu=soft\"'x'\"y\"\n", 1, "cannot be edited") ||
