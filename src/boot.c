@@ -209,17 +209,11 @@ static int find_bls(int root_fd, const char *kver, struct boot_state *b, char **
 		(void)root_read_file(root_fd, "boot/grub/grubenv", 65536, &grubenv, NULL);
 	*ret_options = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(bls_dirs); i++) {
-		_cleanup_(closedirp) DIR *d = NULL;
-		int fd = root_openat(root_fd, bls_dirs[i], O_RDONLY | O_DIRECTORY);
+		_cleanup_(closedirp) DIR *d = root_opendir(root_fd, bls_dirs[i]);
 		struct dirent *de;
 
-		if (fd < 0)
+		if (!d)
 			continue;
-		d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			continue;
-		}
 		while ((de = readdir(d))) {
 			_cleanup_free_ char *text = NULL;
 			char rel[600];
@@ -440,17 +434,11 @@ int boot_bls_entries(int root_fd, char ***ret, size_t *ret_n)
 	size_t n = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(bls_dirs); i++) {
-		_cleanup_(closedirp) DIR *d = NULL;
-		int fd = root_openat(root_fd, bls_dirs[i], O_RDONLY | O_DIRECTORY);
+		_cleanup_(closedirp) DIR *d = root_opendir(root_fd, bls_dirs[i]);
 		struct dirent *de;
 
-		if (fd < 0)
+		if (!d)
 			continue;
-		d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			continue;
-		}
 		while ((de = readdir(d))) {
 			size_t len = strlen(de->d_name);
 			char **nl;

@@ -41,17 +41,11 @@ static int cmpstr(const void *a, const void *b)
 
 static int gather_units(int root_fd, struct kernel_state *k)
 {
-	_cleanup_(closedirp) DIR *d = NULL;
-	int fd = root_openat(root_fd, "sys/class/iommu", O_RDONLY | O_DIRECTORY);
+	_cleanup_(closedirp) DIR *d = root_opendir(root_fd, "sys/class/iommu");
 	struct dirent *de;
 
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d)) && k->n_units < KERNEL_UNITS_MAX) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -66,17 +60,11 @@ static int gather_units(int root_fd, struct kernel_state *k)
 
 static int gather_groups(int root_fd, struct kernel_state *k)
 {
-	_cleanup_(closedirp) DIR *d = NULL;
-	int fd = root_openat(root_fd, "sys/kernel/iommu_groups", O_RDONLY | O_DIRECTORY);
+	_cleanup_(closedirp) DIR *d = root_opendir(root_fd, "sys/kernel/iommu_groups");
 	struct dirent *de;
 
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
 	k->groups_found = true;
 	while ((de = readdir(d))) {
 		char path[300], type[32];

@@ -28,17 +28,11 @@ static int cmp_version_desc(const void *a, const void *b)
 
 static int list_kernels(int root_fd, struct modules_state *m)
 {
-	_cleanup_(closedirp) DIR *d = NULL;
-	int fd = root_openat(root_fd, "lib/modules", O_RDONLY | O_DIRECTORY);
+	_cleanup_(closedirp) DIR *d = root_opendir(root_fd, "lib/modules");
 	struct dirent *de;
 
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d)) && m->n_kernels < MODULES_KERNELS_MAX) {
 		char path[512];
 
@@ -196,17 +190,11 @@ static int gather_config(int root_fd, const char *moddir, struct modules_state *
 	int r = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
-		_cleanup_(closedirp) DIR *d = NULL;
-		int fd = root_openat(root_fd, conf_dirs[i], O_RDONLY | O_DIRECTORY);
+		_cleanup_(closedirp) DIR *d = root_opendir(root_fd, conf_dirs[i]);
 		struct dirent *de;
 
-		if (fd < 0)
+		if (!d)
 			continue;
-		d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			continue;
-		}
 		while ((de = readdir(d))) {
 			size_t len = strlen(de->d_name);
 			bool dup = false;

@@ -295,7 +295,6 @@ static void mark_block(int root_fd, struct pdev_list *l, const char *rel, unsign
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
 	ssize_t n;
-	int fd;
 
 	if (depth > 8)
 		return;
@@ -305,14 +304,9 @@ static void mark_block(int root_fd, struct pdev_list *l, const char *rel, unsign
 		return;
 	}
 	snprintf(slaves, sizeof(slaves), "%s/slaves", rel);
-	fd = root_openat(root_fd, slaves, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
+	d = root_opendir(root_fd, slaves);
+	if (!d)
 		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d))) {
 		char sub[600];
 
@@ -360,7 +354,6 @@ static void mark_netdev(int root_fd, struct pdev_list *l, const char *iface, con
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
 	ssize_t n;
-	int fd;
 
 	if (depth > 8 || strchr(iface, '/') || iface[0] == '.')
 		return;
@@ -370,14 +363,9 @@ static void mark_netdev(int root_fd, struct pdev_list *l, const char *iface, con
 		mark(l, addr, CRITICAL_ROUTE, what);
 		return;
 	}
-	fd = root_openat(root_fd, rel, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
+	d = root_opendir(root_fd, rel);
+	if (!d)
 		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d)))
 		if (strncmp(de->d_name, "lower_", 6) == 0)
 			mark_netdev(root_fd, l, de->d_name + 6, what, depth + 1);
@@ -600,17 +588,12 @@ int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
 	_cleanup_close_ int ids_fd = -1, groups_fd = -1;
 	struct dirent *de;
 	size_t alloc = 0;
-	int fd, r = 0;
+	int r = 0;
 
 	memset(ret, 0, sizeof(*ret));
-	fd = root_openat(root_fd, "sys/bus/pci/devices", O_RDONLY | O_DIRECTORY);
-	if (fd >= 0) {
-		d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			return -errno;
-		}
-	}
+	d = root_opendir(root_fd, "sys/bus/pci/devices");
+	if (!d && errno != ENOENT)
+		return -errno;
 	if (kver)
 		ac.ctx = kmod_for(root_fd, kver);
 

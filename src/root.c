@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -285,4 +286,23 @@ ssize_t root_readlink(int root_fd, const char *path, char *buf, size_t n)
 	if (recorder.on)
 		record(skip_slashes(path), 0);
 	return k;
+}
+
+DIR *root_opendir(int root_fd, const char *path)
+{
+	int fd = root_openat(root_fd, path, O_RDONLY | O_DIRECTORY);
+	DIR *d;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+	}
+	return d;
 }

@@ -7,6 +7,7 @@
  * or a kickstart chroot can never lead out of the root.
  */
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -29,6 +30,9 @@ int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t
 /* The same for an fd, and for a path named on the command line (not below the root). */
 int read_fd_full(int fd, size_t max, char **ret, size_t *ret_size);
 int read_file(const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* opendir() of path below the root; NULL with errno set on failure */
+DIR *root_opendir(int root_fd, const char *path);
 
 /* readlink() of path, its directories resolved inside the root; NUL-terminates buf.
  * Returns the length or -errno. */

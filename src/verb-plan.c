@@ -382,6 +382,27 @@ static char *cmdline_of(const struct planned_file *f, bool new)
 	}
 }
 
+/* a command line's parameters as a JSON array of "name=value" words; null without one */
+static void words_json(struct json *j, const char *key, const char *line)
+{
+	struct kcmdline c;
+
+	if (!line || kcmdline_parse(line, &c) < 0) {
+		json_null(j, key);
+		return;
+	}
+	json_array_begin(j, key);
+	for (size_t k = 0; k < c.n; k++) {
+		char w[1200];
+
+		snprintf(w, sizeof(w), "%s%s%s", c.params[k].name, c.params[k].value ? "=" : "",
+			 c.params[k].value ? c.params[k].value : "");
+		json_string(j, NULL, w);
+	}
+	json_array_end(j);
+	kcmdline_done(&c);
+}
+
 int verb_plan(struct context *ctx)
 {
 	struct plan p = {};
@@ -465,40 +486,13 @@ int verb_plan(struct context *ctx)
 			_cleanup_free_ char *o = cmdline_of(f, false), *n = cmdline_of(f, true);
 			bool changed =
 				f->old_len != f->new_len || memcmp(f->old, f->new, f->old_len) != 0;
-			struct kcmdline oc = {}, nc = {};
 
 			json_object_begin(&j, NULL);
 			json_string(&j, "path", f->path);
 			json_string(&j, "holds", f->what);
 			json_bool(&j, "changed", changed);
-			if (o && kcmdline_parse(o, &oc) >= 0) {
-				json_array_begin(&j, "old_parameters");
-				for (size_t k = 0; k < oc.n; k++) {
-					char w[1200];
-
-					snprintf(w, sizeof(w), "%s%s%s", oc.params[k].name,
-						 oc.params[k].value ? "=" : "",
-						 oc.params[k].value ? oc.params[k].value : "");
-					json_string(&j, NULL, w);
-				}
-				json_array_end(&j);
-			} else
-				json_null(&j, "old_parameters");
-			if (n && kcmdline_parse(n, &nc) >= 0) {
-				json_array_begin(&j, "new_parameters");
-				for (size_t k = 0; k < nc.n; k++) {
-					char w[1200];
-
-					snprintf(w, sizeof(w), "%s%s%s", nc.params[k].name,
-						 nc.params[k].value ? "=" : "",
-						 nc.params[k].value ? nc.params[k].value : "");
-					json_string(&j, NULL, w);
-				}
-				json_array_end(&j);
-			} else
-				json_null(&j, "new_parameters");
-			kcmdline_done(&oc);
-			kcmdline_done(&nc);
+			words_json(&j, "old_parameters", o);
+			words_json(&j, "new_parameters", n);
 			json_object_end(&j);
 		}
 		json_array_end(&j);
