@@ -208,7 +208,7 @@ static void check_firmware(const struct host *h, struct check_report *r)
 			summary(c, "not possible: IVRS lists no IOAPIC, the kernel disables it");
 		hint(c, "VFIO refuses to assign devices without it; vfio_iommu_type1 "
 			"allow_unsafe_interrupts=1 overrides that but lets a guest forge "
-			"interrupts: use --allow-unsafe-interrupts only if you accept the risk");
+			"interrupts: set it only if you accept that risk");
 	}
 
 	if (fw->x2apic_opt_out) {
@@ -473,8 +473,8 @@ static void check_kernel(const struct host *h, struct check_report *r)
 		hint(c, "the firmware supports it: look for DMAR-IR / AMD-Vi errors in the kernel "
 			"log");
 	else
-		hint(c, "only with --allow-unsafe-interrupts, accepting that guests can forge "
-			"interrupts");
+		hint(c, "vfio_iommu_type1 allow_unsafe_interrupts=1 overrides it, and lets guests "
+			"forge interrupts: only if you accept that");
 }
 
 static void check_unsafe_interrupts(const struct host *h, struct check_report *r)
