@@ -20,6 +20,7 @@ WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
 BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
+	      -DRULES_DIR='"$(DATADIR)/iommu-setup/rules.d"' \
 	      $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
 # libefivar is dlopen()ed (src/boot.c): its backend is chosen when it loads, from
 # EFIVARFS_PATH, which must point into --root first. Headers only at build time.
@@ -29,10 +30,10 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 # Pure modules (no I/O): unit-tested and fuzzed on their own.
 PURE_SRC = src/acpi.c src/acpi-dmar.c src/acpi-ivrs.c src/acpi-print.c src/json.c \
 	   src/cpuinfo.c src/checks.c src/report.c src/cmdline.c src/shellvars.c src/state.c src/tar.c src/devices.c \
-	   src/kparams.c src/grub-edit.c src/bootcfg-edit.c
+	   src/kparams.c src/grub-edit.c src/bootcfg-edit.c src/rules.c
 IO_SRC = src/root.c src/host.c src/kernel.c src/modules.c src/boot.c src/log.c \
 	 src/pdev.c src/verb-acpi.c src/verb-check.c src/verb-snapshot.c src/verb-devices.c \
-	 src/verb-plan.c
+	 src/verb-plan.c src/verb-rules.c
 SRC = $(PURE_SRC) $(IO_SRC) src/main.c
 HDR = $(wildcard src/*.h)
 
@@ -96,7 +97,7 @@ deps-test:
 # (exit 1) is a finding, not a failure of the tool.
 run: deps
 	@$(MAKE) --no-print-directory all
-	@./$(BIN) check; s=$$?; echo "(iommu-setup check exited with status $$s)"; [ $$s -le 1 ]
+	@IOMMU_SETUP_RULES_DIR=data/vendor-rules ./$(BIN) check; s=$$?; echo "(iommu-setup check exited with status $$s)"; [ $$s -le 1 ]
 
 check: deps-test
 	@$(MAKE) --no-print-directory all $(ASAN_BIN) $(UNIT) $(HELPERS) fuzz-build

@@ -39,3 +39,4 @@ int verb_acpi(struct context *ctx);
 int verb_snapshot(struct context *ctx);
 int verb_devices(struct context *ctx);
 int verb_plan(struct context *ctx);
+int verb_rules(struct context *ctx);

@@ -45,8 +45,14 @@ static const struct verb {
 	const char *name;
 	int (*run)(struct context *ctx);
 } verbs[] = {
-	{ "check", verb_check },     { "acpi", verb_acpi }, { "snapshot", verb_snapshot },
-	{ "devices", verb_devices }, { "plan", verb_plan },
+	/* clang-format off */
+	{ "check",    verb_check },
+	{ "acpi",     verb_acpi },
+	{ "devices",  verb_devices },
+	{ "plan",     verb_plan },
+	{ "rules",    verb_rules },
+	{ "snapshot", verb_snapshot },
+	/* clang-format on */
 };
 
 static void help(void)
@@ -62,6 +68,7 @@ static void help(void)
 	       "          --xml BDF     libvirt <hostdev> element for a device\n"
 	       "          --xml-pool BDF  libvirt <network> VF pool of an SR-IOV PF\n"
 	       "  plan [REQUEST]        Show what apply would change (unified diffs), change nothing\n"
+	       "  rules                 The effective vendor rules and where each comes from\n"
 	       "  snapshot OUT.tar      Save what check reads as a fixture root (for bug reports)\n"
 	       "\n"
 	       "Request (plan):\n"
