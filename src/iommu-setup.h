@@ -30,7 +30,8 @@ struct context {
 	size_t n_devices;
 	bool no_passthrough;
 	bool exit_code; /* plan: exit 1 when changes are pending */
-	char **args;	/* the verb's arguments */
+	bool allow_unsafe_interrupts;
+	char **args; /* the verb's arguments */
 	int n_args;
 };
 
@@ -40,3 +41,7 @@ int verb_snapshot(struct context *ctx);
 int verb_devices(struct context *ctx);
 int verb_plan(struct context *ctx);
 int verb_rules(struct context *ctx);
+
+struct rule_set;
+/* The vendor rules in effect below the root; an exit status (2: malformed, logged). */
+int rules_load_effective(int root_fd, struct rule_set *set);

@@ -29,6 +29,7 @@ static char *arg_devices[64];
 static size_t arg_n_devices;
 static bool arg_no_passthrough;
 static bool arg_exit_code;
+static bool arg_allow_unsafe;
 
 enum {
 	ARG_GROUPS = 0x100,
@@ -38,6 +39,7 @@ enum {
 	ARG_DEVICE,
 	ARG_NO_PASSTHROUGH,
 	ARG_EXIT_CODE,
+	ARG_ALLOW_UNSAFE,
 };
 static int arg_verbose;
 
@@ -75,6 +77,10 @@ static void help(void)
 	       "      --ids=VVVV:DDDD[,...]  Devices for vfio-pci by ID\n"
 	       "      --device=BDF      A device for vfio-pci (its ID), repeatable\n"
 	       "      --no-passthrough  Leave iommu=pt out\n"
+	       "      --allow-unsafe-interrupts  Opt in to allow_unsafe_interrupts when the\n"
+	       "                        platform lacks interrupt remapping (weaker isolation)\n"
+	       "      --force           Assign a device even when its group holds\n"
+	       "                        devices the host still uses\n"
 	       "      --exit-code       Exit 1 when changes are pending\n"
 	       "\n"
 	       "Options:\n"
@@ -113,6 +119,7 @@ static int parse_argv(int argc, char *argv[])
 		{ "device",  required_argument, NULL, ARG_DEVICE },
 		{ "no-passthrough", no_argument, NULL, ARG_NO_PASSTHROUGH },
 		{ "exit-code", no_argument,     NULL, ARG_EXIT_CODE },
+		{ "allow-unsafe-interrupts", no_argument, NULL, ARG_ALLOW_UNSAFE },
 		{}
 	};
 	/* clang-format on */
@@ -164,6 +171,9 @@ static int parse_argv(int argc, char *argv[])
 			break;
 		case ARG_EXIT_CODE:
 			arg_exit_code = true;
+			break;
+		case ARG_ALLOW_UNSAFE:
+			arg_allow_unsafe = true;
 			break;
 		case 'v':
 			arg_verbose++;
@@ -224,6 +234,7 @@ static int run(int argc, char *argv[])
 	ctx.n_devices = arg_n_devices;
 	ctx.no_passthrough = arg_no_passthrough;
 	ctx.exit_code = arg_exit_code;
+	ctx.allow_unsafe_interrupts = arg_allow_unsafe;
 	ctx.args = argv + optind;
 	ctx.n_args = argc - optind;
 

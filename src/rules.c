@@ -364,3 +364,70 @@ void rule_format(const struct rule *r, char *buf, size_t n)
 		ADD("-> %s %s", action_names[r->action], r->arg);
 #undef ADD
 }
+
+int kernel_version_cmp(const char *a, const char *b)
+{
+	/* numeric fields separated by dots; stop at the first non-digit (-13-amd64) */
+	while (*a || *b) {
+		unsigned long x = 0, y = 0;
+		bool ha = *a >= '0' && *a <= '9', hb = *b >= '0' && *b <= '9';
+
+		if (!ha && !hb)
+			return 0;
+		while (*a >= '0' && *a <= '9')
+			x = x * 10 + (unsigned long)(*a++ - '0');
+		while (*b >= '0' && *b <= '9')
+			y = y * 10 + (unsigned long)(*b++ - '0');
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (*a == '.')
+			a++;
+		else
+			a = "";
+		if (*b == '.')
+			b++;
+		else
+			b = "";
+	}
+	return 0;
+}
+
+static bool device_matches(const struct rule *r, const struct rule_device *d)
+{
+	if (r->has_pci && ((r->pci_vendor >= 0 && r->pci_vendor != d->vendor) ||
+			   (r->pci_device >= 0 && r->pci_device != d->device)))
+		return false;
+	if (r->has_class && ((int)(d->class >> 16) != r->class_base ||
+			     (r->class_sub >= 0 && (int)((d->class >> 8) & 0xff) != r->class_sub)))
+		return false;
+	return true;
+}
+
+size_t rule_matches(const struct rule *r, const struct rule_host *host,
+		    const struct rule_device *requested, size_t n_requested,
+		    const struct rule_device *present, size_t n_present)
+{
+	const struct rule_device *devs;
+	size_t n;
+
+	if (r->cpu[0] && (!host->cpu || strcmp(r->cpu, host->cpu) != 0))
+		return RULE_NO_MATCH;
+	if (r->cpu_family >= 0 && r->cpu_family != host->cpu_family)
+		return RULE_NO_MATCH;
+	if (r->cpu_model >= 0 && r->cpu_model != host->cpu_model)
+		return RULE_NO_MATCH;
+	if ((r->kernel_min[0] || r->kernel_below[0]) && !host->kernel)
+		return RULE_NO_MATCH;
+	if (r->kernel_min[0] && kernel_version_cmp(host->kernel, r->kernel_min) < 0)
+		return RULE_NO_MATCH;
+	if (r->kernel_below[0] && kernel_version_cmp(host->kernel, r->kernel_below) >= 0)
+		return RULE_NO_MATCH;
+	if (!r->has_pci && !r->has_class && !r->requested)
+		return RULE_HOST_MATCH;
+	devs = r->requested ? requested : present;
+	n = r->requested ? n_requested : n_present;
+	for (size_t i = 0; i < n; i++)
+		if (device_matches(r, &devs[i]))
+			return i;
+	return RULE_NO_MATCH;
+}

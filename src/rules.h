@@ -65,6 +65,32 @@ struct rule_error {
 	char message[256];
 };
 
+/* What a rule is matched against. */
+struct rule_host {
+	const char *cpu; /* "intel", "amd", ... */
+	int cpu_family, cpu_model;
+	const char *kernel; /* the target kernel's version, NULL unknown */
+};
+
+struct rule_device {
+	uint16_t vendor, device;
+	uint32_t class; /* 0xCCSSPP */
+};
+
+/*
+ * Does r apply? Host matchers against host; device matchers (pci=, class=)
+ * against the requested devices (with "requested") or the host's devices
+ * (otherwise). Returns the index of the first matching device, SIZE_MAX for
+ * a host-level match, or -1 (as size_t: RULE_NO_MATCH) when it does not apply.
+ */
+#define RULE_NO_MATCH ((size_t)-1 - 1)
+#define RULE_HOST_MATCH ((size_t)-1)
+size_t rule_matches(const struct rule *r, const struct rule_host *host,
+		    const struct rule_device *requested, size_t n_requested,
+		    const struct rule_device *present, size_t n_present);
+/* strverscmp-like comparison of kernel versions: "6.1.0-13-amd64" vs "6.2" */
+int kernel_version_cmp(const char *a, const char *b);
+
 /* Parses text (named file) and appends its rules to set. -EINVAL with err. */
 int rules_parse(const char *text, const char *file, struct rule_set *set, struct rule_error *err);
 void rule_set_done(struct rule_set *set);

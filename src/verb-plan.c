@@ -5,27 +5,36 @@
  * is written.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bootcfg-edit.h"
+#include "checks.h"
+#include "devices.h"
 #include "grub-edit.h"
 #include "host.h"
 #include "iommu-setup.h"
 #include "json.h"
 #include "log.h"
 #include "macro.h"
+#include "modules.h"
 #include "pdev.h"
 #include "root.h"
+#include "rules.h"
 
-#define PLAN_OPS_MAX 8
+#define PLAN_OPS_MAX 16
 #define PLAN_FILES_MAX 64
+#define PLAN_NOTES_MAX 32
+#define PLAN_DEVICES_MAX 64
+#define MODPROBE_FILE "etc/modprobe.d/iommu-setup.conf"
 
 struct param {
 	struct kop op;
+	char name[128];
 	char value[1024];
-	char why[256];
+	char why[768];
 };
 
 struct planned_file {
@@ -33,6 +42,7 @@ struct planned_file {
 	char *old, *new;
 	size_t old_len, new_len;
 	char what[64]; /* "GRUB_CMDLINE_LINUX", "BLS options", "kernelopts", ... */
+	bool created;  /* the file does not exist yet */
 };
 
 struct plan {
@@ -40,7 +50,19 @@ struct plan {
 	size_t n_params;
 	struct planned_file files[PLAN_FILES_MAX];
 	size_t n_files;
-	char loader_note[256];
+	/* warnings and hints from the rules and the decisions, one line each */
+	char notes[PLAN_NOTES_MAX][640];
+	size_t n_notes;
+	/* the devices for vfio-pci: requested, and the group mates that come along */
+	struct {
+		char addr[16];
+		uint16_t vendor, device;
+		uint32_t class;
+		char why[160];
+	} devs[PLAN_DEVICES_MAX];
+	size_t n_devs;
+	/* the modprobe.d file's lines after its header */
+	char modprobe[2048];
 };
 
 static void plan_done(struct plan *p)
@@ -51,38 +73,102 @@ static void plan_done(struct plan *p)
 	}
 }
 
-static struct param *add_param(struct plan *p, const char *name, const char *value, const char *why)
+static struct param *add_param_op(struct plan *p, enum kop_kind kind, const char *name,
+				  const char *value, const char *why)
 {
-	struct param *q = &p->params[p->n_params++];
+	struct param *q;
 
+	/* the same parameter from two rules: once is enough */
+	for (size_t i = 0; i < p->n_params; i++)
+		if (p->params[i].op.kind == kind && kparam_name_eq(p->params[i].name, name) &&
+		    strcmp(p->params[i].value, value ? value : "") == 0)
+			return &p->params[i];
+	if (p->n_params == PLAN_OPS_MAX)
+		return NULL;
+	q = &p->params[p->n_params++];
+	snprintf(q->name, sizeof(q->name), "%s", name);
 	snprintf(q->value, sizeof(q->value), "%s", value ? value : "");
 	snprintf(q->why, sizeof(q->why), "%s", why);
-	q->op = (struct kop){ KOP_ENSURE, name, value ? q->value : NULL };
+	q->op = (struct kop){ kind, q->name, value ? q->value : NULL };
 	return q;
 }
 
-/* --ids and the IDs of --device functions, as one comma list; exit code on error */
-static int collect_ids(struct context *ctx, const struct host *h, char *ids, size_t n)
+static struct param *add_param(struct plan *p, const char *name, const char *value, const char *why)
 {
-	struct pdev_list l = {};
-	size_t used = 0;
-	bool have_list = false;
-	int ret = EXIT_OK;
+	return add_param_op(p, KOP_ENSURE, name, value, why);
+}
 
+_printf_(2, 3) static void note(struct plan *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->n_notes == PLAN_NOTES_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->notes[p->n_notes++], sizeof(p->notes[0]), fmt, ap);
+	va_end(ap);
+}
+
+static void modprobe_line(struct plan *p, const char *line)
+{
+	size_t used = strlen(p->modprobe);
+
+	if (strstr(p->modprobe, line))
+		return;
+	snprintf(p->modprobe + used, sizeof(p->modprobe) - used, "%s\n", line);
+}
+
+static bool have_dev(const struct plan *p, const char *addr)
+{
+	for (size_t i = 0; i < p->n_devs; i++)
+		if (strcmp(p->devs[i].addr, addr) == 0)
+			return true;
+	return false;
+}
+
+static void add_dev(struct plan *p, const struct pdev *d, const char *why)
+{
+	if (have_dev(p, d->addr) || p->n_devs == PLAN_DEVICES_MAX)
+		return;
+	snprintf(p->devs[p->n_devs].addr, sizeof(p->devs[0].addr), "%s", d->addr);
+	p->devs[p->n_devs].vendor = d->vendor;
+	p->devs[p->n_devs].device = d->device;
+	p->devs[p->n_devs].class = d->class;
+	snprintf(p->devs[p->n_devs].why, sizeof(p->devs[0].why), "%s", why);
+	p->n_devs++;
+}
+
+static void add_id(char *ids, size_t n, uint16_t v, uint16_t d)
+{
+	char one[16];
+	size_t used = strlen(ids);
+
+	snprintf(one, sizeof(one), "%04x:%04x", v, d);
+	if (!strstr(ids, one))
+		snprintf(ids + used, n - used, "%s%s", used ? "," : "", one);
+}
+
+/*
+ * The devices for vfio-pci: --device functions, the host's functions with an
+ * --ids ID, and their IOMMU group mates, which must come along. A group that
+ * holds a device the host cannot give up is refused unless --force.
+ * ids gets every vendor:device ID, including --ids not present on this host.
+ */
+static int plan_devices(struct context *ctx, const struct pdev_list *l, struct plan *p, char *ids,
+			size_t n)
+{
 	ids[0] = '\0';
-	for (size_t i = 0; i < ctx->n_ids; i++) {
-		const char *p = ctx->ids[i];
-
-		for (;;) {
-			size_t k = strcspn(p, ",");
+	for (size_t i = 0; i < ctx->n_ids; i++)
+		for (const char *s = ctx->ids[i];;) {
+			size_t k = strcspn(s, ",");
 			char one[16], addr[16];
 			uint16_t v, d;
 
 			if (k >= sizeof(one)) {
-				log_error("--ids: \"%.*s\" is not a vendor:device ID", (int)k, p);
+				log_error("--ids: \"%.*s\" is not a vendor:device ID", (int)k, s);
 				return EXIT_BAD_INPUT;
 			}
-			memcpy(one, p, k);
+			memcpy(one, s, k);
 			one[k] = '\0';
 			if (pdev_parse_arg(one, addr, &v, &d) != 2) {
 				log_error(
@@ -90,48 +176,73 @@ static int collect_ids(struct context *ctx, const struct host *h, char *ids, siz
 					one);
 				return EXIT_BAD_INPUT;
 			}
-			snprintf(one, sizeof(one), "%04x:%04x", v, d);
-			if (!strstr(ids, one))
-				used += (size_t)snprintf(ids + used, n - used, "%s%s",
-							 used ? "," : "", one);
-			if (!p[k])
+			add_id(ids, n, v, d);
+			for (unsigned j = 0; j < l->n; j++)
+				if (l->devs[j].vendor == v && l->devs[j].device == d)
+					add_dev(p, &l->devs[j], "--ids");
+			if (!s[k])
 				break;
-			p += k + 1;
+			s += k + 1;
 		}
-	}
 	for (size_t i = 0; i < ctx->n_devices; i++) {
-		char addr[16], one[16];
+		char addr[16];
 		uint16_t v, d;
 		const struct pdev *dev;
 
 		if (pdev_parse_arg(ctx->devices[i], addr, &v, &d) != 1) {
 			log_error("--device: \"%s\" is not a PCI address (0000:01:00.0)",
 				  ctx->devices[i]);
-			ret = EXIT_BAD_INPUT;
-			break;
+			return EXIT_BAD_INPUT;
 		}
-		if (!have_list) {
-			if (pdev_gather(ctx->root_fd, h->modules.kver[0] ? h->modules.kver : NULL,
-					&l) < 0) {
-				ret = EXIT_SYSTEM;
-				break;
-			}
-			have_list = true;
-		}
-		dev = pdev_find(&l, addr);
+		dev = pdev_find(l, addr);
 		if (!dev) {
 			log_error("--device: no PCI device %s below the root", addr);
-			ret = EXIT_BAD_INPUT;
-			break;
+			return EXIT_BAD_INPUT;
 		}
-		snprintf(one, sizeof(one), "%04x:%04x", dev->vendor, dev->device);
-		if (!strstr(ids, one))
-			used += (size_t)snprintf(ids + used, n - used, "%s%s", used ? "," : "",
-						 one);
+		add_dev(p, dev, "--device");
 	}
-	if (have_list)
-		pdev_list_done(&l);
-	return ret;
+
+	/* group closure */
+	for (size_t i = 0, n0 = p->n_devs; i < n0; i++) {
+		const struct pdev *d = pdev_find(l, p->devs[i].addr);
+		struct verdict v;
+
+		device_verdict(l, d, &v);
+		if (!v.assignable && !ctx->force && (l->groups_dir && l->n_groups > 0)) {
+			log_error("%s cannot be assigned: %s (--force to plan it anyway)", d->addr,
+				  v.reason);
+			return EXIT_BAD_INPUT;
+		}
+		if (!v.assignable)
+			note(p, "%s: %s%s", d->addr, v.reason,
+			     ctx->force ? " — planned anyway because of --force" : "");
+		for (unsigned k = 0; k < v.n_drag; k++) {
+			const struct pdev *m = &l->devs[v.drag[k]];
+			bool same_card =
+				m->domain == d->domain && m->bus == d->bus && m->slot == d->slot;
+			char why[160];
+
+			if (have_dev(p, m->addr))
+				continue;
+			/* another function of the same card (a GPU's audio, USB-C, UCSI) comes
+			 * along; a different device the host still drives is only taken with
+			 * --force */
+			if (!same_card && !ctx->force) {
+				log_error(
+					"%s shares IOMMU group %d with %s, which the host still uses "
+					"(driver %s): assigning it would take that device from the "
+					"host too; request it as well, or pass --force",
+					d->addr, m->group, m->addr, m->driver);
+				return EXIT_BAD_INPUT;
+			}
+			snprintf(why, sizeof(why), "in IOMMU group %d with %s%s", m->group, d->addr,
+				 same_card ? ", same card" : ", taken with --force");
+			add_dev(p, m, why);
+		}
+	}
+	for (size_t i = 0; i < p->n_devs; i++)
+		add_id(ids, n, p->devs[i].vendor, p->devs[i].device);
+	return EXIT_OK;
 }
 
 static int add_file(struct plan *p, const char *path, const char *what, char *old, size_t old_len,
@@ -348,6 +459,39 @@ static int plan_files(struct context *ctx, const struct host *h, struct plan *p)
 	return r;
 }
 
+/* etc/modprobe.d/iommu-setup.conf: written whole, it belongs to iommu-setup */
+static int plan_modprobe(struct context *ctx, struct plan *p)
+{
+	_cleanup_free_ char *old = NULL;
+	char *new;
+	size_t len = 0;
+	int r;
+
+	if (!p->modprobe[0])
+		return 0;
+	if (asprintf(&new,
+		     "# Generated by iommu-setup: VFIO device assignment. `iommu-setup plan` says\n"
+		     "# why each line is here; `iommu-setup revert` removes this file.\n%s",
+		     p->modprobe) < 0)
+		return -ENOMEM;
+	r = root_read_file(ctx->root_fd, MODPROBE_FILE, 1u << 20, &old, &len);
+	if (r < 0 && r != -ENOENT) {
+		free(new);
+		return log_error_errno(r, "%s: %m", MODPROBE_FILE);
+	}
+	if (r == -ENOENT) {
+		old = strdup("");
+		if (!old) {
+			free(new);
+			return -ENOMEM;
+		}
+	}
+	r = add_file(p, MODPROBE_FILE, "modprobe.d", TAKE_PTR(old), len, new, strlen(new));
+	if (r >= 0 && len == 0 && root_exists(ctx->root_fd, MODPROBE_FILE) <= 0)
+		p->files[p->n_files - 1].created = true;
+	return r;
+}
+
 static void print_words(const char *label, const char *line)
 {
 	printf("  %-8s %s\n", label, line && *line ? line : "(none)");
@@ -382,6 +526,103 @@ static char *cmdline_of(const struct planned_file *f, bool new)
 	}
 }
 
+static void why_ref(char *buf, size_t n, const struct rule *r)
+{
+	snprintf(buf, n, "%s%s%s%s (%s:%u)", r->why[0] ? r->why : "", r->ref[0] ? " [" : "", r->ref,
+		 r->ref[0] ? "]" : "", r->file, r->line);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void sort_ids(const char *ids, char *out, size_t n)
+{
+	char copy[1024], *list[128], *save = NULL;
+	size_t k = 0, used = 0;
+
+	snprintf(copy, sizeof(copy), "%s", ids);
+	for (char *t = strtok_r(copy, ",", &save); t && k < ARRAY_SIZE(list);
+	     t = strtok_r(NULL, ",", &save))
+		list[k++] = t;
+	qsort(list, k, sizeof(*list), cmp_id);
+	out[0] = '\0';
+	for (size_t i = 0; i < k && used < n; i++)
+		used += (size_t)snprintf(out + used, n - used, "%s%s", i ? "," : "", list[i]);
+}
+
+/* The vendor rules, applied to this host and these devices. */
+static void apply_rules(struct context *ctx, const struct host *h, const struct pdev_list *l,
+			const struct rule_set *set, struct plan *p)
+{
+	struct rule_device req[PLAN_DEVICES_MAX], *present = NULL;
+	struct rule_host host = {
+		.cpu = cpu_vendor_to_string(h->cpu.vendor),
+		.cpu_family = h->cpu.family,
+		.cpu_model = h->cpu.model,
+		.kernel = h->modules.kver[0] ? h->modules.kver : NULL,
+	};
+
+	for (size_t i = 0; i < p->n_devs; i++)
+		req[i] = (struct rule_device){ p->devs[i].vendor, p->devs[i].device,
+					       p->devs[i].class };
+	present = calloc(l->n ? l->n : 1, sizeof(*present));
+	for (unsigned i = 0; present && i < l->n; i++)
+		present[i] = (struct rule_device){ l->devs[i].vendor, l->devs[i].device,
+						   l->devs[i].class };
+
+	for (size_t k = 0; k < set->n; k++) {
+		const struct rule *r = &set->rules[k];
+		char why[1400], name[128];
+		const char *eq;
+		size_t m = rule_matches(r, &host, req, p->n_devs, present, present ? l->n : 0);
+
+		if (m == RULE_NO_MATCH)
+			continue;
+		why_ref(why, sizeof(why), r);
+		eq = strchr(r->arg, '=');
+		snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - r->arg : (long)strlen(r->arg)),
+			 r->arg);
+		switch (r->action) {
+		case RULE_PARAM:
+			add_param(p, name, eq ? eq + 1 : NULL, why);
+			break;
+		case RULE_OFFER:
+			if (ctx->no_passthrough && (kparam_name_eq(name, "iommu") ||
+						    kparam_name_eq(name, "iommu.passthrough")))
+				note(p, "%s left out (--no-passthrough)", r->arg);
+			else
+				add_param(p, name, eq ? eq + 1 : NULL, why);
+			break;
+		case RULE_FORBID:
+			add_param_op(p, KOP_REMOVE, name, eq ? eq + 1 : NULL, why);
+			break;
+		case RULE_SOFTDEP:
+		case RULE_OPTIONS: {
+			char line[640];
+
+			snprintf(line, sizeof(line), "%s %s", rule_action_to_string(r->action),
+				 r->arg);
+			modprobe_line(p, line);
+			note(p, "modprobe.d: %s — %s", line, why);
+			break;
+		}
+		case RULE_WARN:
+			note(p, "WARNING: %s [%s%s%s:%u]", r->arg, r->ref, r->ref[0] ? "; " : "",
+			     r->file, r->line);
+			break;
+		case RULE_HINT:
+			note(p, "hint: %s [%s%s%s:%u]", r->arg, r->ref, r->ref[0] ? "; " : "",
+			     r->file, r->line);
+			break;
+		case _RULE_ACTION_MAX:
+			break;
+		}
+	}
+	free(present);
+}
+
 /* a command line's parameters as a JSON array of "name=value" words; null without one */
 static void words_json(struct json *j, const char *key, const char *line)
 {
@@ -405,7 +646,11 @@ static void words_json(struct json *j, const char *key, const char *line)
 
 int verb_plan(struct context *ctx)
 {
-	struct plan p = {};
+	static struct plan p;
+	struct check_report report;
+	struct rule_set rules = {};
+	struct pdev_list pci = {};
+	bool have_pci = false;
 	struct host h;
 	char ids[1024];
 	bool pending = false;
@@ -427,29 +672,89 @@ int verb_plan(struct context *ctx)
 		return EXIT_SYSTEM;
 	}
 
-	/* the parameters: vendor, passthrough, IDs (vendor rules refine this) */
-	if (h.cpu.vendor == CPU_VENDOR_INTEL || h.cpu.vendor == CPU_VENDOR_ZHAOXIN)
-		add_param(&p, "intel_iommu", "on",
-			  h.intel_iommu_default_on == 1
-				  ? "Intel VT-d: on by default in this kernel, said explicitly"
-				  : "Intel VT-d stays off unless the kernel is asked");
-	if (!ctx->no_passthrough && h.cpu.vendor != CPU_VENDOR_OTHER)
-		add_param(&p, "iommu", "pt",
-			  "passthrough for devices the host keeps, as the guides do "
-			  "(--no-passthrough leaves it out)");
-	ret = collect_ids(ctx, &h, ids, sizeof(ids));
+	ret = rules_load_effective(ctx->root_fd, &rules);
 	if (ret != EXIT_OK)
 		goto finish;
-	if (ids[0])
-		add_param(&p, "vfio-pci.ids", ids,
-			  "vfio-pci claims these devices at boot, before their own drivers");
-	if (p.n_params == 0) {
-		log_error("nothing to plan: no parameter applies to this CPU");
+	if (pdev_gather(ctx->root_fd, h.modules.kver[0] ? h.modules.kver : NULL, &pci) < 0) {
+		ret = EXIT_SYSTEM;
+		goto finish;
+	}
+	have_pci = true;
+	ret = plan_devices(ctx, &pci, &p, ids, sizeof(ids));
+	if (ret != EXIT_OK)
+		goto finish;
+	apply_rules(ctx, &h, &pci, &rules, &p);
+	/* the modules that could drive each planned device load vfio-pci first
+	 * (libkmod's modalias lookup for the target kernel) */
+	for (size_t i = 0; i < p.n_devs; i++) {
+		const struct pdev *d = pdev_find(&pci, p.devs[i].addr);
+
+		for (char **m = d ? d->modules : NULL; m && *m; m++) {
+			char line[300];
+
+			if (strncmp(*m, "vfio", 4) == 0)
+				continue;
+			snprintf(line, sizeof(line), "softdep %s pre: vfio-pci", *m);
+			if (!strstr(p.modprobe, line)) {
+				modprobe_line(&p, line);
+				note(&p,
+				     "modprobe.d: %s — %s can drive %s (its modalias): vfio-pci "
+				     "must come first",
+				     line, *m, d->addr);
+			}
+		}
+	}
+	checks_run(&h, &report);
+
+	/* vfio-pci.ids: modprobe reads options only for a module; a built-in
+	 * vfio_pci takes them from the kernel command line */
+	if (ids[0]) {
+		if (h.modules.mods[VFIO_MOD_VFIO_PCI].kind == MOD_BUILTIN)
+			add_param(&p, "vfio-pci.ids", ids,
+				  "vfio_pci is built into the kernel: its options must be on the "
+				  "command line");
+		else {
+			char line[1100], sorted[1024];
+
+			/* a file iommu-setup owns: IDs in a fixed order, whatever the request's */
+			sort_ids(ids, sorted, sizeof(sorted));
+			snprintf(line, sizeof(line), "options vfio-pci ids=%.1000s", sorted);
+			modprobe_line(&p, line);
+			note(&p,
+			     "modprobe.d: %s — vfio-pci claims these devices when it loads; the "
+			     "softdeps load it before their own drivers",
+			     line);
+		}
+	}
+	/* allow_unsafe_interrupts: only with the platform lacking remapping AND the opt-in */
+	if (report.fw.valid && !report.fw.intr_remap) {
+		if (ctx->allow_unsafe_interrupts) {
+			modprobe_line(&p, "options vfio_iommu_type1 allow_unsafe_interrupts=1");
+			note(&p,
+			     "modprobe.d: options vfio_iommu_type1 allow_unsafe_interrupts=1 — the "
+			     "platform has no interrupt remapping and --allow-unsafe-interrupts was "
+			     "given: a guest with an assigned device can forge interrupts (MSI) "
+			     "against the host");
+		} else
+			note(&p,
+			     "WARNING: the platform has no interrupt remapping: VFIO will refuse to "
+			     "attach devices (EPERM). --allow-unsafe-interrupts adds "
+			     "'options vfio_iommu_type1 allow_unsafe_interrupts=1', which lets a "
+			     "guest forge interrupts against the host");
+	} else if (ctx->allow_unsafe_interrupts)
+		note(&p, "--allow-unsafe-interrupts ignored: interrupt remapping is available, "
+			 "nothing needs weakening");
+
+	if (p.n_params == 0 && !p.modprobe[0]) {
+		log_error(
+			"nothing to plan: no rule applies to this host and no device was requested");
 		ret = EXIT_BAD_INPUT;
 		goto finish;
 	}
 
-	r = plan_files(ctx, &h, &p);
+	r = p.n_params ? plan_files(ctx, &h, &p) : 0;
+	if (r >= 0)
+		r = plan_modprobe(ctx, &p);
 	if (r == -EINVAL || r == -ENOENT) {
 		ret = EXIT_BAD_INPUT;
 		goto finish;
@@ -474,12 +779,31 @@ int verb_plan(struct context *ctx)
 		json_array_begin(&j, "parameters");
 		for (size_t i = 0; i < p.n_params; i++) {
 			json_object_begin(&j, NULL);
+			json_string(&j, "action",
+				    p.params[i].op.kind == KOP_REMOVE ? "remove" : "ensure");
 			json_string(&j, "name", p.params[i].op.name);
 			json_string(&j, "value", p.params[i].op.value);
 			json_string(&j, "why", p.params[i].why);
 			json_object_end(&j);
 		}
 		json_array_end(&j);
+		json_array_begin(&j, "devices");
+		for (size_t i = 0; i < p.n_devs; i++) {
+			char id[16];
+
+			json_object_begin(&j, NULL);
+			json_string(&j, "address", p.devs[i].addr);
+			snprintf(id, sizeof(id), "%04x:%04x", p.devs[i].vendor, p.devs[i].device);
+			json_string(&j, "id", id);
+			json_string(&j, "why", p.devs[i].why);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_array_begin(&j, "notes");
+		for (size_t i = 0; i < p.n_notes; i++)
+			json_string(&j, NULL, p.notes[i]);
+		json_array_end(&j);
+		json_string(&j, "modprobe", p.modprobe[0] ? p.modprobe : NULL);
 		json_array_begin(&j, "files");
 		for (size_t i = 0; i < p.n_files; i++) {
 			struct planned_file *f = &p.files[i];
@@ -500,11 +824,24 @@ int verb_plan(struct context *ctx)
 		json_object_end(&j);
 		json_finish(&j);
 	} else {
+		if (p.n_devs) {
+			printf("Devices for vfio-pci:\n");
+			for (size_t i = 0; i < p.n_devs; i++)
+				printf("  %s %04x:%04x (%s)\n", p.devs[i].addr, p.devs[i].vendor,
+				       p.devs[i].device, p.devs[i].why);
+			putchar('\n');
+		}
 		printf("Kernel parameters (%s):\n", loader_to_string(h.boot.loader));
 		for (size_t i = 0; i < p.n_params; i++)
-			printf("  %s%s%s\n      %s\n", p.params[i].op.name,
-			       p.params[i].op.value ? "=" : "",
+			printf("  %s%s%s%s\n      %s\n",
+			       p.params[i].op.kind == KOP_REMOVE ? "remove " : "",
+			       p.params[i].op.name, p.params[i].op.value ? "=" : "",
 			       p.params[i].op.value ? p.params[i].op.value : "", p.params[i].why);
+		if (p.n_notes) {
+			printf("\nNotes:\n");
+			for (size_t i = 0; i < p.n_notes; i++)
+				printf("  %s\n", p.notes[i]);
+		}
 		for (size_t i = 0; i < p.n_files; i++) {
 			struct planned_file *f = &p.files[i];
 			_cleanup_free_ char *o = NULL, *n = NULL, *diff = NULL;
@@ -514,13 +851,20 @@ int verb_plan(struct context *ctx)
 				printf("%s (%s): no change needed\n", f->path, f->what);
 				continue;
 			}
-			o = cmdline_of(f, false);
-			n = cmdline_of(f, true);
-			printf("%s (%s):\n", f->path, f->what);
-			print_words("before:", o);
-			print_words("after:", n);
+			printf("%s (%s%s):\n", f->path, f->what, f->created ? ", a new file" : "");
+			if (strcmp(f->what, "modprobe.d") != 0) {
+				o = cmdline_of(f, false);
+				n = cmdline_of(f, true);
+				print_words("before:", o);
+				print_words("after:", n);
+			}
 			diff = unified_diff(f->path, f->old, f->old_len, f->new, f->new_len);
-			if (diff)
+			if (diff && f->created) {
+				/* patch(1) creates a file from /dev/null */
+				char *nl = strchr(diff, '\n');
+
+				printf("--- /dev/null%s", nl ? nl : "\n");
+			} else if (diff)
 				fputs(diff, stdout);
 		}
 		printf("\n%s\n",
@@ -531,6 +875,10 @@ int verb_plan(struct context *ctx)
 		ret = EXIT_NOT_READY;
 finish:
 	plan_done(&p);
+	memset(&p, 0, sizeof(p));
+	rule_set_done(&rules);
+	if (have_pci)
+		pdev_list_done(&pci);
 	host_done(&h);
 	return ret;
 }

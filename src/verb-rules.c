@@ -28,8 +28,9 @@
 
 struct rules_file {
 	char name[256];
-	char path[PATH_MAX]; /* as shown */
-	const char *origin;  /* "shipped", "etc", "masked" */
+	char path[PATH_MAX];  /* where it was read */
+	char shown[PATH_MAX]; /* how rules name it: "10-iommu.rules" when shipped, else the path */
+	const char *origin;   /* "shipped", "etc", "masked" */
 };
 
 static bool is_rules(const char *name)
@@ -121,7 +122,9 @@ static int rules_load(int root_fd, struct rule_set *set, struct rules_file **ret
 			ret = EXIT_SYSTEM;
 			break;
 		}
-		r = rules_parse(text, f->path, set, &err);
+		snprintf(f->shown, sizeof(f->shown), "%s",
+			 strcmp(f->origin, "shipped") == 0 ? f->name : f->path);
+		r = rules_parse(text, f->shown, set, &err);
 		if (r == -EINVAL) {
 			log_error("%s:%u: %s", err.file, err.line, err.message);
 			ret = EXIT_BAD_INPUT;
@@ -204,7 +207,7 @@ int verb_rules(struct context *ctx)
 				const struct rule *r = &set.rules[k];
 				char text[1024];
 
-				if (strcmp(r->file, files[i].path) != 0)
+				if (strcmp(r->file, files[i].shown) != 0)
 					continue;
 				rule_format(r, text, sizeof(text));
 				printf("  %u: %s\n", r->line, text);
@@ -218,4 +221,9 @@ int verb_rules(struct context *ctx)
 	rule_set_done(&set);
 	free(files);
 	return EXIT_OK;
+}
+
+int rules_load_effective(int root_fd, struct rule_set *set)
+{
+	return rules_load(root_fd, set, NULL, NULL);
 }
