@@ -835,6 +835,18 @@ int verb_plan(struct context *ctx)
 	}
 	checks_run(&h, &report);
 
+	/* ids= binds by vendor:device: identical devices that were not asked for go too */
+	for (unsigned i = 0; i < pci.n; i++) {
+		char one[16];
+
+		snprintf(one, sizeof(one), "%04x:%04x", pci.devs[i].vendor, pci.devs[i].device);
+		if (strstr(ids, one) && !have_dev(&p, pci.devs[i].addr) && !pci.devs[i].bridge)
+			note(&p,
+			     "WARNING: vfio-pci ids=%s also claims %s (%s), which was not asked "
+			     "for: IDs cannot tell identical devices apart",
+			     one, pci.devs[i].addr,
+			     pci.devs[i].driver ? pci.devs[i].driver : "no driver");
+	}
 	/* vfio-pci.ids: modprobe reads options only for a module; a built-in
 	 * vfio_pci takes them from the kernel command line */
 	if (ids[0]) {

@@ -26,6 +26,8 @@ golden_render() {
 	plan-gpu.txt) "$bin" --root "$root" plan --device 0000:01:00.0 >"$out" 2>&1 || s=$? ;;
 	plan-gpu.json) "$bin" --root "$root" --json plan --device 0000:01:00.0 >"$out" 2>&1 || s=$? ;;
 	plan-vf.txt) "$bin" --root "$root" plan --device 05:02.1 >"$out" 2>&1 || s=$? ;;
+	plan-amd-vf.txt) "$bin" --root "$root" plan --device 21:02.1 >"$out" 2>&1 || s=$? ;;
+	plan-amd-vf.json) "$bin" --root "$root" --json plan --device 21:02.1 >"$out" 2>&1 || s=$? ;;
 	plan-split.txt) "$bin" --root "$root" plan --device 03:00.0 >"$out" 2>&1 || s=$? ;;
 	plan-split-force.txt) "$bin" --root "$root" plan --force --device 03:00.0 >"$out" 2>&1 || s=$? ;;
 	plan-critical.txt) "$bin" --root "$root" plan --device 02:00.0 >"$out" 2>&1 || s=$? ;;
@@ -46,6 +48,8 @@ golden_kinds() {
 	if [ -e "$1/etc/default/grub" ] || [ -e "$1/etc/kernel/cmdline" ]; then echo plan.txt plan.json; fi
 	# no interrupt remapping: the opt-in
 	case $1 in */intel-no-ir/ | */intel-no-ir) echo plan-unsafe.txt ;; esac
+	# an AMD host: a VF of its SR-IOV NIC
+	case $1 in */amd-ready/ | */amd-ready) echo plan-amd-vf.txt plan-amd-vf.json ;; esac
 	# the workstation has the devices the detail and libvirt outputs are about
 	if [ -e "$1/sys/bus/pci/devices/0000:05:00.0" ]; then
 		echo devices-detail.txt devices-gpu.xml devices-critical.xml devices-pool.xml
