@@ -835,6 +835,19 @@ int verb_plan(struct context *ctx)
 	}
 	checks_run(&h, &report);
 
+	/* the kernel's own default for VT-d, so the reason is about this kernel */
+	for (size_t i = 0; i < p.n_params; i++)
+		if (p.params[i].op.kind == KOP_ENSURE &&
+		    kparam_name_eq(p.params[i].name, "intel_iommu") &&
+		    h.intel_iommu_default_on >= 0)
+			note(&p,
+			     "%s %s (CONFIG_INTEL_IOMMU_DEFAULT_ON %s in boot/config-%s); "
+			     "intel_iommu=on is written all the same, for the kernels that follow",
+			     h.modules.kver,
+			     h.intel_iommu_default_on ? "would turn VT-d on by itself"
+						      : "does not turn VT-d on by itself",
+			     h.intel_iommu_default_on ? "=y" : "is not set", h.modules.kver);
+
 	/* ids= binds by vendor:device: identical devices that were not asked for go too */
 	for (unsigned i = 0; i < pci.n; i++) {
 		char one[16];
