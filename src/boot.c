@@ -202,55 +202,51 @@ static int find_bls(int root_fd, const char *kver, struct boot_state *b, char **
 		    bool *unknown)
 {
 	_cleanup_free_ char *grubenv = NULL;
-	char best[256] = "";
+	char best[256] = "", **list = NULL;
+	size_t n = 0;
+	int r;
 
 	(void)root_read_file(root_fd, "boot/grub2/grubenv", 65536, &grubenv, NULL);
 	if (!grubenv)
 		(void)root_read_file(root_fd, "boot/grub/grubenv", 65536, &grubenv, NULL);
 	*ret_options = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(bls_dirs); i++) {
-		_cleanup_(closedirp) DIR *d = root_opendir(root_fd, bls_dirs[i]);
-		struct dirent *de;
+	r = boot_bls_entries(root_fd, &list, &n);
+	if (r < 0)
+		return r;
+	b->n_bls_entries = (unsigned)n;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		_cleanup_free_ char *text = NULL;
+		const char *name = strrchr(list[i], '/') + 1;
+		struct bls_entry e;
 
-		if (!d)
+		if (root_read_file(root_fd, list[i], 65536, &text, NULL) < 0)
 			continue;
-		while ((de = readdir(d))) {
-			_cleanup_free_ char *text = NULL;
-			char rel[600];
-			size_t len = strlen(de->d_name);
-			struct bls_entry e;
-			int r;
+		r = read_bls(text, &e);
+		if (r < 0)
+			break;
+		/* of several entries for one kernel (rescue...), take the first by name */
+		if (kver && entry_is_for(&e, kver) && e.options &&
+		    (!best[0] || strcmp(name, best) < 0)) {
+			bool unk = false;
+			char *opts = expand_bls(e.options, grubenv, &unk);
 
-			if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
-				continue;
-			b->n_bls_entries++;
-			snprintf(rel, sizeof(rel), "%s/%s", bls_dirs[i], de->d_name);
-			if (root_read_file(root_fd, rel, 65536, &text, NULL) < 0)
-				continue;
-			r = read_bls(text, &e);
-			if (r < 0)
-				return r;
-			/* of several entries for one kernel (rescue...), take the first by name */
-			if (kver && entry_is_for(&e, kver) && e.options &&
-			    (!best[0] || strcmp(de->d_name, best) < 0)) {
-				bool unk = false;
-				char *opts = expand_bls(e.options, grubenv, &unk);
-
-				if (!opts) {
-					free(e.options);
-					return -ENOMEM;
-				}
+			if (!opts)
+				r = -ENOMEM;
+			else {
 				free(*ret_options);
 				*ret_options = opts;
 				b->bls_kernelopts = strstr(e.options, "kernelopts") != NULL;
 				*unknown = unk;
-				snprintf(best, sizeof(best), "%s", de->d_name);
-				snprintf(b->bls_entry, sizeof(b->bls_entry), "%s", rel);
+				snprintf(best, sizeof(best), "%s", name);
+				snprintf(b->bls_entry, sizeof(b->bls_entry), "%s", list[i]);
 			}
-			free(e.options);
 		}
+		free(e.options);
 	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return r < 0 ? r : 0;
 }
 
 static int source_grub_default(int root_fd, struct boot_state *b)

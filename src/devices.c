@@ -3,31 +3,9 @@
 #include <string.h>
 
 #include "devices.h"
+#include "hex.h"
 
 /* ---- parsing arguments (pure) ---- */
-
-static int hexval(const char *s, size_t n, unsigned *ret)
-{
-	unsigned v = 0;
-
-	if (n == 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*ret = v;
-	return 0;
-}
 
 int pdev_parse_arg(const char *arg, char ret_addr[16], uint16_t *ret_vendor, uint16_t *ret_device)
 {
@@ -46,20 +24,22 @@ int pdev_parse_arg(const char *arg, char ret_addr[16], uint16_t *ret_vendor, uin
 		n = strlen(buf);
 	}
 	/* VVVV:DDDD */
-	if (n == 9 && arg[4] == ':' && hexval(arg, 4, &v) == 0 && hexval(arg + 5, 4, &d) == 0) {
+	if (n == 9 && arg[4] == ':' && hex_parse(arg, 4, &v) == 0 &&
+	    hex_parse(arg + 5, 4, &d) == 0) {
 		*ret_vendor = (uint16_t)v;
 		*ret_device = (uint16_t)d;
 		return 2;
 	}
 	/* [DDDD:]BB:SS.F */
 	if (n == 12 && arg[4] == ':') {
-		if (hexval(arg, 4, &dom) < 0)
+		if (hex_parse(arg, 4, &dom) < 0)
 			return 0;
 		arg += 5;
 		n -= 5;
 	}
-	if (n != 7 || arg[2] != ':' || arg[5] != '.' || hexval(arg, 2, &bus) < 0 ||
-	    hexval(arg + 3, 2, &slot) < 0 || hexval(arg + 6, 1, &fn) < 0 || slot > 0x1f || fn > 7)
+	if (n != 7 || arg[2] != ':' || arg[5] != '.' || hex_parse(arg, 2, &bus) < 0 ||
+	    hex_parse(arg + 3, 2, &slot) < 0 || hex_parse(arg + 6, 1, &fn) < 0 || slot > 0x1f ||
+	    fn > 7)
 		return 0;
 	snprintf(ret_addr, 16, "%04x:%02x:%02x.%x", dom, bus, slot, fn);
 	return 1;

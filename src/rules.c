@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "macro.h"
 #include "rules.h"
 
@@ -32,27 +33,15 @@ _printf_(4, 5) static int bad(struct rule_error *err, const char *file, unsigned
 	return -EINVAL;
 }
 
+/* four hex digits, or "*" (-1); -2 for anything else */
 static int hex16(const char *s, size_t n)
 {
-	unsigned v = 0;
+	unsigned v;
 
 	if (n == 1 && s[0] == '*')
 		return -1;
-	if (n != 4)
+	if (n != 4 || hex_parse(s, n, &v) < 0)
 		return -2;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -2;
-	}
 	return (int)v;
 }
 
