@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * plan [--ids VVVV:DDDD,...] [--device BDF...] [--no-passthrough]: what
- * apply would change in the kernel command line, as unified diffs; nothing
- * is written.
+ * plan [--device BDF...] [--ids VVVV:DDDD,...] [--no-passthrough]
+ *      [--allow-unsafe-interrupts] [--force]: what apply would write (the
+ * kernel command line, modprobe.d, the initramfs configuration) as unified
+ * diffs, and the commands it would run, each decision explained by the
+ * vendor rule or fact behind it; nothing is written.
  */
 #include <errno.h>
 #include <stdarg.h>
