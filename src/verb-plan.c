@@ -995,7 +995,8 @@ int verb_plan(struct context *ctx)
 				       p.devs[i].device, p.devs[i].why);
 			putchar('\n');
 		}
-		printf("Kernel parameters (%s):\n", loader_to_string(h.boot.loader));
+		printf("Kernel parameters (%s):%s\n", loader_to_string(h.boot.loader),
+		       p.n_params ? "" : " none to change");
 		for (size_t i = 0; i < p.n_params; i++)
 			printf("  %s%s%s%s\n      %s\n",
 			       p.params[i].op.kind == KOP_REMOVE ? "remove " : "",

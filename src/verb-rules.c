@@ -225,5 +225,10 @@ int verb_rules(struct context *ctx)
 
 int rules_load_effective(int root_fd, struct rule_set *set)
 {
-	return rules_load(root_fd, set, NULL, NULL);
+	int r = rules_load(root_fd, set, NULL, NULL);
+
+	if (r == EXIT_OK && set->n == 0)
+		log_warning("no vendor rules in %s or %s below the root: plan decides without them",
+			    shipped_dir(), ETC_RULES_DIR);
+	return r;
 }
