@@ -62,6 +62,14 @@ static bool list_contains(const char *list, const char *item, size_t n)
 	return false;
 }
 
+/* appends the item p[0..k) to the comma list out (which has room) */
+static void list_push(char *out, const char *p, size_t k)
+{
+	if (*out)
+		strcat(out, ",");
+	strncat(out, p, k);
+}
+
 /* list ∪ add, keeping list's order; "off" drops out when "on" comes in */
 static char *list_merge(const char *list, const char *add, bool on_off)
 {
@@ -79,9 +87,7 @@ static char *list_merge(const char *list, const char *add, bool on_off)
 		    !(on_off && k == 3 && strncmp(p, "off", 3) == 0 &&
 		      list_contains(add, "on", 2)) &&
 		    !list_contains(out, p, k)) {
-			if (*out)
-				strcat(out, ",");
-			strncat(out, p, k);
+			list_push(out, p, k);
 		}
 		p += k + (p[k] == ',');
 	}
@@ -89,9 +95,7 @@ static char *list_merge(const char *list, const char *add, bool on_off)
 		size_t k = strcspn(p, ",");
 
 		if (k && !list_contains(out, p, k)) {
-			if (*out)
-				strcat(out, ",");
-			strncat(out, p, k);
+			list_push(out, p, k);
 		}
 		p += k + (p[k] == ',');
 	}
@@ -109,9 +113,7 @@ static char *list_minus(const char *list, const char *drop)
 		size_t k = strcspn(p, ",");
 
 		if (k && !list_contains(drop, p, k)) {
-			if (*out)
-				strcat(out, ",");
-			strncat(out, p, k);
+			list_push(out, p, k);
 		}
 		p += k + (p[k] == ',');
 	}
