@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *out = NULL, *again = NULL, *back = NULL;
 	size_t olen, alen, blen;
-	struct edit_error err;
+	struct file_error err;
 
 	if (grub_edit((const char *)data, size, "fuzz", "GRUB_CMDLINE_LINUX", add, 3, &out, &olen,
 		      &err) < 0)

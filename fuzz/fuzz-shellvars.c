@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shenv_done(&env);
 	{
 		struct rule_set set = {};
-		struct rule_error err;
+		struct file_error err;
 		struct rule_host host = { "intel", 6, 85, "6.1.0" };
 		struct rule_device dev = { 0x10de, 0x1e87, 0x030000 };
 

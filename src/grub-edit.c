@@ -10,19 +10,6 @@
 #include "macro.h"
 #include "shellvars.h"
 
-_printf_(4, 5) static int refuse(struct edit_error *err, const char *file, unsigned line,
-				 const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(err->file, sizeof(err->file), "%s", file);
-	err->line = line;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* One character of the value as the shell yields it, and where it came from. */
 struct vchar {
 	char c;
@@ -188,7 +175,7 @@ static bool kspace(char c)
 
 static int edit(const char *text, size_t len, const char *file, const char *var,
 		const struct kop *ops, size_t m, char **ret, size_t *ret_len,
-		struct edit_error *err)
+		struct file_error *err)
 {
 	_cleanup_(shenv_done) struct shenv env = {};
 	struct scan sc = {};
@@ -207,10 +194,11 @@ static int edit(const char *text, size_t len, const char *file, const char *var,
 		return r;
 	v = shenv_get(&env, var);
 	if (env.watch_line)
-		return refuse(err, file, env.watch_line,
-			      "this line uses $%s: editing %s would change it too", var, var);
+		return file_error_set(err, file, env.watch_line,
+				      "this line uses $%s: editing %s would change it too", var,
+				      var);
 	if (env.unterminated_line)
-		return refuse(
+		return file_error_set(
 			err, file, env.unterminated_line,
 			"a quote, block or substitution opened here never closes: the file cannot be edited with certainty");
 
@@ -220,9 +208,9 @@ static int edit(const char *text, size_t len, const char *file, const char *var,
 		size_t k = 0;
 
 		if (env.uncertain)
-			return refuse(err, env.uncertain_file, env.uncertain_line,
-				      "%s is not assigned, but this line may set it: %s", var,
-				      env.uncertain_why);
+			return file_error_set(err, env.uncertain_file, env.uncertain_line,
+					      "%s is not assigned, but this line may set it: %s",
+					      var, env.uncertain_why);
 		r = kparams_decide(NULL, 0, ops, m, &e);
 		if (r < 0)
 			return r;
@@ -253,13 +241,14 @@ static int edit(const char *text, size_t len, const char *file, const char *var,
 		return 0;
 	}
 	if (!v->editable)
-		return refuse(err, v->file, v->line, "%s cannot be edited with certainty: %s", var,
-			      v->edit_why);
+		return file_error_set(err, v->file, v->line,
+				      "%s cannot be edited with certainty: %s", var, v->edit_why);
 
 	vs = v->value_start;
 	ve = v->value_end;
 	if (ve > len || vs > ve)
-		return refuse(err, file, v->line, "%s: internal error locating the value", var);
+		return file_error_set(err, file, v->line, "%s: internal error locating the value",
+				      var);
 	/* CRLF: the \r ends the value as bash sees it; it stays where it is */
 	while (ve > vs && text[ve - 1] == '\r')
 		ve--;
@@ -268,7 +257,7 @@ static int edit(const char *text, size_t len, const char *file, const char *var,
 	if (r < 0)
 		goto finish;
 	if (sc.q_at_end != Q_NONE) {
-		r = refuse(err, file, v->line, "%s: unterminated quote", var);
+		r = file_error_set(err, file, v->line, "%s: unterminated quote", var);
 		goto finish;
 	}
 
@@ -289,7 +278,7 @@ static int edit(const char *text, size_t len, const char *file, const char *var,
 		}
 		if (q) {
 			/* the kernel would read everything after it as one quoted word */
-			r = refuse(
+			r = file_error_set(
 				err, file, v->line,
 				"%s: a double quote in the value opens a kernel-level quote that "
 				"never closes",
@@ -342,7 +331,7 @@ static int edit(const char *text, size_t len, const char *file, const char *var,
 
 	r = kparams_decide(kw, nw, ops, m, &e);
 	if (r == -EINVAL) {
-		r = refuse(err, file, v->line, "%s: %s", var, e.error);
+		r = file_error_set(err, file, v->line, "%s: %s", var, e.error);
 		goto finish;
 	}
 	if (r < 0)
@@ -405,8 +394,8 @@ static int edit(const char *text, size_t len, const char *file, const char *var,
 		    sc.last_quote >= insert_at)
 			insert_at = sc.last_quote; /* after $(...) inside the quotes */
 		else if (e.n_append && nw == 0 && sc.last_quote == SIZE_MAX) {
-			r = refuse(err, file, v->line, "%s: no quoted text to add parameters to",
-				   var);
+			r = file_error_set(err, file, v->line,
+					   "%s: no quoted text to add parameters to", var);
 			goto finish;
 		}
 
@@ -415,7 +404,7 @@ static int edit(const char *text, size_t len, const char *file, const char *var,
 
 		/* a bare '$' followed by a new '"' would become bash's $"..." */
 		if (wrap && e.n_append && insert_at > 0 && text[insert_at - 1] == '$') {
-			r = refuse(
+			r = file_error_set(
 				err, file, v->line,
 				"%s: the value ends in an unquoted '$'; add the parameters by hand",
 				var);
@@ -533,12 +522,12 @@ static bool same_other_variables(const char *a, size_t alen, const char *b, size
 }
 
 int grub_edit(const char *text, size_t len, const char *file, const char *var,
-	      const struct kop *ops, size_t m, char **ret, size_t *ret_len, struct edit_error *err)
+	      const struct kop *ops, size_t m, char **ret, size_t *ret_len, struct file_error *err)
 {
 	_cleanup_free_ char *again = NULL;
 	char *out = NULL;
 	size_t olen, alen;
-	struct edit_error e2;
+	struct file_error e2;
 	int r;
 
 	r = edit(text, len, file, var, ops, m, &out, &olen, err);
@@ -567,9 +556,9 @@ int grub_edit(const char *text, size_t len, const char *file, const char *var,
 			line = v->line;
 		shenv_done(&env);
 		free(out);
-		return refuse(err, file, line,
-			      "%s: the quoting around it is too unusual to edit with certainty",
-			      var);
+		return file_error_set(
+			err, file, line,
+			"%s: the quoting around it is too unusual to edit with certainty", var);
 	}
 	*ret = out;
 	*ret_len = olen;

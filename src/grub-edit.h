@@ -11,13 +11,8 @@
 
 #include <stddef.h>
 
+#include "file-error.h"
 #include "kparams.h"
-
-struct edit_error {
-	char file[256];
-	unsigned line;
-	char message[384];
-};
 
 /*
  * Applies ops to variable var of text (named file in messages). *ret gets
@@ -26,4 +21,4 @@ struct edit_error {
  * with certainty; nothing is returned then.
  */
 int grub_edit(const char *text, size_t len, const char *file, const char *var,
-	      const struct kop *ops, size_t m, char **ret, size_t *ret_len, struct edit_error *err);
+	      const struct kop *ops, size_t m, char **ret, size_t *ret_len, struct file_error *err);

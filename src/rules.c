@@ -20,19 +20,6 @@ const char *rule_action_to_string(enum rule_action a)
 	return a >= 0 && a < _RULE_ACTION_MAX ? action_names[a] : NULL;
 }
 
-_printf_(4, 5) static int bad(struct rule_error *err, const char *file, unsigned line,
-			      const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(err->file, sizeof(err->file), "%s", file);
-	err->line = line;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /* four hex digits, or "*" (-1); -2 for anything else */
 static int hex16(const char *s, size_t n)
 {
@@ -56,13 +43,13 @@ static bool version_ok(const char *s)
 	return true;
 }
 
-static int parse_match(struct rule *r, const char *w, size_t n, struct rule_error *err,
+static int parse_match(struct rule *r, const char *w, size_t n, struct file_error *err,
 		       const char *file, unsigned line)
 {
 	char tok[128];
 
 	if (n >= sizeof(tok))
-		return bad(err, file, line, "match \"%.*s…\" is too long", 40, w);
+		return file_error_set(err, file, line, "match \"%.*s…\" is too long", 40, w);
 	memcpy(tok, w, n);
 	tok[n] = '\0';
 
@@ -77,8 +64,9 @@ static int parse_match(struct rule *r, const char *w, size_t n, struct rule_erro
 
 		if (strcmp(v, "intel") && strcmp(v, "amd") && strcmp(v, "hygon") &&
 		    strcmp(v, "zhaoxin"))
-			return bad(err, file, line,
-				   "cpu=%s: the vendor is intel, amd, hygon or zhaoxin", v);
+			return file_error_set(err, file, line,
+					      "cpu=%s: the vendor is intel, amd, hygon or zhaoxin",
+					      v);
 		snprintf(r->cpu, sizeof(r->cpu), "%.15s", v);
 	} else if (strncmp(tok, "cpu-family=", 11) == 0 || strncmp(tok, "cpu-model=", 10) == 0) {
 		const char *v = strchr(tok, '=') + 1;
@@ -86,7 +74,7 @@ static int parse_match(struct rule *r, const char *w, size_t n, struct rule_erro
 		long x = strtol(v, &end, 0);
 
 		if (!*v || *end || x < 0 || x > 0xffff)
-			return bad(err, file, line, "%s: not a number", tok);
+			return file_error_set(err, file, line, "%s: not a number", tok);
 		if (tok[4] == 'f')
 			r->cpu_family = (int)x;
 		else
@@ -95,13 +83,15 @@ static int parse_match(struct rule *r, const char *w, size_t n, struct rule_erro
 		const char *v = tok + 4, *colon = strchr(v, ':');
 
 		if (!colon)
-			return bad(err, file, line,
-				   "%s: pci= takes VVVV:DDDD, either side may be *", tok);
+			return file_error_set(err, file, line,
+					      "%s: pci= takes VVVV:DDDD, either side may be *",
+					      tok);
 		r->pci_vendor = hex16(v, (size_t)(colon - v));
 		r->pci_device = hex16(colon + 1, strlen(colon + 1));
 		if (r->pci_vendor == -2 || r->pci_device == -2)
-			return bad(err, file, line,
-				   "%s: pci= takes VVVV:DDDD, either side may be *", tok);
+			return file_error_set(err, file, line,
+					      "%s: pci= takes VVVV:DDDD, either side may be *",
+					      tok);
 		r->has_pci = true;
 	} else if (strncmp(tok, "class=", 6) == 0) {
 		const char *v = tok + 6;
@@ -120,40 +110,41 @@ static int parse_match(struct rule *r, const char *w, size_t n, struct rule_erro
 		} else
 			base = -2, sub = -2;
 		if (base < 0 || sub == -2)
-			return bad(err, file, line, "%s: class= takes CCSS (0300) or CC* (03*)",
-				   tok);
+			return file_error_set(err, file, line,
+					      "%s: class= takes CCSS (0300) or CC* (03*)", tok);
 		r->has_class = true;
 		r->class_base = base;
 		r->class_sub = sub;
 	} else if (strncmp(tok, "kernel>=", 8) == 0) {
 		if (!version_ok(tok + 8))
-			return bad(err, file, line, "%s: not a kernel version", tok);
+			return file_error_set(err, file, line, "%s: not a kernel version", tok);
 		snprintf(r->kernel_min, sizeof(r->kernel_min), "%.63s", tok + 8);
 	} else if (strncmp(tok, "kernel<", 7) == 0) {
 		if (!version_ok(tok + 7))
-			return bad(err, file, line, "%s: not a kernel version", tok);
+			return file_error_set(err, file, line, "%s: not a kernel version", tok);
 		snprintf(r->kernel_below, sizeof(r->kernel_below), "%.63s", tok + 7);
 	} else
-		return bad(err, file, line,
-			   "unknown match \"%s\" (cpu=, cpu-family=, cpu-model=, pci=, class=, "
-			   "kernel>=, kernel<, requested, present, always)",
-			   tok);
+		return file_error_set(
+			err, file, line,
+			"unknown match \"%s\" (cpu=, cpu-family=, cpu-model=, pci=, class=, "
+			"kernel>=, kernel<, requested, present, always)",
+			tok);
 	return 0;
 }
 
 /* A quoted string at *p: its contents into out. */
-static int quoted(const char **p, char *out, size_t n, struct rule_error *err, const char *file,
+static int quoted(const char **p, char *out, size_t n, struct file_error *err, const char *file,
 		  unsigned line)
 {
 	const char *s = *p, *e;
 
 	if (*s != '"')
-		return bad(err, file, line, "expected a quoted string at \"%.20s\"", s);
+		return file_error_set(err, file, line, "expected a quoted string at \"%.20s\"", s);
 	e = strchr(s + 1, '"');
 	if (!e)
-		return bad(err, file, line, "unterminated quote");
+		return file_error_set(err, file, line, "unterminated quote");
 	if ((size_t)(e - s - 1) >= n)
-		return bad(err, file, line, "string too long");
+		return file_error_set(err, file, line, "string too long");
 	memcpy(out, s + 1, (size_t)(e - s - 1));
 	out[e - s - 1] = '\0';
 	*p = e + 1;
@@ -168,7 +159,7 @@ static const char *skip_blank(const char *p)
 }
 
 static int parse_line(const char *line, size_t len, const char *file, unsigned lineno,
-		      struct rule *r, struct rule_error *err)
+		      struct rule *r, struct file_error *err)
 {
 	_cleanup_free_ char *buf = strndup(line, len);
 	const char *arrow, *p;
@@ -180,7 +171,8 @@ static int parse_line(const char *line, size_t len, const char *file, unsigned l
 	snprintf(r->file, sizeof(r->file), "%s", file);
 	arrow = strstr(buf, "->");
 	if (!arrow)
-		return bad(err, file, lineno, "no \"->\" between the match and the action");
+		return file_error_set(err, file, lineno,
+				      "no \"->\" between the match and the action");
 
 	/* matches */
 	for (p = buf; p < arrow;) {
@@ -200,7 +192,8 @@ static int parse_line(const char *line, size_t len, const char *file, unsigned l
 	if (!r->always && !r->cpu[0] && r->cpu_family < 0 && r->cpu_model < 0 && !r->has_pci &&
 	    !r->has_class && !r->kernel_min[0] && !r->kernel_below[0] && !r->requested &&
 	    !r->present)
-		return bad(err, file, lineno, "a rule needs a match (\"always\" for every host)");
+		return file_error_set(err, file, lineno,
+				      "a rule needs a match (\"always\" for every host)");
 
 	/* action */
 	p = skip_blank(arrow + 2);
@@ -211,10 +204,11 @@ static int parse_line(const char *line, size_t len, const char *file, unsigned l
 			break;
 	}
 	if (k == _RULE_ACTION_MAX)
-		return bad(err, file, lineno,
-			   "unknown action at \"%.20s\" (param, offer, forbid, softdep, options, "
-			   "warn, hint)",
-			   p);
+		return file_error_set(
+			err, file, lineno,
+			"unknown action at \"%.20s\" (param, offer, forbid, softdep, options, "
+			"warn, hint)",
+			p);
 	r->action = (enum rule_action)k;
 	p = skip_blank(p + strlen(action_names[k]));
 	if (r->action == RULE_WARN || r->action == RULE_HINT) {
@@ -227,28 +221,31 @@ static int parse_line(const char *line, size_t len, const char *file, unsigned l
 		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
 		if (n == 0 || n >= sizeof(r->arg))
-			return bad(err, file, lineno, "%s needs an argument",
-				   action_names[r->action]);
+			return file_error_set(err, file, lineno, "%s needs an argument",
+					      action_names[r->action]);
 		memcpy(r->arg, p, n);
 		r->arg[n] = '\0';
 		p += n;
 		if ((r->action == RULE_PARAM || r->action == RULE_OFFER ||
 		     r->action == RULE_FORBID) &&
 		    strpbrk(r->arg, " \t\""))
-			return bad(err, file, lineno, "%s takes one NAME[=VALUE], not \"%s\"",
-				   action_names[r->action], r->arg);
+			return file_error_set(err, file, lineno,
+					      "%s takes one NAME[=VALUE], not \"%s\"",
+					      action_names[r->action], r->arg);
 		if (r->action == RULE_SOFTDEP && !strstr(r->arg, "pre:") &&
 		    !strstr(r->arg, "post:"))
-			return bad(err, file, lineno,
-				   "softdep takes MODULE pre: MODULE... or post:");
+			return file_error_set(err, file, lineno,
+					      "softdep takes MODULE pre: MODULE... or post:");
 		if (r->action == RULE_OPTIONS && !strpbrk(r->arg, " \t"))
-			return bad(err, file, lineno, "options takes MODULE OPTION=VALUE...");
+			return file_error_set(err, file, lineno,
+					      "options takes MODULE OPTION=VALUE...");
 	}
 
 	/* ; why "..." ; ref "..." */
 	for (p = skip_blank(p); *p;) {
 		if (*p != ';')
-			return bad(err, file, lineno, "unexpected \"%.20s\" after the action", p);
+			return file_error_set(err, file, lineno,
+					      "unexpected \"%.20s\" after the action", p);
 		p = skip_blank(p + 1);
 		if (strncmp(p, "why", 3) == 0) {
 			p = skip_blank(p + 3);
@@ -257,8 +254,8 @@ static int parse_line(const char *line, size_t len, const char *file, unsigned l
 			p = skip_blank(p + 3);
 			k = quoted(&p, r->ref, sizeof(r->ref), err, file, lineno);
 		} else
-			return bad(err, file, lineno,
-				   "expected why \"...\" or ref \"...\" after ';'");
+			return file_error_set(err, file, lineno,
+					      "expected why \"...\" or ref \"...\" after ';'");
 		if (k < 0)
 			return k;
 		p = skip_blank(p);
@@ -266,7 +263,7 @@ static int parse_line(const char *line, size_t len, const char *file, unsigned l
 	return 0;
 }
 
-int rules_parse(const char *text, const char *file, struct rule_set *set, struct rule_error *err)
+int rules_parse(const char *text, const char *file, struct rule_set *set, struct file_error *err)
 {
 	unsigned lineno = 0;
 

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "file-error.h"
+
 enum rule_action {
 	RULE_PARAM,
 	RULE_OFFER,
@@ -59,12 +61,6 @@ struct rule_set {
 	size_t n;
 };
 
-struct rule_error {
-	char file[512];
-	unsigned line;
-	char message[256];
-};
-
 /* What a rule is matched against. */
 struct rule_host {
 	const char *cpu; /* "intel", "amd", ... */
@@ -92,7 +88,7 @@ size_t rule_matches(const struct rule *r, const struct rule_host *host,
 int kernel_version_cmp(const char *a, const char *b);
 
 /* Parses text (named file) and appends its rules to set. -EINVAL with err. */
-int rules_parse(const char *text, const char *file, struct rule_set *set, struct rule_error *err);
+int rules_parse(const char *text, const char *file, struct rule_set *set, struct file_error *err);
 void rule_set_done(struct rule_set *set);
 const char *rule_action_to_string(enum rule_action a);
 /* One line of text for a rule: "cpu=intel -> param intel_iommu=on" */

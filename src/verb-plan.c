@@ -279,80 +279,72 @@ static const struct kop *ops_of(const struct plan *p, struct kop *buf)
 	return buf;
 }
 
-/* GRUB_CMDLINE_LINUX where it is effectively set: etc/default/grub, or the
- * drop-in that assigns it last (Debian's grub.d) */
-static int plan_grub(struct context *ctx, const struct host *h, struct plan *p)
+/* Edits variable var of a GRUB defaults file; a file planned already is edited
+ * again from its planned text, so both variables end up in one change. */
+static int plan_grub_var(struct context *ctx, struct plan *p, const char *file, const char *var,
+			 const struct kop *ops, size_t m)
 {
-	const struct shvar *v = shenv_get(&h->boot.grub_env, "GRUB_CMDLINE_LINUX");
-	const char *file = v ? v->file : h->boot.grub_default_file;
 	_cleanup_free_ char *text = NULL;
-	struct kop ops[PLAN_OPS_MAX];
-	struct edit_error err = {};
+	struct planned_file *planned = NULL;
+	struct file_error err = {};
 	char *out = NULL;
 	size_t len, olen;
 	int r;
 
-	r = root_read_file(ctx->root_fd, file, 1u << 20, &text, &len);
-	if (r < 0)
-		return log_error_errno(r, "%s: %m", file);
-	r = grub_edit(text, len, file, "GRUB_CMDLINE_LINUX", ops_of(p, ops), p->n_params, &out,
-		      &olen, &err);
+	for (size_t i = 0; i < p->n_files; i++)
+		if (strcmp(p->files[i].path, file) == 0)
+			planned = &p->files[i];
+	if (planned) {
+		text = strndup(planned->new, planned->new_len);
+		len = planned->new_len;
+		if (!text)
+			return -ENOMEM;
+	} else {
+		r = root_read_file(ctx->root_fd, file, 1u << 20, &text, &len);
+		if (r < 0)
+			return log_error_errno(r, "%s: %m", file);
+	}
+	r = grub_edit(text, len, file, var, ops, m, &out, &olen, &err);
 	if (r == -EINVAL) {
 		log_error("%s:%u: %s", err.file, err.line, err.message);
 		return -EINVAL;
 	}
 	if (r < 0)
 		return r;
-	r = add_file(p, file, "GRUB_CMDLINE_LINUX", TAKE_PTR(text), len, out, olen);
+	if (planned) {
+		free(planned->new);
+		planned->new = out;
+		planned->new_len = olen;
+		return 0;
+	}
+	return add_file(p, file, var, TAKE_PTR(text), len, out, olen);
+}
+
+/* GRUB_CMDLINE_LINUX where it is effectively set: etc/default/grub, or the
+ * drop-in that assigns it last (Debian's grub.d); and GRUB_CMDLINE_LINUX_DEFAULT,
+ * which comes later on the line, where it holds a conflicting value */
+static int plan_grub(struct context *ctx, const struct host *h, struct plan *p)
+{
+	const struct shvar *v = shenv_get(&h->boot.grub_env, "GRUB_CMDLINE_LINUX");
+	const struct shvar *d = shenv_get(&h->boot.grub_env, "GRUB_CMDLINE_LINUX_DEFAULT");
+	struct kop ops[PLAN_OPS_MAX], dops[PLAN_OPS_MAX];
+	struct kcmdline dc;
+	size_t nd = 0;
+	int r;
+
+	r = plan_grub_var(ctx, p, v ? v->file : h->boot.grub_default_file, "GRUB_CMDLINE_LINUX",
+			  ops_of(p, ops), p->n_params);
 	if (r < 0)
 		return r;
-
-	/* GRUB_CMDLINE_LINUX_DEFAULT comes later on the line: a conflicting value there wins */
-	{
-		const struct shvar *d = shenv_get(&h->boot.grub_env, "GRUB_CMDLINE_LINUX_DEFAULT");
-		struct kcmdline dc;
-		struct kop dops[PLAN_OPS_MAX];
-		size_t nd = 0;
-
-		if (!d || !d->known || !d->value || kcmdline_parse(d->value, &dc) < 0)
-			return 0;
-		for (size_t i = 0; i < p->n_params; i++)
-			if (kcmdline_find(&dc, p->params[i].op.name))
-				dops[nd++] = p->params[i].op;
-		kcmdline_done(&dc);
-		if (!nd)
-			return 0;
-		text = NULL;
-		r = root_read_file(ctx->root_fd, d->file, 1u << 20, &text, &len);
-		if (r < 0)
-			return log_error_errno(r, "%s: %m", d->file);
-		/* the same file twice: edit the result of the first edit */
-		for (size_t i = 0; i < p->n_files; i++)
-			if (strcmp(p->files[i].path, d->file) == 0) {
-				free(text);
-				text = strndup(p->files[i].new, p->files[i].new_len);
-				len = p->files[i].new_len;
-				if (!text)
-					return -ENOMEM;
-			}
-		r = grub_edit(text, len, d->file, "GRUB_CMDLINE_LINUX_DEFAULT", dops, nd, &out,
-			      &olen, &err);
-		if (r == -EINVAL) {
-			log_error("%s:%u: %s", err.file, err.line, err.message);
-			return -EINVAL;
-		}
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < p->n_files; i++)
-			if (strcmp(p->files[i].path, d->file) == 0) {
-				free(p->files[i].new);
-				p->files[i].new = out;
-				p->files[i].new_len = olen;
-				return 0;
-			}
-		return add_file(p, d->file, "GRUB_CMDLINE_LINUX_DEFAULT", TAKE_PTR(text), len, out,
-				olen);
-	}
+	if (!d || !d->known || !d->value || kcmdline_parse(d->value, &dc) < 0)
+		return 0;
+	for (size_t i = 0; i < p->n_params; i++)
+		if (kcmdline_find(&dc, p->params[i].op.name))
+			dops[nd++] = p->params[i].op;
+	kcmdline_done(&dc);
+	if (!nd)
+		return 0;
+	return plan_grub_var(ctx, p, d->file, "GRUB_CMDLINE_LINUX_DEFAULT", dops, nd);
 }
 
 typedef int (*line_editor)(const char *text, const struct kop *ops, size_t m, char **ret,

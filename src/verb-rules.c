@@ -99,7 +99,7 @@ static int rules_load(int root_fd, struct rule_set *set, struct rules_file **ret
 		_cleanup_free_ char *text = NULL;
 		struct rules_file *f = &files[i];
 		char rel[PATH_MAX], target[PATH_MAX];
-		struct rule_error err = {};
+		struct file_error err = {};
 		int r;
 
 		snprintf(rel, sizeof(rel), "%s/%s", ETC_RULES_DIR, f->name);

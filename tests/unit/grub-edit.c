@@ -18,7 +18,7 @@ int main(int argc, char *argv[])
 {
 	_cleanup_free_ char *text = NULL, *out = NULL;
 	struct kop ops[32];
-	struct edit_error err = {};
+	struct file_error err = {};
 	size_t len, olen, m = 0;
 	int r;
 

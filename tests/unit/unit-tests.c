@@ -907,7 +907,7 @@ static void test_kparams_edit_line(void)
 static bool grub_is(const char *in, const struct kop *ops, size_t m, const char *want)
 {
 	_cleanup_free_ char *out = NULL;
-	struct edit_error err = {};
+	struct file_error err = {};
 	size_t len;
 
 	if (grub_edit(in, strlen(in), "grub", "GRUB_CMDLINE_LINUX", ops, m, &out, &len, &err) < 0) {
@@ -924,7 +924,7 @@ static bool grub_is(const char *in, const struct kop *ops, size_t m, const char 
 static bool grub_refuses(const char *in, unsigned line, const char *needle)
 {
 	_cleanup_free_ char *out = NULL;
-	struct edit_error err = {};
+	struct file_error err = {};
 	size_t len;
 	int r = grub_edit(in, strlen(in), "grub", "GRUB_CMDLINE_LINUX", add_ops, 3, &out, &len,
 			  &err);
@@ -975,7 +975,7 @@ static void test_grub_edit(void)
 static void test_rules_parse(void)
 {
 	struct rule_set set = {};
-	struct rule_error err = {};
+	struct file_error err = {};
 	const char *good = "# comment\n\n"
 			   "cpu=intel -> param intel_iommu=on ; why \"VT-d\" ; ref \"doc\"\n"
 			   "  requested pci=10de:* class=03* -> softdep nouveau pre: vfio-pci\r\n"
