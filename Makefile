@@ -30,10 +30,10 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 # Pure modules (no I/O): unit-tested and fuzzed on their own.
 PURE_SRC = src/acpi.c src/acpi-dmar.c src/acpi-ivrs.c src/acpi-print.c src/json.c \
 	   src/cpuinfo.c src/checks.c src/report.c src/cmdline.c src/shellvars.c src/state.c src/tar.c src/devices.c \
-	   src/kparams.c src/grub-edit.c src/bootcfg-edit.c src/rules.c
+	   src/kparams.c src/grub-edit.c src/bootcfg-edit.c src/rules.c src/efi-loadopt.c src/record.c
 IO_SRC = src/root.c src/host.c src/kernel.c src/modules.c src/boot.c src/log.c \
 	 src/pdev.c src/verb-acpi.c src/verb-check.c src/verb-snapshot.c src/verb-devices.c \
-	 src/verb-plan.c src/verb-rules.c
+	 src/plan.c src/regen.c src/verb-plan.c src/verb-rules.c src/verb-apply.c src/txn.c
 SRC = $(PURE_SRC) $(IO_SRC) src/main.c
 HDR = $(wildcard src/*.h)
 

@@ -19,6 +19,20 @@
  * it is loaded only after that variable points into the root: dlopen, not
  * linking. Without the library (a minimal initramfs) the state is unknown.
  */
+static int (*efi_get)(efi_guid_t, const char *, uint8_t **, size_t *, uint32_t *);
+
+int boot_efi_get_variable(const char *name, uint8_t **data, size_t *size)
+{
+	const efi_guid_t global = EFI_GLOBAL_GUID;
+	uint32_t attr;
+
+	if (!efi_get)
+		return -EOPNOTSUPP;
+	if (efi_get(global, name, data, size, &attr) < 0)
+		return errno > 0 ? -errno : -EIO;
+	return 0;
+}
+
 static void read_efi(const char *root, struct boot_state *b)
 {
 	int (*supported)(void);
@@ -47,6 +61,7 @@ static void read_efi(const char *root, struct boot_state *b)
 	b->efivar = true;
 	if (!supported())
 		return;
+	efi_get = get;
 	if (get(global, "SecureBoot", &data, &size, &attr) >= 0) {
 		b->secure_boot = size >= 1 ? data[0] == 1 : -1;
 		free(data);
@@ -460,4 +475,54 @@ oom:
 		free(list[i]);
 	free(list);
 	return -ENOMEM;
+}
+
+int boot_bls_effective(int root_fd, const char *kver, struct bls_effective **ret, size_t *ret_n)
+{
+	_cleanup_free_ char *grubenv = NULL;
+	struct bls_effective *out = NULL;
+	char **list = NULL;
+	size_t n = 0, k = 0;
+	int r;
+
+	(void)root_read_file(root_fd, "boot/grub2/grubenv", 65536, &grubenv, NULL);
+	if (!grubenv)
+		(void)root_read_file(root_fd, "boot/grub/grubenv", 65536, &grubenv, NULL);
+	r = boot_bls_entries(root_fd, &list, &n);
+	if (r < 0)
+		return r;
+	out = calloc(n ? n : 1, sizeof(*out));
+	if (!out)
+		r = -ENOMEM;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		_cleanup_free_ char *text = NULL;
+		struct bls_entry e;
+
+		if (root_read_file(root_fd, list[i], 65536, &text, NULL) < 0)
+			continue;
+		r = read_bls(text, &e);
+		if (r < 0)
+			break;
+		if (entry_is_for(&e, kver)) {
+			snprintf(out[k].path, sizeof(out[k].path), "%s", list[i]);
+			out[k].options =
+				expand_bls(e.options ? e.options : "", grubenv, &out[k].unknown);
+			if (!out[k].options)
+				r = -ENOMEM;
+			k++;
+		}
+		free(e.options);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	if (r < 0) {
+		for (size_t i = 0; i < k; i++)
+			free(out[i].options);
+		free(out);
+		return r;
+	}
+	*ret = out;
+	*ret_n = k;
+	return 0;
 }

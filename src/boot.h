@@ -54,3 +54,17 @@ void boot_state_done(struct boot_state *b);
 const char *loader_to_string(enum loader l);
 /* Every BLS entry below the root (boot/loader/entries, the ESP's), sorted. */
 int boot_bls_entries(int root_fd, char ***ret, size_t *n);
+
+/* A UEFI global variable (BootCurrent, Boot0003) through libefivar, once
+ * boot_gather() has loaded it for this root; -EOPNOTSUPP without efivars. */
+#include <stdint.h>
+int boot_efi_get_variable(const char *name, uint8_t **data, size_t *size);
+
+/* The BLS entries of kernel kver and their options with grubenv expanded,
+ * as GRUB's blscfg will see them at the next boot. */
+struct bls_effective {
+	char path[600];
+	char *options;
+	bool unknown; /* $kernelopts is not in grubenv */
+};
+int boot_bls_effective(int root_fd, const char *kver, struct bls_effective **ret, size_t *n);

@@ -31,7 +31,10 @@ struct context {
 	bool no_passthrough;
 	bool exit_code; /* plan: exit 1 when changes are pending */
 	bool allow_unsafe_interrupts;
-	char **args; /* the verb's arguments */
+	bool initramfs;	   /* apply: rebuild the initramfs even when no file of it changes */
+	bool no_mkconfig;  /* apply: leave grub.cfg alone */
+	bool no_initramfs; /* apply: leave the initramfs alone */
+	char **args;	   /* the verb's arguments */
 	int n_args;
 };
 
@@ -41,6 +44,13 @@ int verb_snapshot(struct context *ctx);
 int verb_devices(struct context *ctx);
 int verb_plan(struct context *ctx);
 int verb_rules(struct context *ctx);
+int verb_apply(struct context *ctx);
+int verb_revert(struct context *ctx);
+
+struct host;
+struct plan;
+/* Gathers the host below the root and builds the plan for ctx's request. */
+int plan_for_request(struct context *ctx, struct host *h, struct plan *p);
 
 struct rule_set;
 /* The vendor rules in effect below the root; an exit status (2: malformed, logged). */

@@ -19,6 +19,11 @@ static bool is_ids(const char *name)
 	return kparam_name_eq(name, "vfio_pci.ids");
 }
 
+bool kparam_takes_list(const char *name)
+{
+	return is_ids(name) || kparam_is_comma_list(name);
+}
+
 /* The name part of a word, length returned (up to '=') */
 static size_t name_len(const char *w)
 {

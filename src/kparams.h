@@ -64,3 +64,5 @@ int kparams_edit_line(const char *line, const struct kop *ops, size_t m, char **
 
 /* The parameters iommu-setup manages, and which ones take comma options. */
 bool kparam_is_comma_list(const char *name);
+/* ... or either of those or vfio-pci.ids: values are comma-separated sets */
+bool kparam_takes_list(const char *name);

@@ -30,6 +30,9 @@ static size_t arg_n_devices;
 static bool arg_no_passthrough;
 static bool arg_exit_code;
 static bool arg_allow_unsafe;
+static bool arg_initramfs;
+static bool arg_no_mkconfig;
+static bool arg_no_initramfs;
 
 enum {
 	ARG_GROUPS = 0x100,
@@ -40,6 +43,9 @@ enum {
 	ARG_NO_PASSTHROUGH,
 	ARG_EXIT_CODE,
 	ARG_ALLOW_UNSAFE,
+	ARG_INITRAMFS,
+	ARG_NO_MKCONFIG,
+	ARG_NO_INITRAMFS,
 };
 static int arg_verbose;
 
@@ -52,6 +58,8 @@ static const struct verb {
 	{ "acpi",     verb_acpi },
 	{ "devices",  verb_devices },
 	{ "plan",     verb_plan },
+	{ "apply",    verb_apply },
+	{ "revert",   verb_revert },
 	{ "rules",    verb_rules },
 	{ "snapshot", verb_snapshot },
 	/* clang-format on */
@@ -70,10 +78,13 @@ static void help(void)
 	       "          --xml BDF     libvirt <hostdev> element for a device\n"
 	       "          --xml-pool BDF  libvirt <network> VF pool of an SR-IOV PF\n"
 	       "  plan [REQUEST]        Show what apply would change (unified diffs), change nothing\n"
+	       "  apply [REQUEST]       Make the planned changes and regenerate the boot\n"
+	       "                        configuration; transactional, idempotent\n"
+	       "  revert                Undo what apply changed\n"
 	       "  rules                 The effective vendor rules and where each comes from\n"
 	       "  snapshot OUT.tar      Save what check reads as a fixture root (for bug reports)\n"
 	       "\n"
-	       "Request (plan):\n"
+	       "Request (plan, apply):\n"
 	       "      --ids=VVVV:DDDD[,...]  Devices for vfio-pci by ID\n"
 	       "      --device=BDF      A device for vfio-pci (its ID), repeatable\n"
 	       "      --no-passthrough  Leave iommu=pt out\n"
@@ -81,7 +92,10 @@ static void help(void)
 	       "                        platform lacks interrupt remapping (weaker isolation)\n"
 	       "      --force           Assign a device even when its group holds\n"
 	       "                        devices the host still uses\n"
-	       "      --exit-code       Exit 1 when changes are pending\n"
+	       "      --exit-code       plan: exit 1 when changes are pending\n"
+	       "      --initramfs       apply: rebuild the initramfs even if its files are unchanged\n"
+	       "      --no-initramfs    apply: leave the initramfs alone\n"
+	       "      --no-mkconfig     apply, revert: leave grub.cfg alone (image builders)\n"
 	       "\n"
 	       "Options:\n"
 	       "  -r, --root=DIR        Operate on the system below DIR (default: /)\n"
@@ -120,6 +134,9 @@ static int parse_argv(int argc, char *argv[])
 		{ "no-passthrough", no_argument, NULL, ARG_NO_PASSTHROUGH },
 		{ "exit-code", no_argument,     NULL, ARG_EXIT_CODE },
 		{ "allow-unsafe-interrupts", no_argument, NULL, ARG_ALLOW_UNSAFE },
+		{ "initramfs", no_argument,     NULL, ARG_INITRAMFS },
+		{ "no-mkconfig", no_argument,   NULL, ARG_NO_MKCONFIG },
+		{ "no-initramfs", no_argument,  NULL, ARG_NO_INITRAMFS },
 		{}
 	};
 	/* clang-format on */
@@ -174,6 +191,15 @@ static int parse_argv(int argc, char *argv[])
 			break;
 		case ARG_ALLOW_UNSAFE:
 			arg_allow_unsafe = true;
+			break;
+		case ARG_INITRAMFS:
+			arg_initramfs = true;
+			break;
+		case ARG_NO_MKCONFIG:
+			arg_no_mkconfig = true;
+			break;
+		case ARG_NO_INITRAMFS:
+			arg_no_initramfs = true;
 			break;
 		case 'v':
 			arg_verbose++;
@@ -235,6 +261,14 @@ static int run(int argc, char *argv[])
 	ctx.no_passthrough = arg_no_passthrough;
 	ctx.exit_code = arg_exit_code;
 	ctx.allow_unsafe_interrupts = arg_allow_unsafe;
+	ctx.initramfs = arg_initramfs;
+	ctx.no_mkconfig = arg_no_mkconfig;
+	ctx.no_initramfs = arg_no_initramfs;
+	if (arg_initramfs && arg_no_initramfs) {
+		log_error("--initramfs and --no-initramfs contradict each other");
+		closep(&ctx.root_fd);
+		return EXIT_BAD_INPUT;
+	}
 	ctx.args = argv + optind;
 	ctx.n_args = argc - optind;
 

@@ -33,18 +33,20 @@ static const char *skip_slashes(const char *p)
 	return p;
 }
 
-int root_openat_walk(int root_fd, const char *path, int flags)
+/* Resolves path below the root into resolved (PATH_MAX): a path relative to
+ * the root with no symlinks and no "..", "" for the root itself. A missing
+ * last component is allowed (the file may be created). */
+static int resolve_in_root(int root_fd, const char *path, char *resolved)
 {
-	/* resolved: a path relative to the root with no symlinks and no "..";
-	 * todo: what is left to resolve. Both grow by at most PATH_MAX per link. */
-	_cleanup_free_ char *resolved = NULL, *todo = NULL;
+	/* todo: what is left to resolve; grows by at most PATH_MAX per link */
+	_cleanup_free_ char *todo = NULL;
 	size_t rlen = 0;
 	unsigned links = 0;
-	int fd;
+	bool missing = false; /* a component does not exist: nor do the ones below it */
 
-	resolved = calloc(1, PATH_MAX);
+	resolved[0] = '\0';
 	todo = strdup(skip_slashes(path));
-	if (!resolved || !todo)
+	if (!todo)
 		return -ENOMEM;
 
 	for (;;) {
@@ -77,10 +79,14 @@ int root_openat_walk(int root_fd, const char *path, int flags)
 			rlen += clen;
 			resolved[rlen] = '\0';
 
-			if (fstatat(root_fd, resolved, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-				if (errno != ENOENT || slash)
+			if (missing)
+				; /* nothing to follow */
+			else if (fstatat(root_fd, resolved, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno != ENOENT)
 					return -errno;
-				/* a missing last component: let openat() decide (O_CREAT) */
+				/* missing: openat() decides (O_CREAT), a writer creates
+				 * the directories */
+				missing = true;
 			} else if (S_ISLNK(st.st_mode)) {
 				char target[PATH_MAX];
 				ssize_t n;
@@ -105,8 +111,34 @@ int root_openat_walk(int root_fd, const char *path, int flags)
 		}
 		memmove(todo, p + clen, strlen(p + clen) + 1);
 	}
+	return 0;
+}
 
-	fd = openat(root_fd, rlen ? resolved : ".", flags | O_CLOEXEC | O_NOFOLLOW, 0644);
+int root_resolve(int root_fd, const char *path, char **ret)
+{
+	char *resolved = calloc(1, PATH_MAX);
+	int r;
+
+	if (!resolved)
+		return -ENOMEM;
+	r = resolve_in_root(root_fd, path, resolved);
+	if (r < 0) {
+		free(resolved);
+		return r;
+	}
+	*ret = resolved;
+	return 0;
+}
+
+int root_openat_walk(int root_fd, const char *path, int flags)
+{
+	_cleanup_free_ char *resolved = NULL;
+	int fd, r;
+
+	r = root_resolve(root_fd, path, &resolved);
+	if (r < 0)
+		return r;
+	fd = openat(root_fd, resolved[0] ? resolved : ".", flags | O_CLOEXEC | O_NOFOLLOW, 0644);
 	return fd < 0 ? -errno : fd;
 }
 

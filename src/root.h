@@ -23,6 +23,12 @@ int root_openat(int root_fd, const char *path, int flags);
  * openat2(RESOLVE_IN_ROOT) (before 5.6). Exposed for tests. */
 int root_openat_walk(int root_fd, const char *path, int flags);
 
+/* The path relative to the root that path leads to, every symlink followed
+ * inside the root ("" for the root itself); the last component may be
+ * missing. *ret is malloc'ed. For writers: a symlink stays a symlink and its
+ * target is replaced. */
+int root_resolve(int root_fd, const char *path, char **ret);
+
 /* Reads a whole file of at most max bytes; the result is NUL-terminated
  * (*ret_size excludes the NUL). -EFBIG when the file is larger. */
 int root_read_file(int root_fd, const char *path, size_t max, char **ret, size_t *ret_size);

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The apply record (var/lib/iommu-setup/record): every file apply changed or
+ * created, its content before the first apply and as apply last wrote it,
+ * and exactly what apply added to it (kernel parameters and IDs, lines), so
+ * that revert can give back the old content, or take out only its own
+ * words when someone edited the file since. One file, replaced atomically:
+ * its rename is the commit point of a run. Pure: bytes in, bytes out.
+ *
+ * Format (text, then length-prefixed contents):
+ *   iommu-setup-record 1
+ *   txn ID
+ *   dir PATH                           (a directory apply created)
+ *   file PATH KIND created|changed WHAT
+ *   orig LEN\n<LEN bytes>\n            (changed files: before the first apply)
+ *   ours LEN\n<LEN bytes>\n            (as apply last wrote it)
+ *   add NAME VALUE|-                   (a parameter or the IDs/options apply added)
+ *   line TEXT                          (a line apply added)
+ *   end
+ * Words are %-escaped (space, %, newline, tab, backslash).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "plan.h"
+
+struct record_add {
+	char *name;
+	char *value; /* NULL: a flag */
+};
+
+struct record_file {
+	char *path;
+	enum file_kind kind;
+	bool created;
+	char *what;
+	char *orig, *ours;
+	size_t orig_len, ours_len;
+	struct record_add *adds;
+	size_t n_adds;
+	char **lines;
+	size_t n_lines;
+};
+
+struct record {
+	char txn[64];
+	char **dirs; /* directories apply created for its files, parents first */
+	size_t n_dirs;
+	struct record_file *files;
+	size_t n_files;
+};
+
+/* -EBADMSG with *line set to the offending line on malformed input. */
+int record_parse(const char *text, size_t len, struct record *ret, unsigned *line);
+/* The record as text (*ret malloc'ed, *ret_len bytes). */
+int record_format(const struct record *rec, char **ret, size_t *ret_len);
+void record_done(struct record *rec);
+
+struct record_file *record_find(struct record *rec, const char *path);
+/* Adds an empty entry for path (strdup'ed); NULL when memory runs out. */
+struct record_file *record_add_file(struct record *rec, const char *path, enum file_kind kind,
+				    const char *what);
+int record_file_set_ours(struct record_file *f, const char *text, size_t len);
+/* Adds name=value unless there; for comma lists (ids, intel_iommu) value items merge. */
+int record_file_add_param(struct record_file *f, const char *name, const char *value);
+int record_file_add_line(struct record_file *f, const char *line);
+int record_add_dir(struct record *rec, const char *path);
+
+const char *file_kind_to_string(enum file_kind k);
+int file_kind_from_string(const char *s);
+
+/*
+ * What apply adds to a command line: for each ENSURE op, the part of its value
+ * that old_line lacks (the IDs not there yet; "on" of intel_iommu=on when
+ * igfx_off was there). Calls add(name, value) for each; value NULL for a flag.
+ */
+int cmdline_added(const char *old_line, const struct kop *ops, size_t m,
+		  int (*add)(void *userdata, const char *name, const char *value), void *userdata);
+
+/* The lines of new_text that old_text does not have (FILE_LINES), one call each. */
+int lines_added(const char *old_text, const char *new_text,
+		int (*add)(void *userdata, const char *line), void *userdata);
+
+/* text without the lines in lines[0..n) (first match each); *ret malloc'ed */
+int lines_remove(const char *text, char *const *lines, size_t n, char **ret);

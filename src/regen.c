@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Which commands regenerate what the next boot reads, per distribution
+ * (docs/boot-facts.md), and where the ESP and its EFI/<dir> are:
+ *
+ *  - Debian, Ubuntu, Proxmox: update-grub (grub-mkconfig -o /boot/grub/grub.cfg);
+ *    the ESP holds a stub.
+ *  - RHEL 7/8 on UEFI: grub2-mkconfig -o /boot/efi/EFI/<dir>/grub.cfg, the full
+ *    configuration lives on the ESP; on BIOS -o /boot/grub2/grub.cfg.
+ *  - RHEL 9, Fedora 34+: /boot/grub2/grub.cfg for both; the ESP's grub.cfg is a
+ *    stub that sources it and is never written.
+ *  - BLS entries, grubenv kernelopts and etc/kernel/cmdline are edited
+ *    directly (plan.c), so grubby and --update-bls-cmdline are not needed:
+ *    grub2-mkconfig runs without --update-bls-cmdline, which would rewrite
+ *    every entry's options from GRUB_CMDLINE_LINUX and lose options an
+ *    entry has of its own.
+ *  - systemd-boot: the entries and etc/kernel/cmdline are the configuration.
+ *
+ * EFI/<dir> comes from the firmware (BootCurrent and its Boot#### load
+ * option, through efivar), is checked against the disk (libblkid: the
+ * partition mounted at /boot/efi has the ESP type GUID and the partition
+ * GUID the load option names), and falls back to what is on disk, saying so.
+ */
+#include <blkid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "efi-loadopt.h"
+#include "host.h"
+#include "log.h"
+#include "macro.h"
+#include "plan.h"
+#include "regen.h"
+#include "root.h"
+#include "shellvars.h"
+
+#define ESP_TYPE_GUID "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+
+_printf_(3, 4) static void appendf(char *buf, size_t n, const char *fmt, ...)
+{
+	size_t used = strnlen(buf, n);
+	va_list ap;
+
+	if (used + 1 >= n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, n - used, fmt, ap);
+	va_end(ap);
+}
+
+static bool word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; p && *p;) {
+		p += strspn(p, " ");
+		if (strncmp(p, word, n) == 0 && (p[n] == ' ' || !p[n]))
+			return true;
+		p += strcspn(p, " ");
+	}
+	return false;
+}
+
+int os_release_read(int root_fd, struct os_release *ret)
+{
+	static const char *const paths[] = { "etc/os-release", "usr/lib/os-release" };
+	_cleanup_free_ char *text = NULL;
+	struct shenv env = {};
+	const struct shvar *v;
+	const char *like = "";
+	size_t len;
+	int r = -ENOENT;
+
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < ARRAY_SIZE(paths) && r < 0; i++)
+		r = root_read_file(root_fd, paths[i], 65536, &text, &len);
+	if (r >= 0 && shenv_source(&env, text, len, "os-release") >= 0) {
+		if ((v = shenv_get(&env, "ID")) && v->known && v->value)
+			snprintf(ret->id, sizeof(ret->id), "%s", v->value);
+		if ((v = shenv_get(&env, "VERSION_ID")) && v->known && v->value)
+			snprintf(ret->version_id, sizeof(ret->version_id), "%s", v->value);
+		if ((v = shenv_get(&env, "PRETTY_NAME")) && v->known && v->value)
+			snprintf(ret->pretty, sizeof(ret->pretty), "%s", v->value);
+		if ((v = shenv_get(&env, "ID_LIKE")) && v->known && v->value)
+			like = v->value;
+		{
+			char all[256];
+
+			snprintf(all, sizeof(all), "%s %s", ret->id, like);
+			if (word_in(all, "debian") || word_in(all, "ubuntu"))
+				ret->family = OS_DEBIAN;
+			else if (word_in(all, "rhel") || word_in(all, "fedora") ||
+				 word_in(all, "centos"))
+				ret->family = OS_RHEL;
+			else if (word_in(all, "suse") || word_in(all, "opensuse") ||
+				 word_in(all, "sles"))
+				ret->family = OS_SUSE;
+			else if (word_in(all, "arch"))
+				ret->family = OS_ARCH;
+		}
+	}
+	shenv_done(&env);
+	/* no os-release (a minimal tree): the tools installed tell the family */
+	if (ret->family == OS_UNKNOWN) {
+		char path[64];
+
+		if (regen_find_command(root_fd, "update-grub", path, sizeof(path)) == 0 ||
+		    root_exists(root_fd, "etc/initramfs-tools") > 0)
+			ret->family = OS_DEBIAN;
+		else if (regen_find_command(root_fd, "grub2-mkconfig", path, sizeof(path)) == 0)
+			ret->family = OS_RHEL;
+	}
+	return r < 0 ? r : 0;
+}
+
+int regen_find_command(int root_fd, const char *name, char *path, size_t n)
+{
+	static const char *const dirs[] = { "usr/sbin", "usr/bin", "sbin", "bin" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char rel[256];
+		_cleanup_close_ int fd = -1;
+
+		snprintf(rel, sizeof(rel), "%s/%s", dirs[i], name);
+		fd = root_openat(root_fd, rel, O_PATH);
+		if (fd >= 0) {
+			snprintf(path, n, "/%s", rel);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+bool grub_cfg_is_stub(const char *text)
+{
+	/* anaconda's gen_grub_cfgstub and Debian's grub-install write three lines:
+	 * search ...; set prefix=...; configfile $prefix/grub.cfg. A generated
+	 * configuration has menu entries or blscfg. */
+	return strstr(text, "configfile") && !strstr(text, "menuentry") &&
+	       !strstr(text, "blscfg") && strlen(text) < 4096;
+}
+
+/* boot/efi in mountinfo: the device and its major:minor */
+static bool esp_mount(int root_fd, char *majmin, size_t n, char *source, size_t sn)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (root_read_file(root_fd, "proc/self/mountinfo", 4u << 20, &text, NULL) < 0)
+		return false;
+	for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
+		char mm[32], mnt[512], src[128];
+		const char *dash;
+
+		eol = strchr(line, '\n');
+		if (eol)
+			*eol = '\0';
+		if (sscanf(line, "%*u %*u %31s %*s %511s", mm, mnt) != 2)
+			continue;
+		if (strcmp(mnt, "/boot/efi") != 0 && strcmp(mnt, "/efi") != 0)
+			continue;
+		dash = strstr(line, " - ");
+		if (!dash || sscanf(dash + 3, "%*s %127s", src) != 1)
+			snprintf(src, sizeof(src), "?");
+		snprintf(majmin, n, "%s", mm);
+		snprintf(source, sn, "%s", src);
+		return true;
+	}
+	return false;
+}
+
+/* libblkid on the disk that holds the partition majmin (found in sysfs below
+ * the root, probed through dev/<disk> below the root): its type and GUID */
+static int esp_blkid(int root_fd, const char *majmin, struct esp_info *e, char *why, size_t wn)
+{
+	char rel[128], target[1024], disk[64], partno_s[32] = "";
+	_cleanup_free_ char *pn = NULL;
+	_cleanup_close_ int fd = -1;
+	blkid_probe pr;
+	blkid_partlist ls;
+	blkid_partition par;
+	const char *type, *uuid;
+	char *slash;
+	ssize_t n;
+	int partno;
+
+	snprintf(rel, sizeof(rel), "sys/dev/block/%s", majmin);
+	n = root_readlink(root_fd, rel, target, sizeof(target));
+	snprintf(rel, sizeof(rel), "sys/dev/block/%s/partition", majmin);
+	if (n <= 0 || root_read_file(root_fd, rel, 64, &pn, NULL) < 0) {
+		snprintf(why, wn, "sys/dev/block/%s does not describe a partition", majmin);
+		return -ENOENT;
+	}
+	partno = atoi(pn);
+	/* ".../block/sda/sda1": the disk is the parent directory */
+	slash = strrchr(target, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	slash = strrchr(target, '/');
+	snprintf(disk, sizeof(disk), "%.63s", slash ? slash + 1 : target);
+	snprintf(rel, sizeof(rel), "dev/%s", disk);
+	fd = root_openat(root_fd, rel, O_RDONLY);
+	if (fd < 0) {
+		snprintf(why, wn, "cannot open /dev/%s: %s", disk, strerror(-fd));
+		return fd;
+	}
+	pr = blkid_new_probe();
+	if (!pr)
+		return -ENOMEM;
+	if (blkid_probe_set_device(pr, fd, 0, 0) < 0) {
+		blkid_free_probe(pr);
+		snprintf(why, wn, "libblkid cannot probe /dev/%s", disk);
+		return -EIO;
+	}
+	blkid_probe_enable_superblocks(pr, 0);
+	blkid_probe_enable_partitions(pr, 1);
+	ls = blkid_probe_get_partitions(pr);
+	par = ls ? blkid_partlist_get_partition_by_partno(ls, partno) : NULL;
+	if (!par) {
+		blkid_free_probe(pr);
+		snprintf(why, wn, "libblkid finds no partition %d on /dev/%s", partno, disk);
+		return -ENOENT;
+	}
+	type = blkid_partition_get_type_string(par);
+	uuid = blkid_partition_get_uuid(par);
+	e->blkid = type && strcasecmp(type, ESP_TYPE_GUID) == 0;
+	snprintf(e->part_uuid, sizeof(e->part_uuid), "%s", uuid ? uuid : "");
+	snprintf(why, wn, "libblkid: /dev/%s partition %d (%s) has type %s%s", disk, partno,
+		 uuid ? uuid : "no GUID", type ? type : "unknown",
+		 e->blkid ? " (EFI System Partition)" : ", not the EFI System Partition type");
+	(void)partno_s;
+	blkid_free_probe(pr);
+	return 0;
+}
+
+/* BootCurrent and its load option, through efivar */
+static void esp_firmware(struct esp_info *e, char *why, size_t wn)
+{
+	_cleanup_free_ uint8_t *cur = NULL, *opt = NULL;
+	size_t len = 0, olen = 0;
+	struct efi_load_option lo;
+	int r;
+
+	r = boot_efi_get_variable("BootCurrent", &cur, &len);
+	if (r < 0 || len < 2) {
+		snprintf(why, wn, "no BootCurrent variable (%s)",
+			 r == -EOPNOTSUPP ? "no efivars"
+			 : r < 0	  ? strerror(-r)
+					  : "too short");
+		return;
+	}
+	snprintf(e->boot_current, sizeof(e->boot_current), "Boot%04X", cur[0] | cur[1] << 8);
+	r = boot_efi_get_variable(e->boot_current, &opt, &olen);
+	if (r < 0 || efi_load_option_parse(opt, olen, &lo) < 0) {
+		snprintf(why, wn, "BootCurrent is %s, which %s", e->boot_current,
+			 r < 0 ? "cannot be read" : "is not a valid load option");
+		return;
+	}
+	snprintf(e->loader_path, sizeof(e->loader_path), "%s", lo.path);
+	snprintf(e->loader_part, sizeof(e->loader_part), "%.36s", lo.part_guid);
+	snprintf(why, wn, "BootCurrent %s (\"%.60s\") loads %.200s", e->boot_current,
+		 lo.description, lo.path[0] ? lo.path : "no file");
+}
+
+/* EFI/<dir> holding a boot loader or grub.cfg, other than BOOT; the number found */
+static unsigned esp_dirs_on_disk(int root_fd, const char *prefer, char *dir, size_t n)
+{
+	_cleanup_(closedirp) DIR *d = root_opendir(root_fd, "boot/efi/EFI");
+	struct dirent *de;
+	unsigned found = 0;
+
+	dir[0] = '\0';
+	while (d && (de = readdir(d))) {
+		static const char *const marks[] = { "grub.cfg", "shimx64.efi", "grubx64.efi",
+						     "shimaa64.efi", "grubaa64.efi" };
+		bool has = false;
+
+		if (de->d_name[0] == '.' || strcasecmp(de->d_name, "BOOT") == 0)
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(marks) && !has; i++) {
+			char rel[600];
+
+			snprintf(rel, sizeof(rel), "boot/efi/EFI/%.200s/%s", de->d_name, marks[i]);
+			has = root_exists(root_fd, rel) > 0;
+		}
+		if (!has)
+			continue;
+		found++;
+		/* several: the distribution's own wins, else the first in order */
+		if (!dir[0] || strcasecmp(de->d_name, prefer) == 0 ||
+		    (strcasecmp(dir, prefer) != 0 && strcmp(de->d_name, dir) < 0))
+			snprintf(dir, n, "%.63s", de->d_name);
+	}
+	return found;
+}
+
+int esp_find(int root_fd, const struct host *h, const struct os_release *os, struct esp_info *e)
+{
+	char majmin[32], fw_why[400] = "", blk_why[400] = "", fw_dir[64] = "", rel[600];
+	char prefer[64];
+	unsigned n_disk;
+	bool fw_ok = false;
+
+	memset(e, 0, sizeof(*e));
+	e->blkid = -1;
+	/* the RHEL family's %efi_vendor: ID, with rhel -> redhat */
+	snprintf(prefer, sizeof(prefer), "%s", strcmp(os->id, "rhel") == 0 ? "redhat" : os->id);
+
+	e->mounted = esp_mount(root_fd, majmin, sizeof(majmin), e->source, sizeof(e->source));
+	if (e->mounted)
+		esp_blkid(root_fd, majmin, e, blk_why, sizeof(blk_why));
+	else
+		snprintf(blk_why, sizeof(blk_why), "nothing is mounted at /boot/efi");
+	if (h->boot.uefi)
+		esp_firmware(e, fw_why, sizeof(fw_why));
+	else
+		snprintf(fw_why, sizeof(fw_why), "not booted through UEFI: no BootCurrent");
+
+	if (e->loader_path[0] && efi_path_vendor_dir(e->loader_path, fw_dir, sizeof(fw_dir)) < 0)
+		appendf(fw_why, sizeof(fw_why),
+			" (the removable-media path or no \\EFI\\<dir>: not a distribution's "
+			"directory)");
+	else if (e->loader_path[0]) {
+		snprintf(rel, sizeof(rel), "boot/efi/EFI/%s", fw_dir);
+		fw_ok = root_exists(root_fd, rel) > 0;
+		if (!fw_ok)
+			appendf(fw_why, sizeof(fw_why), ", but /boot/efi/EFI/%s is not there",
+				fw_dir);
+		else if (e->blkid == 1 && e->loader_part[0] &&
+			 strcasecmp(e->loader_part, e->part_uuid) != 0) {
+			fw_ok = false;
+			appendf(fw_why, sizeof(fw_why),
+				", on partition %s, but /boot/efi is partition %s", e->loader_part,
+				e->part_uuid);
+		}
+	}
+	n_disk = esp_dirs_on_disk(root_fd, prefer, e->dir, sizeof(e->dir));
+	if (fw_ok) {
+		snprintf(e->dir, sizeof(e->dir), "%s", fw_dir);
+		appendf(e->how, sizeof(e->how), "EFI/%s from the firmware: %s; %s", fw_dir, fw_why,
+			blk_why);
+	} else if (n_disk)
+		appendf(e->how, sizeof(e->how), "EFI/%s from the disk (%u candidate%s%s%s): %s; %s",
+			e->dir, n_disk, n_disk == 1 ? "" : "s", n_disk > 1 ? ", preferring " : "",
+			n_disk > 1 ? prefer : "", fw_why, blk_why);
+	else
+		appendf(e->how, sizeof(e->how),
+			"no EFI/<dir> with a boot loader on /boot/efi: %s; %s", fw_why, blk_why);
+	if (e->mounted && e->blkid == 0)
+		appendf(e->how, sizeof(e->how),
+			" — WARNING: /boot/efi is not on an EFI System Partition");
+	return 0;
+}
+
+static struct plan_command *add_command(struct plan *p, enum command_kind kind)
+{
+	if (p->n_commands == PLAN_COMMANDS_MAX)
+		return NULL;
+	p->commands[p->n_commands] = (struct plan_command){ .kind = kind };
+	return &p->commands[p->n_commands++];
+}
+
+/* The boot loader configuration: GRUB's grub.cfg, by family and firmware */
+static int regen_bootcfg(int root_fd, const struct host *h, const struct os_release *os,
+			 struct plan *p)
+{
+	char tool[128], target[600] = "boot/grub2/grub.cfg", why[640];
+	_cleanup_free_ char *esp_cfg = NULL;
+	struct plan_command *c;
+	bool bls = h->boot.loader == LOADER_GRUB_BLS;
+
+	if (h->boot.loader != LOADER_GRUB && !bls)
+		return 0;
+	if (os->family == OS_DEBIAN &&
+	    regen_find_command(root_fd, "update-grub", tool, sizeof(tool)) == 0) {
+		c = add_command(p, CMD_BOOTCFG);
+		if (!c)
+			return -E2BIG;
+		snprintf(c->line, sizeof(c->line), "%s", tool);
+		snprintf(c->output, sizeof(c->output), "boot/grub/grub.cfg");
+		snprintf(c->why, sizeof(c->why),
+			 "%s: update-grub writes /boot/grub/grub.cfg for BIOS and UEFI alike "
+			 "(the ESP holds a stub that loads it)",
+			 os->pretty[0] ? os->pretty : "Debian family");
+		return 0;
+	}
+	if (regen_find_command(root_fd, "grub2-mkconfig", tool, sizeof(tool)) < 0 &&
+	    regen_find_command(root_fd, "grub-mkconfig", tool, sizeof(tool)) < 0) {
+		log_error(
+			"neither update-grub, grub2-mkconfig nor grub-mkconfig is installed below "
+			"the root: grub.cfg cannot be regenerated (--no-mkconfig to leave it alone)");
+		return -ENOENT;
+	}
+	if (strstr(tool, "grub-mkconfig"))
+		snprintf(target, sizeof(target), "boot/grub/grub.cfg");
+	snprintf(why, sizeof(why), "%s, %s", os->pretty[0] ? os->pretty : "this system",
+		 h->boot.uefi ? "UEFI" : "BIOS");
+
+	if (h->boot.uefi && strstr(tool, "grub2-mkconfig")) {
+		struct esp_info e;
+		char rel[600];
+
+		esp_find(root_fd, h, os, &e);
+		if (e.dir[0]) {
+			snprintf(rel, sizeof(rel), "boot/efi/EFI/%s/grub.cfg", e.dir);
+			if (root_read_file(root_fd, rel, 1u << 20, &esp_cfg, NULL) >= 0 &&
+			    !grub_cfg_is_stub(esp_cfg)) {
+				snprintf(target, sizeof(target), "%.599s", rel);
+				appendf(why, sizeof(why),
+					": the full configuration lives on the ESP (RHEL 7/8 "
+					"layout), /%s; %s",
+					rel, e.how);
+			} else if (esp_cfg)
+				appendf(why, sizeof(why),
+					": /%s is a stub that loads /boot/grub2/grub.cfg (RHEL 9, "
+					"Fedora 34+) and is never overwritten; %s",
+					rel, e.how);
+			else
+				appendf(why, sizeof(why),
+					": /%s does not exist, the configuration is "
+					"/boot/grub2/grub.cfg; %s",
+					rel, e.how);
+		} else
+			appendf(why, sizeof(why), ": %s; writing /boot/grub2/grub.cfg", e.how);
+	}
+	if (bls)
+		appendf(why, sizeof(why),
+			"; BLS entries were edited directly, so no --update-bls-cmdline (it "
+			"would rewrite every entry's options)");
+	c = add_command(p, CMD_BOOTCFG);
+	if (!c)
+		return -E2BIG;
+	snprintf(c->line, sizeof(c->line), "%.127s -o /%.260s", tool, target);
+	snprintf(c->output, sizeof(c->output), "%s", target);
+	snprintf(c->why, sizeof(c->why), "%.639s", why);
+	return 0;
+}
+
+/* The target kernel's initramfs: dracut or initramfs-tools */
+static int regen_initramfs(int root_fd, const struct host *h, const struct os_release *os,
+			   struct plan *p)
+{
+	const char *kver = h->modules.kver;
+	bool itools = root_exists(root_fd, "etc/initramfs-tools") > 0;
+	char tool[64], rel[400];
+	struct plan_command *c;
+
+	if (!kver[0])
+		return 0;
+	if (!itools && regen_find_command(root_fd, "dracut", tool, sizeof(tool)) == 0) {
+		c = add_command(p, CMD_INITRAMFS);
+		if (!c)
+			return -E2BIG;
+		/* the image the distribution boots: Debian names it initrd.img-K */
+		snprintf(rel, sizeof(rel), "boot/initrd.img-%s", kver);
+		if (os->family == OS_DEBIAN || root_exists(root_fd, rel) > 0) {
+			snprintf(c->line, sizeof(c->line), "%.60s -f --kver %.128s /%.200s", tool,
+				 kver, rel);
+			snprintf(c->output, sizeof(c->output), "%s", rel);
+		} else {
+			snprintf(c->line, sizeof(c->line), "%s -f --kver %s", tool, kver);
+			snprintf(c->output, sizeof(c->output), "boot/initramfs-%s.img", kver);
+		}
+		snprintf(c->lister, sizeof(c->lister), "lsinitrd");
+		snprintf(c->why, sizeof(c->why),
+			 "dracut builds the initramfs of %s (the target kernel, not the running "
+			 "one): vfio-pci and the modprobe.d file must be in it",
+			 kver);
+		return 0;
+	}
+	if (regen_find_command(root_fd, "update-initramfs", tool, sizeof(tool)) == 0) {
+		c = add_command(p, CMD_INITRAMFS);
+		if (!c)
+			return -E2BIG;
+		snprintf(c->line, sizeof(c->line), "%s -u -k %s", tool, kver);
+		snprintf(c->output, sizeof(c->output), "boot/initrd.img-%s", kver);
+		snprintf(c->lister, sizeof(c->lister), "lsinitramfs");
+		snprintf(c->why, sizeof(c->why),
+			 "initramfs-tools builds the initramfs of %s (the target kernel, not the "
+			 "running one): vfio-pci and the modprobe.d file must be in it",
+			 kver);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int regen_plan(int root_fd, const struct host *h, const struct plan_request *req, struct plan *p)
+{
+	struct os_release os;
+	int r;
+
+	os_release_read(root_fd, &os);
+	if (req->no_mkconfig) {
+		if (h->boot.loader == LOADER_GRUB || h->boot.loader == LOADER_GRUB_BLS)
+			snprintf(p->notes[p->n_notes < PLAN_NOTES_MAX ? p->n_notes++
+								      : p->n_notes - 1],
+				 sizeof(p->notes[0]),
+				 "--no-mkconfig: grub.cfg is not regenerated; run grub-mkconfig "
+				 "yourself before booting");
+	} else {
+		r = regen_bootcfg(root_fd, h, &os, p);
+		if (r < 0)
+			return r;
+	}
+	if (req->no_initramfs)
+		return 0;
+	r = regen_initramfs(root_fd, h, &os, p);
+	if (r == -ENOENT && (p->modprobe[0] || req->initramfs)) {
+		if (req->initramfs) {
+			log_error("--initramfs: neither dracut nor update-initramfs is installed "
+				  "below the root");
+			return -ENOENT;
+		}
+		return 0;
+	}
+	return r == -ENOENT ? 0 : r;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Regeneration: which commands turn the edited files into what the firmware
+ * and the boot loader read at the next boot, decided per host
+ * (docs: boot-facts.md), each with the reason. Reads below the root only.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct host;
+struct plan;
+struct plan_request;
+
+enum os_family {
+	OS_UNKNOWN,
+	OS_DEBIAN, /* Debian, Ubuntu, Proxmox: update-grub, initramfs-tools */
+	OS_RHEL,   /* RHEL, CentOS, Rocky, Alma, Oracle, Fedora: grub2-mkconfig, dracut */
+	OS_SUSE,
+	OS_ARCH,
+};
+
+struct os_release {
+	enum os_family family;
+	char id[64];
+	char version_id[64];
+	char pretty[128];
+};
+
+int os_release_read(int root_fd, struct os_release *ret);
+
+/* The ESP and the distribution's directory on it, and how each was found. */
+struct esp_info {
+	bool mounted;	       /* boot/efi is a mount point in proc/self/mountinfo */
+	char source[128];      /* its device, as mountinfo names it */
+	int blkid;	       /* 1 libblkid says it is an ESP, 0 it is not, -1 not checked */
+	char part_uuid[40];    /* its GPT partition GUID, from libblkid */
+	char boot_current[16]; /* "Boot0003", "" when unknown */
+	char loader_path[256]; /* that option's file, \EFI\redhat\shimx64.efi */
+	char loader_part[40];  /* that option's partition GUID */
+	char dir[64];	       /* the chosen EFI/<dir>, "" when none */
+	char how[640];	       /* how dir was chosen, and what disagreed */
+};
+
+int esp_find(int root_fd, const struct host *h, const struct os_release *os, struct esp_info *ret);
+
+/*
+ * Adds the regeneration commands (boot loader configuration, initramfs) to
+ * the plan, with notes. Returns 0 or -errno; -ENOENT (logged) when a
+ * command it needs is not installed below the root.
+ */
+int regen_plan(int root_fd, const struct host *h, const struct plan_request *req, struct plan *p);
+
+/* Where a command is below the root: usr/sbin, usr/bin, sbin, bin. Fills
+ * path ("/usr/sbin/dracut") and returns 0, or -ENOENT. */
+int regen_find_command(int root_fd, const char *name, char *path, size_t n);
+
+/* Is text a GRUB configuration stub (search ...; configfile ...) rather than
+ * a generated configuration? Pure. */
+bool grub_cfg_is_stub(const char *text);

@@ -1,0 +1,39 @@
+# dracut: an initramfs (uncompressed newc cpio) with the modules of
+# force_drivers and add_drivers, the files of install_items (from
+# /etc/dracut.conf.d/*.conf) and /etc/modprobe.d/*.conf, as dracut's
+# kernel-modules module copies them.
+kver= out=
+while [ $# -gt 0 ]; do
+	case $1 in
+	-f | --force) ;;
+	--kver) kver=$2; shift ;;
+	-*) ;;
+	*) if [ -z "$out" ]; then out=$1; else kver=$1; fi ;;
+	esac
+	shift
+done
+[ -n "$kver" ] || { echo "dracut: no kernel version" >&2; exit 2; }
+[ -d "/lib/modules/$kver" ] || { echo "dracut: /lib/modules/$kver: no such kernel" >&2; exit 1; }
+[ -n "$out" ] || out=/boot/initramfs-$kver.img
+force_drivers= add_drivers= install_items=
+# dracut reads its configuration with bash: "name+=" appends, which
+# busybox sh lacks, so it is rewritten to name="$name ..."
+for f in /etc/dracut.conf.d/*.conf; do
+	[ -e "$f" ] || continue
+	sed 's/^[[:space:]]*\([A-Za-z_][A-Za-z_0-9]*\)+="/\1="$\1 /' "$f" >/tmp/dracut-conf.$$
+	. /tmp/dracut-conf.$$
+	rm -f /tmp/dracut-conf.$$
+done
+stage=/tmp/dracut.$$
+rm -rf "$stage"
+mkdir -p "$stage/usr/lib/modules/$kver" /tmp
+for m in $force_drivers $add_drivers; do
+	stage_module "$m" || { echo "dracut: module $m not found" >&2; exit 1; }
+done
+stage_modprobe
+for f in $install_items; do
+	[ -e "$f" ] || continue
+	mkdir -p "$stage${f%/*}"
+	cp "$f" "$stage$f"
+done
+pack
