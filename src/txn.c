@@ -57,37 +57,19 @@ static void split_path(const char *resolved, char *dir, size_t n, const char **b
 	}
 }
 
-/* creates the directories of rel below dir_fd (mode 0755), like mkdir -p;
- * with t, the ones created are listed in t->dirs */
-static int mkdir_parents_txn(int dir_fd, const char *rel, struct txn *t)
+/* creates the directories of rel below dir_fd (mode 0755), like mkdir -p */
+static int mkdir_parents(int dir_fd, const char *rel)
 {
 	char buf[PATH_MAX];
 
 	snprintf(buf, sizeof(buf), "%s", rel);
 	for (char *p = buf; (p = strchr(p, '/')); p++) {
 		*p = '\0';
-		if (mkdirat(dir_fd, buf, 0755) < 0) {
-			if (errno != EEXIST)
-				return -errno;
-		} else if (t) {
-			char **n = realloc(t->dirs, (t->n_dirs + 1) * sizeof(*n));
-
-			if (!n)
-				return -ENOMEM;
-			t->dirs = n;
-			n[t->n_dirs] = strdup(buf);
-			if (!n[t->n_dirs])
-				return -ENOMEM;
-			t->n_dirs++;
-		}
+		if (mkdirat(dir_fd, buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
 		*p = '/';
 	}
 	return 0;
-}
-
-static int mkdir_parents(int dir_fd, const char *rel)
-{
-	return mkdir_parents_txn(dir_fd, rel, NULL);
 }
 
 /*
@@ -208,7 +190,25 @@ static const char *journal_copy_name(size_t i, char *buf, size_t n)
 	return buf;
 }
 
-/* journal/list: "txn ID" then "file EXISTED MODE UID GID PATH" */
+static int add_dir(struct txn *t, const char *path)
+{
+	char **n;
+
+	for (size_t i = 0; i < t->n_dirs; i++)
+		if (strcmp(t->dirs[i], path) == 0)
+			return 0;
+	n = realloc(t->dirs, (t->n_dirs + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	t->dirs = n;
+	n[t->n_dirs] = strdup(path);
+	if (!n[t->n_dirs])
+		return -ENOMEM;
+	t->n_dirs++;
+	return 0;
+}
+
+/* journal/list: "txn ID", "dir PATH" (created by the run), "file EXISTED MODE UID GID PATH" */
 static int journal_load(struct txn *t, int jfd, char *txn_id, size_t n)
 {
 	_cleanup_free_ char *text = NULL;
@@ -225,9 +225,14 @@ static int journal_load(struct txn *t, int jfd, char *txn_id, size_t n)
 			*eol = '\0';
 		if (strncmp(line, "txn ", 4) == 0)
 			snprintf(txn_id, n, "%s", line + 4);
-		else if (sscanf(line, "file %u %o %u %u %n", &existed, &mode, &uid, &gid, &off) ==
-				 4 &&
-			 off > 0) {
+		else if (strncmp(line, "dir ", 4) == 0) {
+			int r = add_dir(t, line + 4);
+
+			if (r < 0)
+				return r;
+		} else if (sscanf(line, "file %u %o %u %u %n", &existed, &mode, &uid, &gid, &off) ==
+				   4 &&
+			   off > 0) {
 			struct txn_entry *e = realloc(t->ents, (t->n + 1) * sizeof(*e));
 
 			if (!e)
@@ -241,6 +246,44 @@ static int journal_load(struct txn *t, int jfd, char *txn_id, size_t n)
 		}
 	}
 	return txn_id[0] ? 0 : -EBADMSG;
+}
+
+/* ".#NAME.XXXXXXXX" next to a journalled file: a write that was killed */
+static void remove_temporaries(int dir, const char *base)
+{
+	_cleanup_close_ int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t bl = strlen(base);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0 || !(d = fdopendir(fd)))
+		return;
+	fd = -1;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, ".#", 2) == 0 && strncmp(de->d_name + 2, base, bl) == 0 &&
+		    de->d_name[2 + bl] == '.' && strlen(de->d_name + 3 + bl) == 8)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+/* same bytes? (a file this run never got to write is left alone) */
+static bool same_content(int a, int b)
+{
+	char x[65536], y[65536];
+	struct stat sa, sb;
+
+	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0 || sa.st_size != sb.st_size ||
+	    (sa.st_mode & 07777) != (sb.st_mode & 07777))
+		return false;
+	for (;;) {
+		ssize_t n = read(a, x, sizeof(x)), m;
+
+		if (n <= 0)
+			return n == 0 && read(b, y, 1) == 0;
+		m = read(b, y, (size_t)n);
+		if (m != n || memcmp(x, y, (size_t)n) != 0)
+			return false;
+	}
 }
 
 static int restore_entries(struct txn *t, int jfd)
@@ -259,6 +302,8 @@ static int restore_entries(struct txn *t, int jfd)
 		if (e->existed)
 			(void)mkdir_parents(t->root_fd, e->path);
 		dir = open_dir_of(t->root_fd, e->path, &base);
+		if (dir >= 0)
+			remove_temporaries(dir, base);
 		if (dir < 0) {
 			if (!e->existed && dir == -ENOENT)
 				continue;
@@ -277,10 +322,19 @@ static int restore_entries(struct txn *t, int jfd)
 				openat(jfd, journal_copy_name(i, name, sizeof(name)),
 				       O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
+			_cleanup_close_ int cur = -1;
+
 			if (src < 0) {
 				ret = log_error_errno(
 					errno, "Failed to restore /%s: its copy is missing: %m",
 					e->path);
+				continue;
+			}
+			cur = openat(dir, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (cur >= 0 && same_content(cur, src))
+				continue;
+			if (lseek(src, 0, SEEK_SET) < 0) {
+				ret = log_error_errno(errno, "Failed to restore /%s: %m", e->path);
 				continue;
 			}
 			/* the copy kept the original's mode, owner and label */
@@ -290,6 +344,18 @@ static int restore_entries(struct txn *t, int jfd)
 		}
 	}
 	return ret;
+}
+
+static void drop_dirs(struct txn *t, bool remove)
+{
+	for (size_t i = t->n_dirs; i-- > 0;) {
+		if (remove)
+			(void)unlinkat(t->root_fd, t->dirs[i], AT_REMOVEDIR);
+		free(t->dirs[i]);
+	}
+	free(t->dirs);
+	t->dirs = NULL;
+	t->n_dirs = 0;
 }
 
 static void drop_entries(struct txn *t)
@@ -323,6 +389,7 @@ static int recover(struct txn *t)
 		return r;
 	if (r < 0) {
 		/* a journal directory without a complete list was never sealed */
+		drop_dirs(t, false);
 		drop_entries(t);
 		return rm_rf_at(t->state_fd, JOURNAL);
 	}
@@ -332,11 +399,14 @@ static int recover(struct txn *t)
 
 		record_done(&rec);
 		if (committed) {
+			drop_dirs(t, false);
 			drop_entries(t);
 			return rm_rf_at(t->state_fd, JOURNAL);
 		}
 	}
 	r = restore_entries(t, jfd);
+	if (r >= 0)
+		drop_dirs(t, true);
 	snprintf(t->recovered, sizeof(t->recovered),
 		 "an earlier run (%.60s) was interrupted: its %zu file%s %s restored", jid, t->n,
 		 t->n == 1 ? "" : "s", t->n == 1 ? "was" : "were");
@@ -458,6 +528,24 @@ int txn_journal_add(struct txn *t, const char *path)
 	src = openat(t->root_fd, resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (src < 0 && errno != ENOENT)
 		return -errno;
+	if (src < 0) {
+		/* the directories txn_write() will create: removed again by a rollback */
+		char buf[PATH_MAX];
+		struct stat dst;
+
+		snprintf(buf, sizeof(buf), "%s", resolved);
+		for (char *p = buf; (p = strchr(p, '/')); p++) {
+			*p = '\0';
+			if (fstatat(t->root_fd, buf, &dst, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno != ENOENT)
+					return -errno;
+				r = add_dir(t, buf);
+				if (r < 0)
+					return r;
+			}
+			*p = '/';
+		}
+	}
 	if (src >= 0 && fstat(src, &st) < 0)
 		return -errno;
 	if (src >= 0 && !S_ISREG(st.st_mode))
@@ -496,6 +584,8 @@ int txn_journal_seal(struct txn *t)
 	if (!f)
 		return -ENOMEM;
 	fprintf(f, "txn %s\n", t->id);
+	for (size_t i = 0; i < t->n_dirs; i++)
+		fprintf(f, "dir %s\n", t->dirs[i]);
 	for (size_t i = 0; i < t->n; i++)
 		fprintf(f, "file %d %o %u %u %s\n", t->ents[i].existed, t->ents[i].mode,
 			t->ents[i].uid, t->ents[i].gid, t->ents[i].path);
@@ -540,7 +630,7 @@ int txn_write(struct txn *t, const char *path, const char *data, size_t len)
 		return r;
 	if (!t->journal || !journalled(t, resolved))
 		return -EPERM; /* a bug: every write is journalled first */
-	r = mkdir_parents_txn(t->root_fd, resolved, t);
+	r = mkdir_parents(t->root_fd, resolved);
 	if (r < 0)
 		return r;
 	dir = open_dir_of(t->root_fd, resolved, &base);
@@ -568,18 +658,6 @@ int txn_remove(struct txn *t, const char *path)
 	if (unlinkat(dir, base, 0) < 0 && errno != ENOENT)
 		return -errno;
 	return fsync(dir) < 0 ? -errno : 0;
-}
-
-static void drop_dirs(struct txn *t, bool remove)
-{
-	for (size_t i = t->n_dirs; i-- > 0;) {
-		if (remove)
-			(void)unlinkat(t->root_fd, t->dirs[i], AT_REMOVEDIR);
-		free(t->dirs[i]);
-	}
-	free(t->dirs);
-	t->dirs = NULL;
-	t->n_dirs = 0;
 }
 
 int txn_remove_dir(struct txn *t, const char *path)
@@ -656,10 +734,17 @@ int txn_commit(struct txn *t, const struct record *rec)
 
 void txn_end(struct txn *t)
 {
+	struct stat st;
+
 	if (t->state_fd < 0)
 		return;
 	if (t->journal || t->journal_fd >= 0)
 		(void)txn_rollback(t);
+	/* nothing recorded and nothing pending: the directory the lock made goes
+	 * again, so a run that changed nothing leaves nothing behind */
+	if (!t->journal && fstatat(t->state_fd, RECORD, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT)
+		(void)unlinkat(t->root_fd, STATE_DIR, AT_REMOVEDIR);
 	drop_entries(t);
 	drop_dirs(t, false);
 	closep(&t->journal_fd);

@@ -172,6 +172,23 @@ static void verify_grub_cfg(int root_fd, const char *path, const char *kver, con
 		add_check(o, false, "/%s has no menu entry for %s", path, kver);
 }
 
+static void show_output_tail(const char *out)
+{
+	const char *p;
+	unsigned lines = 0;
+
+	if (!out || !*out)
+		return;
+	/* the last 40 lines */
+	p = out + strlen(out);
+	while (p > out && lines <= 40)
+		if (*--p == '\n')
+			lines++;
+	if (p > out)
+		p++;
+	fprintf(stderr, "%s%s", p, out[strlen(out) - 1] == '\n' ? "" : "\n");
+}
+
 /* runs the lister inside the root and looks for the files the boot needs */
 static void verify_initramfs(struct context *ctx, const struct host *h, const struct plan *p,
 			     const struct plan_command *c, struct outcome *o)
@@ -196,6 +213,10 @@ static void verify_initramfs(struct context *ctx, const struct host *h, const st
 	if (r < 0 || status != 0) {
 		add_check(o, false, "%s failed (%s): the initramfs cannot be inspected", line,
 			  r < 0 ? strerror(-r) : "non-zero exit");
+		if (r >= 0) {
+			log_error("%s failed with exit status %d; its output:", line, status);
+			show_output_tail(out);
+		}
 		return;
 	}
 	/* lsinitrd prints ls -l lines, lsinitramfs bare paths: the path ends the line */
@@ -282,23 +303,6 @@ static void verify_next_boot(struct context *ctx, const struct host *h, const st
 		else
 			add_check(o, false, "/etc/kernel/cmdline lacks %s", missing);
 	}
-}
-
-static void show_output_tail(const char *out)
-{
-	const char *p;
-	unsigned lines = 0;
-
-	if (!out || !*out)
-		return;
-	/* the last 40 lines */
-	p = out + strlen(out);
-	while (p > out && lines <= 40)
-		if (*--p == '\n')
-			lines++;
-	if (p > out)
-		p++;
-	fprintf(stderr, "%s%s", p, out[strlen(out) - 1] == '\n' ? "" : "\n");
 }
 
 /* runs the commands; false (with the output shown) when one fails */
@@ -524,9 +528,6 @@ int verb_apply(struct context *ctx)
 		if (planned_file_changed(&p.files[i]))
 			paths[n_paths++] = p.files[i].path;
 	if (!n_paths && !any_cmd) {
-		/* the lock's directory was all there was: it goes again */
-		if (r == -ENOENT)
-			(void)unlinkat(ctx->root_fd, STATE_DIR, AT_REMOVEDIR);
 		report(ctx, "apply", &o, false, false,
 		       "Nothing to do: every file is already as requested; nothing was written and "
 		       "nothing was run.");
