@@ -43,7 +43,7 @@ ASAN_BIN = $(B)/asan/iommu-setup
 UNIT = $(B)/asan/unit-tests
 HELPERS = $(B)/asan/shellvars-eval $(B)/asan/grub-edit
 FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars \
-	  $(B)/fuzz/fuzz-grub-edit
+	  $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record
 FUZZ_SECONDS ?= 30
 
 .PHONY: all run check check-unit fuzz fuzz-build install uninstall clean deps deps-test \
@@ -83,7 +83,7 @@ $(B)/fuzz/fuzz-ivrs: fuzz/fuzz-acpi.c $(PURE_SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_IVRS -o $@ $< $(PURE_SRC)
 
-$(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars $(B)/fuzz/fuzz-grub-edit: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(PURE_SRC) $(HDR) Makefile
+$(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(PURE_SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRC)
 

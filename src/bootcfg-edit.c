@@ -352,3 +352,12 @@ finish:
 	free(steps);
 	return o.s;
 }
+
+bool grub_cfg_is_stub(const char *text)
+{
+	/* anaconda's gen_grub_cfgstub and Debian's grub-install write three lines:
+	 * search ...; set prefix=...; configfile $prefix/grub.cfg. A generated
+	 * configuration has menu entries or blscfg. */
+	return strstr(text, "configfile") && !strstr(text, "menuentry") &&
+	       !strstr(text, "blscfg") && strlen(text) < 4096;
+}

@@ -37,3 +37,9 @@ char *grubenv_get_value(const char *text, size_t len, const char *key);
 
 /* Unified diff of two texts (3 lines of context), labelled a/PATH and b/PATH. */
 char *unified_diff(const char *path, const char *a, size_t alen, const char *b, size_t blen);
+
+/* Is text a GRUB configuration stub (search ...; set prefix=...; configfile
+ * ...), as anaconda and grub-install put on the ESP, rather than a generated
+ * configuration (menu entries or blscfg)? */
+#include <stdbool.h>
+bool grub_cfg_is_stub(const char *text);

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bootcfg-edit.h"
 #include "efi-loadopt.h"
 #include "host.h"
 #include "log.h"
@@ -134,15 +135,6 @@ int regen_find_command(int root_fd, const char *name, char *path, size_t n)
 		}
 	}
 	return -ENOENT;
-}
-
-bool grub_cfg_is_stub(const char *text)
-{
-	/* anaconda's gen_grub_cfgstub and Debian's grub-install write three lines:
-	 * search ...; set prefix=...; configfile $prefix/grub.cfg. A generated
-	 * configuration has menu entries or blscfg. */
-	return strstr(text, "configfile") && !strstr(text, "menuentry") &&
-	       !strstr(text, "blscfg") && strlen(text) < 4096;
 }
 
 /* boot/efi in mountinfo: the device and its major:minor */

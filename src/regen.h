@@ -56,7 +56,3 @@ int regen_plan(int root_fd, const struct host *h, const struct plan_request *req
 /* Where a command is below the root: usr/sbin, usr/bin, sbin, bin. Fills
  * path ("/usr/sbin/dracut") and returns 0, or -ENOENT. */
 int regen_find_command(int root_fd, const char *name, char *path, size_t n);
-
-/* Is text a GRUB configuration stub (search ...; configfile ...) rather than
- * a generated configuration? Pure. */
-bool grub_cfg_is_stub(const char *text);

@@ -16,14 +16,17 @@
 #include "acpi-dmar.h"
 #include "acpi-ivrs.h"
 #include "acpi-print.h"
+#include "bootcfg-edit.h"
 #include "checks.h"
 #include "cmdline.h"
 #include "cpuinfo.h"
 #include "devices.h"
+#include "efi-loadopt.h"
 #include "grub-edit.h"
 #include "json.h"
 #include "kparams.h"
 #include "macro.h"
+#include "record.h"
 #include "root.h"
 #include "rules.h"
 #include "shellvars.h"
@@ -1167,6 +1170,235 @@ static void test_root_resolution(void)
 	CHECK(system(path) == 0);
 }
 
+/* ---- the apply record ---- */
+
+static void test_record_roundtrip(void)
+{
+	struct record rec = {}, back;
+	struct record_file *f;
+	char *text, *text2;
+	size_t len, len2;
+	unsigned line;
+	/* a blob with what could pass for record syntax, a NUL and no final newline */
+	static const char orig[] = "GRUB_CMDLINE_LINUX=\"a b\"\nend\nfile x y\0z";
+
+	snprintf(rec.txn, sizeof(rec.txn), "1-2-3");
+	CHECK(record_add_dir(&rec, "etc/modprobe.d") == 0);
+	f = record_add_file(&rec, "etc/default/grub", FILE_GRUB_DEFAULT, "GRUB_CMDLINE_LINUX");
+	CHECK(f);
+	f->orig = malloc(sizeof(orig));
+	memcpy(f->orig, orig, sizeof(orig));
+	f->orig_len = sizeof(orig) - 1;
+	CHECK(record_file_set_ours(f, "new\n", 4) == 0);
+	CHECK(record_file_add_param(f, "intel_iommu", "on") == 0);
+	CHECK(record_file_add_param(f, "vfio-pci.ids", "10de:1b80") == 0);
+	/* a second apply adds an ID: the items merge, '-' and '_' alike */
+	CHECK(record_file_add_param(f, "vfio_pci.ids", "8086:1533,10de:1b80") == 0);
+	CHECK(record_file_add_param(f, "iommu", "pt") == 0);
+	CHECK(record_file_add_param(f, "iommu", "pt") == 0);
+	CHECK(f->n_adds == 3);
+	CHECK(strcmp(f->adds[1].value, "10de:1b80,8086:1533") == 0);
+	f = record_add_file(&rec, "etc/initramfs-tools/modules", FILE_LINES, "initramfs tools");
+	CHECK(f);
+	CHECK(record_file_add_line(f, "# Added by iommu-setup: 100% sure") == 0);
+	CHECK(record_file_add_line(f, "vfio_pci") == 0);
+	f->created = true;
+
+	CHECK(record_format(&rec, &text, &len) == 0);
+	CHECK(record_parse(text, len, &back, &line) == 0);
+	CHECK(strcmp(back.txn, "1-2-3") == 0);
+	CHECK(back.n_dirs == 1 && strcmp(back.dirs[0], "etc/modprobe.d") == 0);
+	CHECK(back.n_files == 2);
+	CHECK(back.files[0].orig_len == sizeof(orig) - 1 &&
+	      memcmp(back.files[0].orig, orig, sizeof(orig) - 1) == 0);
+	CHECK(back.files[0].ours_len == 4 && !back.files[0].created);
+	CHECK(back.files[0].n_adds == 3 && !strcmp(back.files[0].adds[2].name, "iommu"));
+	CHECK(back.files[1].created && back.files[1].kind == FILE_LINES &&
+	      back.files[1].n_lines == 2);
+	CHECK(strcmp(back.files[1].lines[0], "# Added by iommu-setup: 100% sure") == 0);
+	CHECK(strcmp(back.files[1].what, "initramfs tools") == 0);
+	/* formatting the parsed record gives the same bytes */
+	CHECK(record_format(&back, &text2, &len2) == 0);
+	CHECK(len == len2 && memcmp(text, text2, len) == 0);
+	free(text);
+	free(text2);
+	record_done(&back);
+	record_done(&rec);
+}
+
+static void test_record_malformed(void)
+{
+	static const struct {
+		const char *text;
+		unsigned line;
+	} bad[] = {
+		{ "iommu-setup-record 2\nend\n", 1 },
+		{ "iommu-setup-record 1\n", 1 }, /* no end */
+		{ "iommu-setup-record 1\nfile a owned created x\nours 10\nabc\nend\n", 3 },
+		{ "iommu-setup-record 1\nours 3\nabc\nend\n", 2 }, /* a blob before any file */
+		{ "iommu-setup-record 1\nfile a nosuchkind created x\nend\n", 2 },
+		{ "iommu-setup-record 1\nfile a owned made x\nend\n", 2 },
+		{ "iommu-setup-record 1\nfile a owned created x\nfile a owned created x\nend\n",
+		  3 },
+		{ "iommu-setup-record 1\nfile a owned created x\nours -1\n\nend\n", 3 },
+		{ "iommu-setup-record 1\nfile a owned created x\nadd %zz on\nend\n", 3 },
+		{ "iommu-setup-record 1\nfrobnicate\nend\n", 2 },
+		{ "iommu-setup-record 1\nfile a owned created x\nours 3\nabcend\n", 3 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct record rec;
+		unsigned line = 0;
+		int r = record_parse(bad[i].text, strlen(bad[i].text), &rec, &line);
+
+		if (r != -EBADMSG || line != bad[i].line)
+			printf("    case %zu: r=%d line=%u\n", i, r, line);
+		CHECK(r == -EBADMSG);
+		CHECK(line == bad[i].line);
+	}
+}
+
+static void test_record_sample(void)
+{
+	/* a record apply wrote (tests/data/record) */
+	_cleanup_free_ char *text = NULL, *path = NULL;
+	struct record rec;
+	unsigned line;
+	size_t len;
+	const struct record_file *f;
+
+	CHECK(asprintf(&path, "%s/../record/fedora.record", corpus_dir) > 0);
+	CHECK(read_file(path, 1u << 20, &text, &len) >= 0);
+	CHECK(record_parse(text, len, &rec, &line) == 0);
+	CHECK(rec.n_files == 5 && rec.n_dirs == 2);
+	f = record_find(&rec, "etc/default/grub");
+	/* intel_iommu=igfx_off was there: apply added "on" only */
+	CHECK(f && f->n_adds == 2 && strcmp(f->adds[0].value, "on") == 0);
+	CHECK(f->orig && strstr(f->orig, "GRUB_CMDLINE_LINUX=\"intel_iommu=igfx_off crashkernel"));
+	f = record_find(&rec, "etc/kernel/cmdline");
+	CHECK(f && f->created && f->kind == FILE_KERNEL_CMDLINE && !f->orig);
+	record_done(&rec);
+}
+
+static int collect(void *u, const char *name, const char *value)
+{
+	char *out = u;
+	size_t used = strlen(out);
+
+	snprintf(out + used, 512 - used, "%s%s%s%s", used ? " " : "", name, value ? "=" : "",
+		 value ? value : "");
+	return 0;
+}
+
+static void test_cmdline_added(void)
+{
+	const struct kop ops[] = {
+		{ KOP_ENSURE, "intel_iommu", "on" },
+		{ KOP_ENSURE, "iommu", "pt" },
+		{ KOP_ENSURE, "vfio-pci.ids", "10de:1b80,8086:1533" },
+		{ KOP_ENSURE, "quiet", NULL },
+		{ KOP_REMOVE, "amd_iommu", "on" },
+	};
+	char out[512] = "";
+
+	CHECK(cmdline_added("quiet intel_iommu=igfx_off vfio_pci.ids=10de:1b80 amd_iommu=on", ops,
+			    ARRAY_SIZE(ops), collect, out) == 0);
+	CHECK(strcmp(out, "intel_iommu=on iommu=pt vfio-pci.ids=8086:1533") == 0);
+	out[0] = '\0';
+	CHECK(cmdline_added("", ops, 2, collect, out) == 0);
+	CHECK(strcmp(out, "intel_iommu=on iommu=pt") == 0);
+}
+
+static int collect_line(void *u, const char *line)
+{
+	return collect(u, line, NULL);
+}
+
+static void test_lines(void)
+{
+	char out[512] = "", *lines[] = { "vfio", "vfio_pci" }, *rest = NULL;
+
+	CHECK(lines_added("# x\nvfio\n", "# x\nvfio\nvfio_pci\n# new", collect_line, out) == 0);
+	CHECK(strcmp(out, "vfio_pci # new") == 0);
+	/* the first match of each goes, the rest stays byte for byte */
+	CHECK(lines_remove("a\nvfio\nb\nvfio\nvfio_pci", lines, 2, &rest) == 0);
+	CHECK(strcmp(rest, "a\nb\nvfio\n") == 0);
+	free(rest);
+}
+
+/* a Boot#### variable as firmware stores it: HD(1,GPT,...) / File(\EFI\redhat\shimx64.efi) */
+static size_t load_option(uint8_t *b, const char *desc, const char *path)
+{
+	static const uint8_t guid[16] = { 0xa4, 0x56, 0x6e, 0x0a, 0x2c, 0x5e, 0x6a, 0x4b,
+					  0x9d, 0x3e, 0x6f, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e };
+	size_t n = 6, dp;
+
+	b[0] = 1, b[1] = b[2] = b[3] = 0;
+	for (const char *c = desc;; c++) {
+		b[n++] = (uint8_t)*c, b[n++] = 0;
+		if (!*c)
+			break;
+	}
+	dp = n;
+	memset(b + n, 0, 42);
+	b[n] = 4, b[n + 1] = 1, b[n + 2] = 42, b[n + 4] = 1;
+	memcpy(b + n + 24, guid, 16);
+	b[n + 40] = 2, b[n + 41] = 2;
+	n += 42;
+	b[n] = 4, b[n + 1] = 4, b[n + 2] = (uint8_t)(4 + 2 * (strlen(path) + 1)), b[n + 3] = 0;
+	n += 4;
+	for (const char *c = path;; c++) {
+		b[n++] = (uint8_t)*c, b[n++] = 0;
+		if (!*c)
+			break;
+	}
+	b[n] = 0x7f, b[n + 1] = 0xff, b[n + 2] = 4, b[n + 3] = 0;
+	n += 4;
+	b[4] = (uint8_t)(n - dp), b[5] = 0;
+	return n;
+}
+
+static void test_efi_load_option(void)
+{
+	uint8_t b[512];
+	size_t n = load_option(b, "Red Hat Enterprise Linux", "\\EFI\\redhat\\shimx64.efi");
+	struct efi_load_option lo;
+	char dir[64];
+
+	CHECK(efi_load_option_parse(b, n, &lo) == 0);
+	CHECK(strcmp(lo.description, "Red Hat Enterprise Linux") == 0);
+	CHECK(strcmp(lo.path, "\\EFI\\redhat\\shimx64.efi") == 0);
+	CHECK(strcmp(lo.part_guid, "0a6e56a4-5e2c-4b6a-9d3e-6f1a2b3c4d5e") == 0);
+	CHECK(lo.part_number == 1);
+	CHECK(efi_path_vendor_dir(lo.path, dir, sizeof(dir)) == 0 && strcmp(dir, "redhat") == 0);
+	CHECK(efi_path_vendor_dir("\\EFI\\BOOT\\BOOTX64.EFI", dir, sizeof(dir)) == -ENOENT);
+	CHECK(efi_path_vendor_dir("\\EFI\\ubuntu", dir, sizeof(dir)) == -ENOENT);
+	CHECK(efi_path_vendor_dir("/efi/debian/grubx64.efi", dir, sizeof(dir)) == 0 &&
+	      strcmp(dir, "debian") == 0);
+	/* every truncation is refused, none read past the end */
+	for (size_t k = 0; k < n; k++) {
+		uint8_t *copy = malloc(k ? k : 1);
+
+		memcpy(copy, b, k);
+		CHECK(efi_load_option_parse(copy, k, &lo) == -EBADMSG);
+		free(copy);
+	}
+	/* a node claiming more than there is */
+	b[6 + 2 * 25 + 2] = 200;
+	CHECK(efi_load_option_parse(b, n, &lo) == -EBADMSG);
+}
+
+static void test_grub_cfg_stub(void)
+{
+	CHECK(grub_cfg_is_stub(
+		"search --no-floppy --fs-uuid --set=dev 1234\nset prefix=($dev)/grub2\n"
+		"export $prefix\nconfigfile $prefix/grub.cfg\n"));
+	CHECK(!grub_cfg_is_stub("### BEGIN /etc/grub.d/10_linux ###\nmenuentry 'RHEL' {\n"
+				"linuxefi /vmlinuz root=/dev/sda2\n}\nconfigfile x\n"));
+	CHECK(!grub_cfg_is_stub("insmod blscfg\nblscfg\n"));
+	CHECK(!grub_cfg_is_stub(""));
+}
+
 int main(int argc, char *argv[])
 {
 	corpus_dir = argc > 1 ? argv[1] : NULL;
@@ -1205,6 +1437,13 @@ int main(int argc, char *argv[])
 	RUN(test_device_verdict);
 	RUN(test_json_escaping);
 	RUN(test_root_resolution);
+	RUN(test_record_roundtrip);
+	RUN(test_record_malformed);
+	RUN(test_record_sample);
+	RUN(test_cmdline_added);
+	RUN(test_lines);
+	RUN(test_efi_load_option);
+	RUN(test_grub_cfg_stub);
 
 	printf("unit: %d passed, %d failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
