@@ -50,7 +50,7 @@ int verb_revert(struct context *ctx);
 struct host;
 struct plan;
 /* Gathers the host below the root and builds the plan for ctx's request. */
-int plan_for_request(struct context *ctx, struct host *h, struct plan *p);
+int plan_for_request(struct context *ctx, bool for_apply, struct host *h, struct plan *p);
 
 struct rule_set;
 /* The vendor rules in effect below the root; an exit status (2: malformed, logged). */

@@ -62,7 +62,7 @@ static struct param *add_param(struct plan *p, const char *name, const char *val
 	return add_param_op(p, KOP_ENSURE, name, value, why);
 }
 
-_printf_(2, 3) static void note(struct plan *p, const char *fmt, ...)
+void plan_note(struct plan *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -178,8 +178,8 @@ static int plan_devices(struct context *ctx, const struct pdev_list *l, struct p
 			return EXIT_BAD_INPUT;
 		}
 		if (!v.assignable)
-			note(p, "%s: %s%s", d->addr, v.reason,
-			     ctx->force ? " — planned anyway because of --force" : "");
+			plan_note(p, "%s: %s%s", d->addr, v.reason,
+				  ctx->force ? " — planned anyway because of --force" : "");
 		for (unsigned k = 0; k < v.n_drag; k++) {
 			const struct pdev *m = &l->devs[v.drag[k]];
 			bool same_card =
@@ -378,10 +378,10 @@ static int plan_kernel_cmdline(struct context *ctx, struct plan *p, const char *
 		     old, 0, new, strlen(new)) < 0)
 		return -E2BIG;
 	p->files[p->n_files - 1].created = true;
-	note(p,
-	     "etc/kernel/cmdline is created from %s: without it, kernel-install gives kernels "
-	     "installed later the running command line, which lacks the parameters",
-	     entry);
+	plan_note(p,
+		  "etc/kernel/cmdline is created from %s: without it, kernel-install gives kernels "
+		  "installed later the running command line, which lacks the parameters",
+		  entry);
 	return 0;
 }
 
@@ -679,7 +679,7 @@ static void apply_rules(struct context *ctx, const struct host *h, const struct 
 		case RULE_OFFER:
 			if (ctx->no_passthrough && (kparam_name_eq(name, "iommu") ||
 						    kparam_name_eq(name, "iommu.passthrough")))
-				note(p, "%s left out (--no-passthrough)", r->arg);
+				plan_note(p, "%s left out (--no-passthrough)", r->arg);
 			else
 				add_param(p, name, eq ? eq + 1 : NULL, why);
 			break;
@@ -693,16 +693,16 @@ static void apply_rules(struct context *ctx, const struct host *h, const struct 
 			snprintf(line, sizeof(line), "%s %s", rule_action_to_string(r->action),
 				 r->arg);
 			modprobe_line(p, line);
-			note(p, "modprobe.d: %s — %s", line, why);
+			plan_note(p, "modprobe.d: %s — %s", line, why);
 			break;
 		}
 		case RULE_WARN:
-			note(p, "WARNING: %s [%s%s%s:%u]", r->arg, r->ref, r->ref[0] ? "; " : "",
-			     r->file, r->line);
+			plan_note(p, "WARNING: %s [%s%s%s:%u]", r->arg, r->ref,
+				  r->ref[0] ? "; " : "", r->file, r->line);
 			break;
 		case RULE_HINT:
-			note(p, "hint: %s [%s%s%s:%u]", r->arg, r->ref, r->ref[0] ? "; " : "",
-			     r->file, r->line);
+			plan_note(p, "hint: %s [%s%s%s:%u]", r->arg, r->ref, r->ref[0] ? "; " : "",
+				  r->file, r->line);
 			break;
 		case _RULE_ACTION_MAX:
 			break;
@@ -750,10 +750,11 @@ int plan_build(struct context *ctx, const struct plan_request *req, struct host 
 			snprintf(line, sizeof(line), "softdep %s pre: vfio-pci", *m);
 			if (!strstr(p.modprobe, line)) {
 				modprobe_line(&p, line);
-				note(&p,
-				     "modprobe.d: %s — %s can drive %s (its modalias): vfio-pci "
-				     "must come first",
-				     line, *m, d->addr);
+				plan_note(
+					&p,
+					"modprobe.d: %s — %s can drive %s (its modalias): vfio-pci "
+					"must come first",
+					line, *m, d->addr);
 			}
 		}
 	}
@@ -764,13 +765,14 @@ int plan_build(struct context *ctx, const struct plan_request *req, struct host 
 		if (p.params[i].op.kind == KOP_ENSURE &&
 		    kparam_name_eq(p.params[i].name, "intel_iommu") &&
 		    h.intel_iommu_default_on >= 0)
-			note(&p,
-			     "%s %s (CONFIG_INTEL_IOMMU_DEFAULT_ON %s in boot/config-%s); "
-			     "intel_iommu=on is written all the same, for the kernels that follow",
-			     h.modules.kver,
-			     h.intel_iommu_default_on ? "would turn VT-d on by itself"
-						      : "does not turn VT-d on by itself",
-			     h.intel_iommu_default_on ? "=y" : "is not set", h.modules.kver);
+			plan_note(
+				&p,
+				"%s %s (CONFIG_INTEL_IOMMU_DEFAULT_ON %s in boot/config-%s); "
+				"intel_iommu=on is written all the same, for the kernels that follow",
+				h.modules.kver,
+				h.intel_iommu_default_on ? "would turn VT-d on by itself"
+							 : "does not turn VT-d on by itself",
+				h.intel_iommu_default_on ? "=y" : "is not set", h.modules.kver);
 
 	/* ids= binds by vendor:device: identical devices that were not asked for go too */
 	for (unsigned i = 0; i < pci.n; i++) {
@@ -778,11 +780,12 @@ int plan_build(struct context *ctx, const struct plan_request *req, struct host 
 
 		snprintf(one, sizeof(one), "%04x:%04x", pci.devs[i].vendor, pci.devs[i].device);
 		if (strstr(ids, one) && !have_dev(&p, pci.devs[i].addr) && !pci.devs[i].bridge)
-			note(&p,
-			     "WARNING: vfio-pci ids=%s also claims %s (%s), which was not asked "
-			     "for: IDs cannot tell identical devices apart",
-			     one, pci.devs[i].addr,
-			     pci.devs[i].driver ? pci.devs[i].driver : "no driver");
+			plan_note(
+				&p,
+				"WARNING: vfio-pci ids=%s also claims %s (%s), which was not asked "
+				"for: IDs cannot tell identical devices apart",
+				one, pci.devs[i].addr,
+				pci.devs[i].driver ? pci.devs[i].driver : "no driver");
 	}
 	/* vfio-pci.ids: modprobe reads options only for a module; a built-in
 	 * vfio_pci takes them from the kernel command line */
@@ -798,30 +801,34 @@ int plan_build(struct context *ctx, const struct plan_request *req, struct host 
 			sort_ids(ids, sorted, sizeof(sorted));
 			snprintf(line, sizeof(line), "options vfio-pci ids=%.1000s", sorted);
 			modprobe_line(&p, line);
-			note(&p,
-			     "modprobe.d: %s — vfio-pci claims these devices when it loads; the "
-			     "softdeps load it before their own drivers",
-			     line);
+			plan_note(
+				&p,
+				"modprobe.d: %s — vfio-pci claims these devices when it loads; the "
+				"softdeps load it before their own drivers",
+				line);
 		}
 	}
 	/* allow_unsafe_interrupts: only with the platform lacking remapping AND the opt-in */
 	if (report.fw.valid && !report.fw.intr_remap) {
 		if (ctx->allow_unsafe_interrupts) {
 			modprobe_line(&p, "options vfio_iommu_type1 allow_unsafe_interrupts=1");
-			note(&p,
-			     "modprobe.d: options vfio_iommu_type1 allow_unsafe_interrupts=1 — the "
-			     "platform has no interrupt remapping and --allow-unsafe-interrupts was "
-			     "given: a guest with an assigned device can forge interrupts (MSI) "
-			     "against the host");
+			plan_note(
+				&p,
+				"modprobe.d: options vfio_iommu_type1 allow_unsafe_interrupts=1 — the "
+				"platform has no interrupt remapping and --allow-unsafe-interrupts was "
+				"given: a guest with an assigned device can forge interrupts (MSI) "
+				"against the host");
 		} else
-			note(&p,
-			     "WARNING: the platform has no interrupt remapping: VFIO will refuse to "
-			     "attach devices (EPERM). --allow-unsafe-interrupts adds "
-			     "'options vfio_iommu_type1 allow_unsafe_interrupts=1', which lets a "
-			     "guest forge interrupts against the host");
+			plan_note(
+				&p,
+				"WARNING: the platform has no interrupt remapping: VFIO will refuse to "
+				"attach devices (EPERM). --allow-unsafe-interrupts adds "
+				"'options vfio_iommu_type1 allow_unsafe_interrupts=1', which lets a "
+				"guest forge interrupts against the host");
 	} else if (ctx->allow_unsafe_interrupts)
-		note(&p, "--allow-unsafe-interrupts ignored: interrupt remapping is available, "
-			 "nothing needs weakening");
+		plan_note(&p,
+			  "--allow-unsafe-interrupts ignored: interrupt remapping is available, "
+			  "nothing needs weakening");
 
 	if (p.n_params == 0 && !p.modprobe[0]) {
 		log_error(

@@ -96,6 +96,7 @@ struct plan_request {
 	bool initramfs;	   /* --initramfs: rebuild even when no initramfs file changes */
 	bool no_mkconfig;  /* --no-mkconfig: leave the boot loader configuration alone */
 	bool no_initramfs; /* --no-initramfs */
+	bool for_apply;	   /* a missing regeneration tool is an error, not a note */
 };
 
 /*
@@ -105,6 +106,8 @@ struct plan_request {
  */
 int plan_build(struct context *ctx, const struct plan_request *req, struct host *h, struct plan *p);
 void plan_done(struct plan *p);
+/* Adds a note (a warning or hint, one line) to the plan. */
+__attribute__((format(printf, 2, 3))) void plan_note(struct plan *p, const char *fmt, ...);
 
 bool planned_file_changed(const struct planned_file *f);
 bool plan_pending(const struct plan *p);

@@ -359,7 +359,7 @@ static struct plan_command *add_command(struct plan *p, enum command_kind kind)
 
 /* The boot loader configuration: GRUB's grub.cfg, by family and firmware */
 static int regen_bootcfg(int root_fd, const struct host *h, const struct os_release *os,
-			 struct plan *p)
+			 bool for_apply, struct plan *p)
 {
 	char tool[128], target[600] = "boot/grub2/grub.cfg", why[640];
 	_cleanup_free_ char *esp_cfg = NULL;
@@ -383,6 +383,13 @@ static int regen_bootcfg(int root_fd, const struct host *h, const struct os_rele
 	}
 	if (regen_find_command(root_fd, "grub2-mkconfig", tool, sizeof(tool)) < 0 &&
 	    regen_find_command(root_fd, "grub-mkconfig", tool, sizeof(tool)) < 0) {
+		if (!for_apply) {
+			plan_note(p,
+				  "WARNING: neither update-grub, grub2-mkconfig nor grub-mkconfig "
+				  "is installed below the root: apply would refuse (--no-mkconfig "
+				  "leaves grub.cfg alone)");
+			return 0;
+		}
 		log_error(
 			"neither update-grub, grub2-mkconfig nor grub-mkconfig is installed below "
 			"the root: grub.cfg cannot be regenerated (--no-mkconfig to leave it alone)");
@@ -489,13 +496,11 @@ int regen_plan(int root_fd, const struct host *h, const struct plan_request *req
 	os_release_read(root_fd, &os);
 	if (req->no_mkconfig) {
 		if (h->boot.loader == LOADER_GRUB || h->boot.loader == LOADER_GRUB_BLS)
-			snprintf(p->notes[p->n_notes < PLAN_NOTES_MAX ? p->n_notes++
-								      : p->n_notes - 1],
-				 sizeof(p->notes[0]),
-				 "--no-mkconfig: grub.cfg is not regenerated; run grub-mkconfig "
-				 "yourself before booting");
+			plan_note(p,
+				  "--no-mkconfig: grub.cfg is not regenerated; run grub-mkconfig "
+				  "yourself before booting");
 	} else {
-		r = regen_bootcfg(root_fd, h, &os, p);
+		r = regen_bootcfg(root_fd, h, &os, req->for_apply, p);
 		if (r < 0)
 			return r;
 	}
@@ -503,7 +508,9 @@ int regen_plan(int root_fd, const struct host *h, const struct plan_request *req
 		return 0;
 	r = regen_initramfs(root_fd, h, &os, p);
 	if (r == -ENOENT && (p->modprobe[0] || req->initramfs)) {
-		if (req->initramfs) {
+		plan_note(p, "WARNING: neither dracut nor update-initramfs is installed below the "
+			     "root: the initramfs cannot be rebuilt");
+		if (req->initramfs && req->for_apply) {
 			log_error("--initramfs: neither dracut nor update-initramfs is installed "
 				  "below the root");
 			return -ENOENT;

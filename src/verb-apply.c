@@ -507,7 +507,7 @@ int verb_apply(struct context *ctx)
 	}
 	if (t.recovered[0])
 		add_note(&o, "%s", t.recovered);
-	ret = plan_for_request(ctx, &h, &p);
+	ret = plan_for_request(ctx, true, &h, &p);
 	have_h = true;
 	if (ret != EXIT_OK)
 		goto finish;
@@ -740,7 +740,8 @@ int verb_revert(struct context *ctx)
 	static struct plan p;
 	static struct outcome o;
 	struct plan_request req = { .no_mkconfig = ctx->no_mkconfig,
-				    .no_initramfs = ctx->no_initramfs };
+				    .no_initramfs = ctx->no_initramfs,
+				    .for_apply = true };
 	struct record rec = {}, none = {};
 	struct host h = {};
 	struct txn t;

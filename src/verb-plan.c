@@ -45,12 +45,13 @@ static void words_json(struct json *j, const char *key, const char *line)
 }
 
 /* gathers the host and builds the plan; an exit status */
-int plan_for_request(struct context *ctx, struct host *h, struct plan *p)
+int plan_for_request(struct context *ctx, bool for_apply, struct host *h, struct plan *p)
 {
 	struct plan_request req = {
 		.initramfs = ctx->initramfs,
 		.no_mkconfig = ctx->no_mkconfig,
 		.no_initramfs = ctx->no_initramfs,
+		.for_apply = for_apply,
 	};
 	int r;
 
@@ -77,7 +78,7 @@ int verb_plan(struct context *ctx)
 		log_error("plan takes options, not \"%s\" (see --help)", ctx->args[0]);
 		return EXIT_BAD_INPUT;
 	}
-	ret = plan_for_request(ctx, &h, &p);
+	ret = plan_for_request(ctx, false, &h, &p);
 	if (ret != EXIT_OK) {
 		host_done(&h);
 		return ret;
