@@ -33,7 +33,7 @@ PURE_SRC = src/acpi.c src/acpi-dmar.c src/acpi-ivrs.c src/acpi-print.c src/json.
 	   src/kparams.c src/grub-edit.c src/bootcfg-edit.c src/rules.c src/efi-loadopt.c src/record.c
 IO_SRC = src/root.c src/host.c src/kernel.c src/modules.c src/boot.c src/log.c \
 	 src/pdev.c src/verb-acpi.c src/verb-check.c src/verb-snapshot.c src/verb-devices.c \
-	 src/plan.c src/regen.c src/verb-plan.c src/verb-rules.c src/verb-apply.c src/txn.c
+	 src/plan.c src/regen.c src/verb-plan.c src/verb-rules.c src/verb-apply.c src/txn.c src/probe.c
 SRC = $(PURE_SRC) $(IO_SRC) src/main.c
 HDR = $(wildcard src/*.h)
 

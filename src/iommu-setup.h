@@ -34,6 +34,7 @@ struct context {
 	bool initramfs;	   /* apply: rebuild the initramfs even when no file of it changes */
 	bool no_mkconfig;  /* apply: leave grub.cfg alone */
 	bool no_initramfs; /* apply: leave the initramfs alone */
+	const char *probe; /* check: ask the kernel about this vfio-pci device */
 	char **args;	   /* the verb's arguments */
 	int n_args;
 };
@@ -46,6 +47,8 @@ int verb_plan(struct context *ctx);
 int verb_rules(struct context *ctx);
 int verb_apply(struct context *ctx);
 int verb_revert(struct context *ctx);
+/* check --probe BDF (probe.c) */
+int probe_device(struct context *ctx, const char *arg);
 
 struct host;
 struct plan;

@@ -33,6 +33,7 @@ static bool arg_allow_unsafe;
 static bool arg_initramfs;
 static bool arg_no_mkconfig;
 static bool arg_no_initramfs;
+static const char *arg_probe;
 
 enum {
 	ARG_GROUPS = 0x100,
@@ -46,6 +47,7 @@ enum {
 	ARG_INITRAMFS,
 	ARG_NO_MKCONFIG,
 	ARG_NO_INITRAMFS,
+	ARG_PROBE,
 };
 static int arg_verbose;
 
@@ -72,6 +74,8 @@ static void help(void)
 	       "\n"
 	       "Commands:\n"
 	       "  check                 Read-only readiness report (the default)\n"
+	       "        --probe BDF     Ask the kernel: attach a vfio-pci device's group to a\n"
+	       "                        VFIO container and release it (live host only)\n"
 	       "  acpi [FILE...]        Decode DMAR / IVRS tables (default: the live ones)\n"
 	       "  devices [BDF|ID...]   PCI functions, IOMMU groups, drivers, assignability\n"
 	       "          --groups      ... as a tree of IOMMU groups\n"
@@ -137,6 +141,7 @@ static int parse_argv(int argc, char *argv[])
 		{ "initramfs", no_argument,     NULL, ARG_INITRAMFS },
 		{ "no-mkconfig", no_argument,   NULL, ARG_NO_MKCONFIG },
 		{ "no-initramfs", no_argument,  NULL, ARG_NO_INITRAMFS },
+		{ "probe",   required_argument, NULL, ARG_PROBE },
 		{}
 	};
 	/* clang-format on */
@@ -201,6 +206,9 @@ static int parse_argv(int argc, char *argv[])
 		case ARG_NO_INITRAMFS:
 			arg_no_initramfs = true;
 			break;
+		case ARG_PROBE:
+			arg_probe = optarg;
+			break;
 		case 'v':
 			arg_verbose++;
 			break;
@@ -264,6 +272,7 @@ static int run(int argc, char *argv[])
 	ctx.initramfs = arg_initramfs;
 	ctx.no_mkconfig = arg_no_mkconfig;
 	ctx.no_initramfs = arg_no_initramfs;
+	ctx.probe = arg_probe;
 	if (arg_initramfs && arg_no_initramfs) {
 		log_error("--initramfs and --no-initramfs contradict each other");
 		closep(&ctx.root_fd);

@@ -18,6 +18,8 @@ int verb_check(struct context *ctx)
 		log_error("check takes no arguments (got \"%s\")", ctx->args[0]);
 		return EXIT_BAD_INPUT;
 	}
+	if (ctx->probe)
+		return probe_device(ctx, ctx->probe);
 	r = host_gather(ctx->root_fd, ctx->root, ctx->kernel, &host);
 	if (r == -ENOENT) {
 		log_error("--kernel %s: no such kernel under %s/lib/modules", ctx->kernel,
