@@ -46,7 +46,7 @@ FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo $(B)/fu
 	  $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record
 FUZZ_SECONDS ?= 30
 
-.PHONY: all run check check-unit fuzz fuzz-build install uninstall clean deps deps-test \
+.PHONY: all run check check-vm check-unit fuzz fuzz-build install uninstall clean deps deps-test \
 	update-golden format format-check
 
 all: $(BIN) $(B)/iommu-setup.8
@@ -107,6 +107,10 @@ fuzz-build: $(FUZZERS)
 
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-fuzz $(B)
+
+# Real-kernel tests: QEMU guests with emulated Intel and AMD IOMMUs (tests/vm/)
+check-vm: $(BIN)
+	tests/vm/run-all
 
 update-golden: $(BIN)
 	tests/update-golden $(BIN)

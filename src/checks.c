@@ -88,9 +88,15 @@ static void check_cpu(const struct host *h, struct check_report *r)
 		summary(c, "%s (%s flag)", amd ? "AMD-V" : "VT-x", amd ? "svm" : "vmx");
 		return;
 	}
-	c = add(r, "cpu.virtualization", CHECK_FAIL, "Hardware virtualization");
-	summary(c, "no %s flag: %s is off or hidden from this kernel; KVM has no hardware support",
-		amd ? "svm" : "vmx", amd ? "AMD-V" : "VT-x");
+	/* inside a virtual machine (nested), VFIO assignment still works and can be
+	 * proven; its own guests would run under emulation: a warning, not a block */
+	c = add(r, "cpu.virtualization", cpu->hypervisor ? CHECK_WARN : CHECK_FAIL,
+		"Hardware virtualization");
+	summary(c,
+		"no %s flag: %s is off or hidden from this kernel; KVM has no hardware support%s",
+		amd ? "svm" : "vmx", amd ? "AMD-V" : "VT-x",
+		cpu->hypervisor ? " (guests here would run under emulation; VFIO does not need it)"
+				: "");
 	if (cpu->hypervisor)
 		hint(c,
 		     "this is a virtual machine: enable nested virtualization in its hypervisor "

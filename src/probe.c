@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libkmod.h>
 #include <linux/vfio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,9 @@ struct probe {
 	int api_version;
 	bool type1v2, type1;
 	bool viable;
-	const char *step; /* the step that failed, NULL when all went through */
-	int error;	  /* its errno */
+	bool loaded_type1; /* vfio_iommu_type1 was loaded for the probe */
+	const char *step;  /* the step that failed, NULL when all went through */
+	int error;	   /* its errno */
 	char explain[400];
 };
 
@@ -59,6 +61,11 @@ static void explain(struct probe *p)
 			"remapping and allow_unsafe_interrupts is off; `iommu-setup apply "
 			"--allow-unsafe-interrupts` opts in, at the cost of letting a guest forge "
 			"interrupts against the host");
+	else if (strncmp(p->step, "VFIO_CHECK_EXTENSION", 20) == 0)
+		snprintf(
+			p->explain, sizeof(p->explain),
+			"no VFIO type1 IOMMU backend: vfio_iommu_type1 is not loaded and could not "
+			"be loaded (modprobe vfio_iommu_type1)");
 	else if (strcmp(p->step, "VFIO_GROUP_GET_STATUS") == 0)
 		snprintf(p->explain, sizeof(p->explain),
 			 "IOMMU group %d is not viable: every device in it must be on vfio-pci or "
@@ -67,6 +74,24 @@ static void explain(struct probe *p)
 	else
 		snprintf(p->explain, sizeof(p->explain), "%s failed: %s", p->step,
 			 strerror(p->error));
+}
+
+/* modprobe NAME with libkmod: the configuration in modprobe.d applies */
+static int load_module(const char *name)
+{
+	struct kmod_ctx *k = kmod_new(NULL, NULL);
+	struct kmod_module *m = NULL;
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	r = kmod_module_new_from_name(k, name, &m);
+	if (r >= 0)
+		r = kmod_module_probe_insert_module(m, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL,
+						    NULL);
+	kmod_module_unref(m);
+	kmod_unref(k);
+	return r;
 }
 
 /* the probe itself; returns 0 when it could be made (p->step says how it went) */
@@ -91,6 +116,18 @@ static int run_probe(struct probe *p)
 	}
 	p->type1v2 = ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0;
 	p->type1 = ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0;
+	if (!p->type1v2 && !p->type1) {
+		/* the type1 backend registers when its module loads, as QEMU's users load
+		 * it: through modprobe's configuration (allow_unsafe_interrupts there) */
+		p->loaded_type1 = load_module("vfio_iommu_type1") == 0;
+		p->type1v2 = ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0;
+		p->type1 = ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0;
+	}
+	if (!p->type1v2 && !p->type1) {
+		p->step = "VFIO_CHECK_EXTENSION(VFIO_TYPE1_IOMMU)";
+		p->error = ENODEV;
+		return 0;
+	}
 	snprintf(path, sizeof(path), "/dev/vfio/%d", p->group);
 	group = open(path, O_RDWR | O_CLOEXEC);
 	if (group < 0) {
@@ -178,6 +215,7 @@ int probe_device(struct context *ctx, const char *arg)
 		json_int(&j, "api_version", p.api_version);
 		json_bool(&j, "type1v2", p.type1v2);
 		json_bool(&j, "viable", p.viable);
+		json_bool(&j, "loaded_vfio_iommu_type1", p.loaded_type1);
 		json_bool(&j, "assignable", !p.step);
 		json_string(&j, "failed_step", p.step);
 		if (p.step)
