@@ -123,10 +123,14 @@ install: $(BIN) $(B)/iommu-setup.8
 		[ -e "$$f" ] || continue; \
 		install -m0644 "$$f" $(DESTDIR)$(DATADIR)/iommu-setup/rules.d/; \
 	done
+	install -Dm0755 dracut/50iommu-setup/module-setup.sh \
+		$(DESTDIR)$(DRACUTDIR)/50iommu-setup/module-setup.sh
+	install -Dm0755 dracut/50iommu-setup/iommu-setup-bind.sh \
+		$(DESTDIR)$(DRACUTDIR)/50iommu-setup/iommu-setup-bind.sh
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/iommu-setup $(DESTDIR)$(MANDIR)/man8/iommu-setup.8
-	rm -rf $(DESTDIR)$(DATADIR)/iommu-setup
+	rm -rf $(DESTDIR)$(DATADIR)/iommu-setup $(DESTDIR)$(DRACUTDIR)/50iommu-setup
 
 FORMATTED = src/*.c src/*.h tests/unit/*.c fuzz/*.c
 

@@ -24,6 +24,8 @@ struct host;
 #define MODPROBE_FILE "etc/modprobe.d/iommu-setup.conf"
 #define DRACUT_FILE "etc/dracut.conf.d/iommu-setup.conf"
 #define ITOOLS_FILE "etc/initramfs-tools/modules"
+/* the per-address binding the dracut module (dracut/50iommu-setup) reads */
+#define DEVICES_FILE "etc/iommu-setup/vfio-devices.conf"
 
 struct param {
 	struct kop op;

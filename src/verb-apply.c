@@ -235,6 +235,29 @@ static void verify_initramfs(struct context *ctx, const struct host *h, const st
 		add_check(o, found, "/%s %s /%s", c->output, found ? "carries" : "lacks",
 			  MODPROBE_FILE);
 	}
+	for (size_t i = 0; i < p->n_files; i++) {
+		static const char *const want[] = { DEVICES_FILE,
+						    "pre-trigger/30-iommu-setup-bind.sh" };
+
+		if (strcmp(p->files[i].path, DEVICES_FILE) != 0)
+			continue;
+		/* the by-address binding: the dracut module's file and hook */
+		for (size_t k = 0; k < ARRAY_SIZE(want); k++) {
+			bool found = false;
+
+			for (char *l = out, *eol; l && *l && !found; l = eol ? eol + 1 : NULL) {
+				size_t n;
+
+				eol = strchr(l, '\n');
+				n = eol ? (size_t)(eol - l) : strlen(l);
+				found = n >= strlen(want[k]) &&
+					strncmp(l + n - strlen(want[k]), want[k],
+						strlen(want[k])) == 0;
+			}
+			add_check(o, found, "/%s %s %s", c->output, found ? "carries" : "lacks",
+				  want[k]);
+		}
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(mods); i++) {
 		const struct mod_info *ms = &h->modules.mods[mods[i]];
 		char want[80];

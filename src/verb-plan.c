@@ -180,9 +180,7 @@ int verb_plan(struct context *ctx)
 				continue;
 			}
 			printf("%s (%s%s):\n", f->path, f->what, f->created ? ", a new file" : "");
-			if (strcmp(f->what, "modprobe.d") != 0 &&
-			    strcmp(f->what, "dracut.conf.d") != 0 &&
-			    strcmp(f->what, "initramfs-tools") != 0) {
+			if (planned_file_is_cmdline(f)) {
 				o = planned_file_cmdline(f, false);
 				n = planned_file_cmdline(f, true);
 				print_words("before:", o);

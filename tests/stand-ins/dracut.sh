@@ -15,7 +15,7 @@ done
 [ -n "$kver" ] || { echo "dracut: no kernel version" >&2; exit 2; }
 [ -d "/lib/modules/$kver" ] || { echo "dracut: /lib/modules/$kver: no such kernel" >&2; exit 1; }
 [ -n "$out" ] || out=/boot/initramfs-$kver.img
-force_drivers= add_drivers= install_items=
+force_drivers= add_drivers= install_items= add_dracutmodules=
 # dracut reads its configuration with bash: "name+=" appends, which
 # busybox sh lacks, so it is rewritten to name="$name ..."
 for f in /etc/dracut.conf.d/*.conf; do
@@ -31,6 +31,14 @@ for m in $force_drivers $add_drivers; do
 	stage_module "$m" || { echo "dracut: module $m not found" >&2; exit 1; }
 done
 stage_modprobe
+# the iommu-setup module, when asked for: its configuration and its hook
+case " $add_dracutmodules " in *" iommu-setup "*)
+	m=/usr/lib/dracut/modules.d/50iommu-setup
+	[ -d "$m" ] || { echo "dracut: module iommu-setup not found" >&2; exit 1; }
+	mkdir -p "$stage/etc/iommu-setup" "$stage/usr/lib/dracut/hooks/pre-trigger"
+	cp /etc/iommu-setup/vfio-devices.conf "$stage/etc/iommu-setup/"
+	cp "$m/iommu-setup-bind.sh" "$stage/usr/lib/dracut/hooks/pre-trigger/30-iommu-setup-bind.sh" ;;
+esac
 for f in $install_items; do
 	[ -e "$f" ] || continue
 	mkdir -p "$stage${f%/*}"
