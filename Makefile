@@ -46,7 +46,7 @@ FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo $(B)/fu
 	  $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record
 FUZZ_SECONDS ?= 30
 
-.PHONY: all run check check-vm check-unit fuzz fuzz-build install uninstall clean deps deps-test \
+.PHONY: all run check check-vm check-e2e check-unit fuzz fuzz-build install uninstall clean deps deps-test \
 	update-golden format format-check
 
 all: $(BIN) $(B)/iommu-setup.8
@@ -111,6 +111,11 @@ fuzz: fuzz-build
 # Real-kernel tests: QEMU guests with emulated Intel and AMD IOMMUs (tests/vm/)
 check-vm: $(BIN)
 	tests/vm/run-all
+
+# End to end: a Debian 12 image with dracut, apply --device in a first boot,
+# booted with an Intel, an AMD and no IOMMU (tests/e2e/, about 10 minutes)
+check-e2e: $(BIN)
+	tests/e2e/run-e2e
 
 update-golden: $(BIN)
 	tests/update-golden $(BIN)

@@ -212,6 +212,16 @@ static const char *const bls_dirs[] = {
 	"efi/loader/entries",
 };
 
+/* grubenv: boot/grub2 (RHEL) or boot/grub (Debian); NULL without one */
+static char *read_grubenv(int root_fd)
+{
+	char *text = NULL;
+
+	if (root_read_file(root_fd, "boot/grub2/grubenv", 65536, &text, NULL) < 0)
+		(void)root_read_file(root_fd, "boot/grub/grubenv", 65536, &text, NULL);
+	return text;
+}
+
 /* The BLS entry of the target kernel; its options with grubenv expanded. */
 static int find_bls(int root_fd, const char *kver, struct boot_state *b, char **ret_options,
 		    bool *unknown)
@@ -221,9 +231,7 @@ static int find_bls(int root_fd, const char *kver, struct boot_state *b, char **
 	size_t n = 0;
 	int r;
 
-	(void)root_read_file(root_fd, "boot/grub2/grubenv", 65536, &grubenv, NULL);
-	if (!grubenv)
-		(void)root_read_file(root_fd, "boot/grub/grubenv", 65536, &grubenv, NULL);
+	grubenv = read_grubenv(root_fd);
 	*ret_options = NULL;
 	r = boot_bls_entries(root_fd, &list, &n);
 	if (r < 0)
@@ -485,9 +493,7 @@ int boot_bls_effective(int root_fd, const char *kver, struct bls_effective **ret
 	size_t n = 0, k = 0;
 	int r;
 
-	(void)root_read_file(root_fd, "boot/grub2/grubenv", 65536, &grubenv, NULL);
-	if (!grubenv)
-		(void)root_read_file(root_fd, "boot/grub/grubenv", 65536, &grubenv, NULL);
+	grubenv = read_grubenv(root_fd);
 	r = boot_bls_entries(root_fd, &list, &n);
 	if (r < 0)
 		return r;

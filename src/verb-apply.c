@@ -189,6 +189,23 @@ static void show_output_tail(const char *out)
 	fprintf(stderr, "%s%s", p, out[strlen(out) - 1] == '\n' ? "" : "\n");
 }
 
+/* does a listing (lsinitrd's ls -l lines, lsinitramfs' bare paths) have a
+ * line ending in path? */
+static bool listing_has(const char *listing, const char *path)
+{
+	size_t pl = strlen(path);
+
+	for (const char *l = listing, *eol; l && *l; l = eol ? eol + 1 : NULL) {
+		size_t n;
+
+		eol = strchr(l, '\n');
+		n = eol ? (size_t)(eol - l) : strlen(l);
+		if (n >= pl && strncmp(l + n - pl, path, pl) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* runs the lister inside the root and looks for the files the boot needs */
 static void verify_initramfs(struct context *ctx, const struct host *h, const struct plan *p,
 			     const struct plan_command *c, struct outcome *o)
@@ -221,17 +238,8 @@ static void verify_initramfs(struct context *ctx, const struct host *h, const st
 	}
 	/* lsinitrd prints ls -l lines, lsinitramfs bare paths: the path ends the line */
 	if (want_modprobe) {
-		bool found = false;
+		bool found = listing_has(out, MODPROBE_FILE);
 
-		for (char *l = out, *eol; l && *l && !found; l = eol ? eol + 1 : NULL) {
-			size_t k;
-
-			eol = strchr(l, '\n');
-			k = eol ? (size_t)(eol - l) : strlen(l);
-			found = k >= strlen(MODPROBE_FILE) &&
-				strncmp(l + k - strlen(MODPROBE_FILE), MODPROBE_FILE,
-					strlen(MODPROBE_FILE)) == 0;
-		}
 		add_check(o, found, "/%s %s /%s", c->output, found ? "carries" : "lacks",
 			  MODPROBE_FILE);
 	}
@@ -243,17 +251,8 @@ static void verify_initramfs(struct context *ctx, const struct host *h, const st
 			continue;
 		/* the by-address binding: the dracut module's file and hook */
 		for (size_t k = 0; k < ARRAY_SIZE(want); k++) {
-			bool found = false;
+			bool found = listing_has(out, want[k]);
 
-			for (char *l = out, *eol; l && *l && !found; l = eol ? eol + 1 : NULL) {
-				size_t n;
-
-				eol = strchr(l, '\n');
-				n = eol ? (size_t)(eol - l) : strlen(l);
-				found = n >= strlen(want[k]) &&
-					strncmp(l + n - strlen(want[k]), want[k],
-						strlen(want[k])) == 0;
-			}
 			add_check(o, found, "/%s %s %s", c->output, found ? "carries" : "lacks",
 				  want[k]);
 		}

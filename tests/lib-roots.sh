@@ -18,6 +18,11 @@ scratch_root() {
 			ln -s busybox "$dest/bin/$a"
 	done
 	[ -e "$dest/dev/null" ] || mknod -m 666 "$dest/dev/null" c 1 3
+	# a dracut host has this project's dracut module installed, as a package would
+	if [ -d "$dest/etc/dracut.conf.d" ]; then
+		mkdir -p "$dest/usr/lib/dracut/modules.d/50iommu-setup"
+		cp "$top"/dracut/50iommu-setup/*.sh "$dest/usr/lib/dracut/modules.d/50iommu-setup/"
+	fi
 	# the boot files an installed system has: generated once by its own tools
 	local kver
 	kver=$(ls "$dest/lib/modules" | sort -V | tail -1)
