@@ -962,6 +962,15 @@ bool plan_pending(const struct plan *p)
 	return false;
 }
 
+bool command_regenerates(enum command_kind cmd, enum file_kind file)
+{
+	/* grub.cfg comes from the GRUB defaults (and RHEL 8's kernelopts fallback);
+	 * the initramfs carries modprobe.d and its own configuration */
+	if (cmd == CMD_BOOTCFG)
+		return file == FILE_GRUB_DEFAULT || file == FILE_GRUBENV;
+	return file == FILE_OWNED || file == FILE_LINES;
+}
+
 bool plan_command_needed(const struct plan *p, const struct plan_command *cmd)
 {
 	for (size_t i = 0; i < p->n_files; i++) {
@@ -969,10 +978,7 @@ bool plan_command_needed(const struct plan *p, const struct plan_command *cmd)
 
 		if (!planned_file_changed(f))
 			continue;
-		if (cmd->kind == CMD_BOOTCFG &&
-		    (f->kind == FILE_GRUB_DEFAULT || f->kind == FILE_GRUBENV))
-			return true;
-		if (cmd->kind == CMD_INITRAMFS && (f->kind == FILE_OWNED || f->kind == FILE_LINES))
+		if (command_regenerates(cmd->kind, f->kind))
 			return true;
 	}
 	return false;

@@ -113,6 +113,8 @@ __attribute__((format(printf, 2, 3))) void plan_note(struct plan *p, const char 
 
 bool planned_file_changed(const struct planned_file *f);
 bool plan_pending(const struct plan *p);
+/* Does a command of this kind regenerate from a file of that kind? */
+bool command_regenerates(enum command_kind cmd, enum file_kind file);
 /* Does the plan need cmd, given which files change? */
 bool plan_command_needed(const struct plan *p, const struct plan_command *cmd);
 /* The kernel command line a planned file holds, before or after; NULL if none. */

@@ -849,25 +849,17 @@ int verb_revert(struct context *ctx)
 		goto finish;
 	}
 	snprintf(p.kver, sizeof(p.kver), "%s", h.modules.kver);
-	for (size_t i = 0; i < rec.n_files; i++)
-		if (content[i] || remove[i]) {
-			struct planned_file *pf = &p.files[p.n_files++];
-
-			/* a changed file for plan_command_needed() */
-			pf->kind = rec.files[i].kind;
-			pf->old = (char *)"a";
-			pf->new = (char *)"b";
-			pf->old_len = pf->new_len = 1;
-		}
 	r = regen_plan(ctx->root_fd, &h, &req, &p);
 	if (r < 0) {
 		ret = r == -ENOENT ? EXIT_BAD_INPUT : EXIT_SYSTEM;
-		p.n_files = 0;
 		goto finish;
 	}
+	/* the same commands as apply, for the kinds of file that change back */
 	for (size_t i = 0; i < p.n_commands; i++)
-		needed[i] = plan_command_needed(&p, &p.commands[i]);
-	p.n_files = 0; /* they were stand-ins */
+		for (size_t k = 0; k < rec.n_files; k++)
+			if ((content[k] || remove[k]) &&
+			    command_regenerates(p.commands[i].kind, rec.files[k].kind))
+				needed[i] = true;
 
 	if (n_paths == 0) {
 		r = txn_journal_seal(&t);
