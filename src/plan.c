@@ -551,9 +551,8 @@ static int plan_initramfs(struct context *ctx, const struct host *h, struct plan
 				     VFIO_MOD_VFIO_PCI_CORE, VFIO_MOD_VFIO_PCI };
 	char mods[256] = "";
 	size_t used = 0;
-	bool dracut = root_exists(ctx->root_fd, "etc/dracut.conf.d") > 0 ||
-		      root_exists(ctx->root_fd, "usr/lib/dracut") > 0;
 	bool itools = root_exists(ctx->root_fd, "etc/initramfs-tools") > 0;
+	bool dracut = !itools && host_uses_dracut(ctx->root_fd);
 	int r;
 
 	if ((!p->modprobe[0] && !(ctx->n_devices && dracut)) || (!dracut && !itools))
@@ -794,8 +793,8 @@ int plan_build(struct context *ctx, const struct plan_request *req, struct host 
 		goto finish;
 	/* with dracut, --device functions go to vfio-pci by address (the module in
 	 * dracut/50iommu-setup): vfio-pci.ids would take their identical twins too */
-	if (ctx->n_devices && (root_exists(ctx->root_fd, "etc/dracut.conf.d") > 0 ||
-			       root_exists(ctx->root_fd, "usr/lib/dracut") > 0)) {
+	if (ctx->n_devices && root_exists(ctx->root_fd, "etc/initramfs-tools") <= 0 &&
+	    host_uses_dracut(ctx->root_fd)) {
 		ids[0] = '\0';
 		for (size_t i = 0; i < ctx->n_ids; i++)
 			snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%s",

@@ -119,6 +119,16 @@ int os_release_read(int root_fd, struct os_release *ret)
 	return r < 0 ? r : 0;
 }
 
+bool host_uses_dracut(int root_fd)
+{
+	char path[64];
+
+	/* not usr/lib/dracut: iommu-setup's own package puts its module there on
+	 * hosts that build their initramfs with initramfs-tools too */
+	return root_exists(root_fd, "etc/dracut.conf.d") > 0 ||
+	       regen_find_command(root_fd, "dracut", path, sizeof(path)) == 0;
+}
+
 int regen_find_command(int root_fd, const char *name, char *path, size_t n)
 {
 	static const char *const dirs[] = { "usr/sbin", "usr/bin", "sbin", "bin" };

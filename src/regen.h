@@ -53,6 +53,10 @@ int esp_find(int root_fd, const struct host *h, const struct os_release *os, str
  */
 int regen_plan(int root_fd, const struct host *h, const struct plan_request *req, struct plan *p);
 
+/* Does the host build its initramfs with dracut (its configuration
+ * directory, or the dracut command, below the root)? */
+bool host_uses_dracut(int root_fd);
+
 /* Where a command is below the root: usr/sbin, usr/bin, sbin, bin. Fills
  * path ("/usr/sbin/dracut") and returns 0, or -ENOENT. */
 int regen_find_command(int root_fd, const char *name, char *path, size_t n);
