@@ -453,13 +453,36 @@ static int plan_files(struct context *ctx, const struct host *h, struct plan *p)
 	return r;
 }
 
+/* A file iommu-setup writes whole: new (taken) against what is there now,
+ * "" and created when nothing is */
+static int plan_owned_file(struct context *ctx, struct plan *p, const char *path, const char *what,
+			   char *new)
+{
+	_cleanup_free_ char *old = NULL;
+	size_t len = 0;
+	int r;
+
+	r = root_read_file(ctx->root_fd, path, 1u << 20, &old, &len);
+	if (r == -ENOENT)
+		old = strdup("");
+	else if (r < 0) {
+		free(new);
+		return log_error_errno(r, "%s: %m", path);
+	}
+	if (!old) {
+		free(new);
+		return -ENOMEM;
+	}
+	r = add_file(p, FILE_OWNED, path, what, TAKE_PTR(old), len, new, strlen(new));
+	if (r >= 0 && len == 0 && root_exists(ctx->root_fd, path) <= 0)
+		p->files[p->n_files - 1].created = true;
+	return r;
+}
+
 /* etc/modprobe.d/iommu-setup.conf: written whole, it belongs to iommu-setup */
 static int plan_modprobe(struct context *ctx, struct plan *p)
 {
-	_cleanup_free_ char *old = NULL;
 	char *new;
-	size_t len = 0;
-	int r;
 
 	if (!p->modprobe[0])
 		return 0;
@@ -468,23 +491,7 @@ static int plan_modprobe(struct context *ctx, struct plan *p)
 		     "# why each line is here; `iommu-setup revert` removes this file.\n%s",
 		     p->modprobe) < 0)
 		return -ENOMEM;
-	r = root_read_file(ctx->root_fd, MODPROBE_FILE, 1u << 20, &old, &len);
-	if (r < 0 && r != -ENOENT) {
-		free(new);
-		return log_error_errno(r, "%s: %m", MODPROBE_FILE);
-	}
-	if (r == -ENOENT) {
-		old = strdup("");
-		if (!old) {
-			free(new);
-			return -ENOMEM;
-		}
-	}
-	r = add_file(p, FILE_OWNED, MODPROBE_FILE, "modprobe.d", TAKE_PTR(old), len, new,
-		     strlen(new));
-	if (r >= 0 && len == 0 && root_exists(ctx->root_fd, MODPROBE_FILE) <= 0)
-		p->files[p->n_files - 1].created = true;
-	return r;
+	return plan_owned_file(ctx, p, MODPROBE_FILE, "modprobe.d", new);
 }
 
 bool planned_file_changed(const struct planned_file *f)
@@ -499,11 +506,9 @@ bool planned_file_changed(const struct planned_file *f)
  */
 static int plan_devices_file(struct context *ctx, struct plan *p)
 {
-	_cleanup_free_ char *old = NULL;
 	char *new = NULL;
-	size_t len = 0, nl = 0;
+	size_t nl = 0;
 	FILE *f;
-	int r;
 
 	f = open_memstream(&new, &nl);
 	if (!f)
@@ -518,24 +523,7 @@ static int plan_devices_file(struct context *ctx, struct plan *p)
 		free(new);
 		return -ENOMEM;
 	}
-	r = root_read_file(ctx->root_fd, DEVICES_FILE, 1u << 20, &old, &len);
-	if (r == -ENOENT)
-		old = strdup("");
-	else if (r < 0) {
-		free(new);
-		return log_error_errno(r, "%s: %m", DEVICES_FILE);
-	}
-	if (!old) {
-		free(new);
-		return -ENOMEM;
-	}
-	r = add_file(p, FILE_OWNED, DEVICES_FILE, "vfio-pci by address", TAKE_PTR(old), len, new,
-		     strlen(new));
-	if (r < 0)
-		return r;
-	if (len == 0 && root_exists(ctx->root_fd, DEVICES_FILE) <= 0)
-		p->files[p->n_files - 1].created = true;
-	return 0;
+	return plan_owned_file(ctx, p, DEVICES_FILE, "vfio-pci by address", new);
 }
 
 /*
@@ -562,9 +550,7 @@ static int plan_initramfs(struct context *ctx, const struct host *h, struct plan
 			used += (size_t)snprintf(mods + used, sizeof(mods) - used, " %s",
 						 h->modules.mods[order[i]].name);
 	if (dracut) {
-		_cleanup_free_ char *old = NULL;
 		char *new;
-		size_t len = 0;
 
 		if (asprintf(
 			    &new,
@@ -577,23 +563,9 @@ static int plan_initramfs(struct context *ctx, const struct host *h, struct plan
 					     "\nadd_dracutmodules+=\" iommu-setup \"\n"
 					   : "") < 0)
 			return -ENOMEM;
-		r = root_read_file(ctx->root_fd, DRACUT_FILE, 1u << 20, &old, &len);
-		if (r == -ENOENT)
-			old = strdup("");
-		else if (r < 0) {
-			free(new);
-			return log_error_errno(r, "%s: %m", DRACUT_FILE);
-		}
-		if (!old) {
-			free(new);
-			return -ENOMEM;
-		}
-		r = add_file(p, FILE_OWNED, DRACUT_FILE, "dracut.conf.d", TAKE_PTR(old), len, new,
-			     strlen(new));
+		r = plan_owned_file(ctx, p, DRACUT_FILE, "dracut.conf.d", new);
 		if (r < 0)
 			return r;
-		if (len == 0 && root_exists(ctx->root_fd, DRACUT_FILE) <= 0)
-			p->files[p->n_files - 1].created = true;
 		if (ctx->n_devices) {
 			r = plan_devices_file(ctx, p);
 			if (r < 0)
