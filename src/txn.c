@@ -618,6 +618,21 @@ static bool journalled(struct txn *t, const char *resolved)
 	return false;
 }
 
+/* path resolved inside the root; -EPERM (a bug) when the run did not journal it */
+static int resolve_journalled(struct txn *t, const char *path, char **ret)
+{
+	int r = root_resolve(t->root_fd, path, ret);
+
+	if (r < 0)
+		return r;
+	if (!t->journal || !journalled(t, *ret)) {
+		free(*ret);
+		*ret = NULL;
+		return -EPERM;
+	}
+	return 0;
+}
+
 int txn_write(struct txn *t, const char *path, const char *data, size_t len)
 {
 	_cleanup_free_ char *resolved = NULL;
@@ -625,11 +640,9 @@ int txn_write(struct txn *t, const char *path, const char *data, size_t len)
 	const char *base;
 	int r;
 
-	r = root_resolve(t->root_fd, path, &resolved);
+	r = resolve_journalled(t, path, &resolved);
 	if (r < 0)
 		return r;
-	if (!t->journal || !journalled(t, resolved))
-		return -EPERM; /* a bug: every write is journalled first */
 	r = mkdir_parents(t->root_fd, resolved);
 	if (r < 0)
 		return r;
@@ -647,11 +660,9 @@ int txn_remove(struct txn *t, const char *path)
 	const char *base;
 	int r;
 
-	r = root_resolve(t->root_fd, path, &resolved);
+	r = resolve_journalled(t, path, &resolved);
 	if (r < 0)
 		return r;
-	if (!t->journal || !journalled(t, resolved))
-		return -EPERM;
 	dir = open_dir_of(t->root_fd, resolved, &base);
 	if (dir < 0)
 		return dir == -ENOENT ? 0 : dir;
