@@ -114,21 +114,28 @@ int kernel_cmdline_edit(const char *text, const struct kop *ops, size_t m, char 
 	return edit_span(text, 0, end, ops, m, ret, error, error_size);
 }
 
-/* grubenv: "# GRUB Environment Block\n" then NAME=VALUE lines, '#' to 1024 bytes */
+/* grubenv: "# GRUB Environment Block\n" then NAME=VALUE lines, '#' to 1024
+ * bytes; GRUB's load_env sets them in order, so the last one counts */
 char *grubenv_get_value(const char *text, size_t len, const char *key)
 {
 	size_t klen = strlen(key);
+	const char *found = NULL;
+	size_t found_len = 0;
 
 	for (size_t i = 0; i < len;) {
 		const char *line = text + i;
 		const char *eol = memchr(line, '\n', len - i);
 		size_t l = eol ? (size_t)(eol - line) : len - i;
 
-		if (l > klen && strncmp(line, key, klen) == 0 && line[klen] == '=')
-			return strndup(line + klen + 1, l - klen - 1);
+		if (i > 0 && line[0] == '#')
+			break; /* the padding */
+		if (l > klen && strncmp(line, key, klen) == 0 && line[klen] == '=') {
+			found = line + klen + 1;
+			found_len = l - klen - 1;
+		}
 		i += l + 1;
 	}
-	return NULL;
+	return found ? strndup(found, found_len) : NULL;
 }
 
 int grubenv_edit(const char *text, size_t len, const struct kop *ops, size_t m, char **ret,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "commalist.h"
 #include "macro.h"
 
 static bool is_space(char c)
@@ -145,28 +146,13 @@ bool kcmdline_has(const struct kcmdline *c, const char *name, const char *value)
 	return false;
 }
 
-static bool list_has(const char *list, const char *item, size_t n)
-{
-	for (const char *p = list; *p;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (len == n && strncmp(p, item, n) == 0)
-			return true;
-		if (!comma)
-			break;
-		p = comma + 1;
-	}
-	return false;
-}
-
-char *kcmdline_vfio_ids(const struct kcmdline *c)
+char *kcmdline_items(const struct kcmdline *c, const char *name)
 {
 	size_t cap = 1;
 	char *out;
 
 	for (size_t i = 0; i < c->n; i++)
-		if (c->params[i].value && kparam_name_eq(c->params[i].name, "vfio_pci.ids"))
+		if (c->params[i].value && kparam_name_eq(c->params[i].name, name))
 			cap += strlen(c->params[i].value) + 1;
 	out = calloc(1, cap);
 	if (!out)
@@ -174,21 +160,20 @@ char *kcmdline_vfio_ids(const struct kcmdline *c)
 	for (size_t i = 0; i < c->n; i++) {
 		const char *v = c->params[i].value;
 
-		if (!v || !kparam_name_eq(c->params[i].name, "vfio_pci.ids"))
+		if (!v || !kparam_name_eq(c->params[i].name, name))
 			continue;
 		for (const char *p = v; *p;) {
-			const char *comma = strchr(p, ',');
-			size_t len = comma ? (size_t)(comma - p) : strlen(p);
+			size_t k = strcspn(p, ",");
 
-			if (len && !list_has(out, p, len)) {
-				if (*out)
-					strcat(out, ",");
-				strncat(out, p, len);
-			}
-			if (!comma)
-				break;
-			p = comma + 1;
+			if (k && !clist_has(out, p, k))
+				clist_push(out, p, k);
+			p += k + (p[k] == ',');
 		}
 	}
 	return out;
+}
+
+char *kcmdline_vfio_ids(const struct kcmdline *c)
+{
+	return kcmdline_items(c, "vfio_pci.ids");
 }

@@ -39,6 +39,8 @@ const struct kparam *kcmdline_find(const struct kcmdline *c, const char *name);
  */
 bool kcmdline_has(const struct kcmdline *c, const char *name, const char *value);
 
-/* The IDs of every vfio-pci.ids / vfio_pci.ids, comma-separated, in order,
- * without duplicates. Returns a newly allocated string ("" when none). */
+/* The comma-separated options of every occurrence of name, in order, without
+ * duplicates. Returns a newly allocated string ("" when none). */
+char *kcmdline_items(const struct kcmdline *c, const char *name);
+/* The same for vfio-pci.ids / vfio_pci.ids. */
 char *kcmdline_vfio_ids(const struct kcmdline *c);

@@ -173,6 +173,121 @@ static bool kspace(char c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+/* The bytes of v's last assignment in text, scanned; -EINVAL with err when
+ * it cannot be edited with certainty. */
+static int scan_assignment(const struct shvar *v, const char *text, size_t len, const char *file,
+			   const char *var, size_t *ret_ve, struct scan *sc, struct file_error *err)
+{
+	size_t vs = v->value_start, ve = v->value_end;
+	int r;
+
+	if (!v->editable)
+		return file_error_set(err, v->file, v->line,
+				      "%s cannot be edited with certainty: %s", var, v->edit_why);
+	if (ve > len || vs > ve)
+		return file_error_set(err, file, v->line, "%s: internal error locating the value",
+				      var);
+	/* CRLF: the \r ends the value as bash sees it; it stays where it is */
+	while (ve > vs && text[ve - 1] == '\r')
+		ve--;
+	r = scan_value(text, vs, ve, sc);
+	if (r < 0)
+		return r;
+	if (sc->q_at_end != Q_NONE)
+		return file_error_set(err, file, v->line, "%s: unterminated quote", var);
+	*ret_ve = ve;
+	return 0;
+}
+
+/* Kernel words over the shell's characters of a value; '"' in them groups, as
+ * in the kernel. An expansion is an opaque part: its word has no text. */
+static int build_words(const char *text, size_t ve, const char *file, unsigned line,
+		       const char *var, const struct scan *sc, struct vword **ret_vw,
+		       struct kword **ret_kw, size_t *ret_nw, struct file_error *err)
+{
+	struct vword *vw = NULL;
+	struct kword *kw = NULL;
+	size_t nw = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < sc->n;) {
+		bool q = false;
+		size_t first;
+
+		while (i < sc->n && !sc->v[i].expansion && kspace(sc->v[i].c))
+			i++;
+		if (i >= sc->n)
+			break;
+		first = i;
+		while (i < sc->n && (q || sc->v[i].expansion || !kspace(sc->v[i].c))) {
+			if (!sc->v[i].expansion && sc->v[i].c == '"')
+				q = !q;
+			i++;
+		}
+		if (q) {
+			/* the kernel would read everything after it as one quoted word */
+			r = file_error_set(
+				err, file, line,
+				"%s: a double quote in the value opens a kernel-level quote that "
+				"never closes",
+				var);
+			goto fail;
+		}
+		{
+			struct vword *nv = realloc(vw, (nw + 1) * sizeof(*vw));
+			struct kword *nk = nv ? realloc(kw, (nw + 1) * sizeof(*kw)) : NULL;
+			bool opaque = false, escaped = false, contiguous = true;
+			char *t;
+
+			if (nv)
+				vw = nv;
+			if (!nk) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			kw = nk;
+			vw[nw] = (struct vword){ .start = sc->v[first].raw,
+						 .first = first,
+						 .last = i - 1 };
+			vw[nw].end = sc->v[i - 1].expansion
+					     ? skip_expansion(text, sc->v[i - 1].raw, ve)
+					     : sc->v[i - 1].raw + (sc->v[i - 1].escaped ? 2 : 1);
+			t = malloc(i - first + 1);
+			if (!t) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			for (size_t k = first; k < i; k++) {
+				t[k - first] = sc->v[k].c;
+				opaque |= sc->v[k].expansion;
+				escaped |= sc->v[k].escaped;
+				if (k > first && sc->v[k].raw != sc->v[k - 1].raw + 1)
+					contiguous = false;
+			}
+			t[i - first] = '\0';
+			kw[nw] = (struct kword){
+				.text = opaque ? NULL : t,
+				/* rewritten only when its bytes are exactly its text */
+				.editable = !opaque && !escaped && contiguous &&
+					    !memchr(t, '"', i - first),
+			};
+			if (opaque)
+				free(t);
+			nw++;
+		}
+	}
+	*ret_vw = vw;
+	*ret_kw = kw;
+	*ret_nw = nw;
+	return 0;
+fail:
+	for (size_t k = 0; k < nw; k++)
+		free((char *)kw[k].text);
+	free(kw);
+	free(vw);
+	return r;
+}
+
 static int edit(const char *text, size_t len, const char *file, const char *var,
 		const struct kop *ops, size_t m, char **ret, size_t *ret_len,
 		struct file_error *err)
@@ -240,94 +355,14 @@ static int edit(const char *text, size_t len, const char *file, const char *var,
 		*ret_len = k;
 		return 0;
 	}
-	if (!v->editable)
-		return file_error_set(err, v->file, v->line,
-				      "%s cannot be edited with certainty: %s", var, v->edit_why);
-
 	vs = v->value_start;
-	ve = v->value_end;
-	if (ve > len || vs > ve)
-		return file_error_set(err, file, v->line, "%s: internal error locating the value",
-				      var);
-	/* CRLF: the \r ends the value as bash sees it; it stays where it is */
-	while (ve > vs && text[ve - 1] == '\r')
-		ve--;
-
-	r = scan_value(text, vs, ve, &sc);
+	r = scan_assignment(v, text, len, file, var, &ve, &sc, err);
 	if (r < 0)
 		goto finish;
-	if (sc.q_at_end != Q_NONE) {
-		r = file_error_set(err, file, v->line, "%s: unterminated quote", var);
+
+	r = build_words(text, ve, file, v->line, var, &sc, &vw, &kw, &nw, err);
+	if (r < 0)
 		goto finish;
-	}
-
-	/* kernel words over the shell's characters; '"' in them groups, as in the kernel */
-	for (size_t i = 0; i < sc.n;) {
-		bool q = false;
-		size_t first;
-
-		while (i < sc.n && !sc.v[i].expansion && kspace(sc.v[i].c))
-			i++;
-		if (i >= sc.n)
-			break;
-		first = i;
-		while (i < sc.n && (q || sc.v[i].expansion || !kspace(sc.v[i].c))) {
-			if (!sc.v[i].expansion && sc.v[i].c == '"')
-				q = !q;
-			i++;
-		}
-		if (q) {
-			/* the kernel would read everything after it as one quoted word */
-			r = file_error_set(
-				err, file, v->line,
-				"%s: a double quote in the value opens a kernel-level quote that "
-				"never closes",
-				var);
-			goto finish;
-		}
-		{
-			struct vword *nv = realloc(vw, (nw + 1) * sizeof(*vw));
-			struct kword *nk = nv ? realloc(kw, (nw + 1) * sizeof(*kw)) : NULL;
-			bool opaque = false, escaped = false, contiguous = true;
-			char *t;
-
-			if (nv)
-				vw = nv;
-			if (!nk) {
-				r = -ENOMEM;
-				goto finish;
-			}
-			kw = nk;
-			vw[nw] = (struct vword){ .start = sc.v[first].raw,
-						 .first = first,
-						 .last = i - 1 };
-			vw[nw].end = sc.v[i - 1].expansion
-					     ? skip_expansion(text, sc.v[i - 1].raw, ve)
-					     : sc.v[i - 1].raw + (sc.v[i - 1].escaped ? 2 : 1);
-			t = malloc(i - first + 1);
-			if (!t) {
-				r = -ENOMEM;
-				goto finish;
-			}
-			for (size_t k = first; k < i; k++) {
-				t[k - first] = sc.v[k].c;
-				opaque |= sc.v[k].expansion;
-				escaped |= sc.v[k].escaped;
-				if (k > first && sc.v[k].raw != sc.v[k - 1].raw + 1)
-					contiguous = false;
-			}
-			t[i - first] = '\0';
-			kw[nw] = (struct kword){
-				.text = opaque ? NULL : t,
-				/* rewritten only when its bytes are exactly its text */
-				.editable = !opaque && !escaped && contiguous &&
-					    !memchr(t, '"', i - first),
-			};
-			if (opaque)
-				free(t);
-			nw++;
-		}
-	}
 
 	r = kparams_decide(kw, nw, ops, m, &e);
 	if (r == -EINVAL) {
@@ -563,4 +598,65 @@ int grub_edit(const char *text, size_t len, const char *file, const char *var,
 	*ret = out;
 	*ret_len = olen;
 	return 0;
+}
+
+int grub_var_words(const char *text, size_t len, const char *file, const char *var,
+		   struct gword **ret, size_t *ret_n, struct file_error *err)
+{
+	_cleanup_(shenv_done) struct shenv env = {};
+	const struct shvar *v;
+	struct scan sc = {};
+	struct vword *vw = NULL;
+	struct kword *kw = NULL;
+	struct gword *out = NULL;
+	size_t nw = 0, ve = 0, dl = strlen(var);
+	int r;
+
+	*ret = NULL;
+	*ret_n = 0;
+	r = shenv_source(&env, text, len, file);
+	if (r < 0)
+		return r;
+	v = shenv_get(&env, var);
+	if (!v)
+		return 0;
+	r = scan_assignment(v, text, len, file, var, &ve, &sc, err);
+	if (r >= 0)
+		r = build_words(text, ve, file, v->line, var, &sc, &vw, &kw, &nw, err);
+	if (r >= 0 && nw) {
+		out = calloc(nw, sizeof(*out));
+		if (!out)
+			r = -ENOMEM;
+	}
+	for (size_t i = 0; r >= 0 && i < nw; i++) {
+		size_t a = vw[i].start, b = vw[i].end;
+
+		out[i].editable = kw[i].editable;
+		out[i].text = (char *)TAKE_PTR(kw[i].text);
+		/* $VAR or ${VAR} alone: the value it appends to */
+		out[i].self_ref = !out[i].text && vw[i].first == vw[i].last &&
+				  ((b - a == dl + 1 && text[a] == '$' &&
+				    strncmp(text + a + 1, var, dl) == 0) ||
+				   (b - a == dl + 3 && strncmp(text + a, "${", 2) == 0 &&
+				    strncmp(text + a + 2, var, dl) == 0 && text[b - 1] == '}'));
+	}
+	for (size_t i = 0; i < nw; i++)
+		free((char *)kw[i].text);
+	free(kw);
+	free(vw);
+	free(sc.v);
+	if (r < 0) {
+		gwords_free(out, nw);
+		return r;
+	}
+	*ret = out;
+	*ret_n = nw;
+	return 0;
+}
+
+void gwords_free(struct gword *w, size_t n)
+{
+	for (size_t i = 0; w && i < n; i++)
+		free(w[i].text);
+	free(w);
 }

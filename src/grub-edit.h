@@ -22,3 +22,18 @@
  */
 int grub_edit(const char *text, size_t len, const char *file, const char *var,
 	      const struct kop *ops, size_t m, char **ret, size_t *ret_len, struct file_error *err);
+
+/* The kernel words of variable var's last assignment in text, as the editor
+ * sees them: text NULL for a word made by an expansion (self_ref: exactly
+ * $var or ${var}, the value the assignment appends to). *ret_n is 0 when
+ * the file does not assign var. -EINVAL with err when it cannot be read
+ * with certainty. */
+#include <stdbool.h>
+struct gword {
+	char *text;
+	bool editable;
+	bool self_ref;
+};
+int grub_var_words(const char *text, size_t len, const char *file, const char *var,
+		   struct gword **ret, size_t *ret_n, struct file_error *err);
+void gwords_free(struct gword *w, size_t n);

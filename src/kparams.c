@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmdline.h"
+#include "commalist.h"
 #include "kparams.h"
 #include "macro.h"
 
@@ -22,6 +24,27 @@ static bool is_ids(const char *name)
 bool kparam_takes_list(const char *name)
 {
 	return is_ids(name) || kparam_is_comma_list(name);
+}
+
+const char *kparam_opposite(const char *name, const char *item)
+{
+	if (!kparam_name_eq(name, "intel_iommu") || !item)
+		return NULL;
+	if (strcmp(item, "on") == 0)
+		return "off";
+	if (strcmp(item, "off") == 0)
+		return "on";
+	return NULL;
+}
+
+const char *kop_kind_to_string(enum kop_kind k)
+{
+	static const char *const names[_KOP_KIND_MAX] = {
+		[KOP_ENSURE] = "ensure",   [KOP_REMOVE] = "remove", [KOP_SET] = "set",
+		[KOP_CORRECT] = "correct", [KOP_DROP] = "drop",
+	};
+
+	return k >= 0 && k < _KOP_KIND_MAX ? names[k] : NULL;
 }
 
 /* The name part of a word, length returned (up to '=') */
@@ -55,70 +78,44 @@ static const char *word_value(const char *w)
 
 /* ---- comma lists ---- */
 
-static bool list_contains(const char *list, const char *item, size_t n)
+/* Is list[0..k) the opposite of an item of add (name's on/off)? */
+static bool opposed(const char *name, const char *item, size_t k, const char *add)
 {
-	for (const char *p = list; p && *p;) {
-		size_t k = strcspn(p, ",");
+	char buf[16];
+	const char *o;
 
-		if (k == n && strncmp(p, item, n) == 0)
-			return true;
-		p += k + (p[k] == ',');
-	}
-	return false;
+	if (!name || k >= sizeof(buf))
+		return false;
+	memcpy(buf, item, k);
+	buf[k] = '\0';
+	o = kparam_opposite(name, buf);
+	return o && clist_has(add, o, strlen(o));
 }
 
-/* appends the item p[0..k) to the comma list out (which has room) */
-static void list_push(char *out, const char *p, size_t k)
-{
-	if (*out)
-		strcat(out, ",");
-	strncat(out, p, k);
-}
-
-/* list ∪ add, keeping list's order; "off" drops out when "on" comes in */
-static char *list_merge(const char *list, const char *add, bool on_off)
+/* list ∪ add, keeping list's order; an item's opposite drops out when it comes
+ * in ("off" when "on" does, name NULL: no opposites), and "on" takes its place */
+static char *list_merge(const char *list, const char *add, const char *name)
 {
 	size_t cap = strlen(list ? list : "") + strlen(add) + 2;
 	char *out = calloc(1, cap);
 
 	if (!out)
 		return NULL;
-	if (on_off && list_contains(add, "on", 2) && !list_contains(list, "on", 2))
+	if (name && kparam_opposite(name, "on") && clist_has(add, "on", 2) &&
+	    !clist_has(list, "on", 2))
 		strcat(out, "on");
 	for (const char *p = list; p && *p;) {
 		size_t k = strcspn(p, ",");
 
-		if (k &&
-		    !(on_off && k == 3 && strncmp(p, "off", 3) == 0 &&
-		      list_contains(add, "on", 2)) &&
-		    !list_contains(out, p, k)) {
-			list_push(out, p, k);
-		}
+		if (k && !opposed(name, p, k, add) && !clist_has(out, p, k))
+			clist_push(out, p, k);
 		p += k + (p[k] == ',');
 	}
 	for (const char *p = add; *p;) {
 		size_t k = strcspn(p, ",");
 
-		if (k && !list_contains(out, p, k)) {
-			list_push(out, p, k);
-		}
-		p += k + (p[k] == ',');
-	}
-	return out;
-}
-
-/* list minus every item of drop */
-static char *list_minus(const char *list, const char *drop)
-{
-	char *out = calloc(1, strlen(list) + 1);
-
-	if (!out)
-		return NULL;
-	for (const char *p = list; *p;) {
-		size_t k = strcspn(p, ",");
-
-		if (k && !list_contains(drop, p, k)) {
-			list_push(out, p, k);
+		if (k && !clist_has(out, p, k)) {
+			clist_push(out, p, k);
 		}
 		p += k + (p[k] == ',');
 	}
@@ -180,7 +177,7 @@ static int ensure(struct kword *words, size_t n, const struct kop *op, struct ke
 		if (r < 0)
 			return r;
 		if (ids || comma) {
-			m = list_merge(merged, v ? v : "", false);
+			m = list_merge(merged, v ? v : "", NULL);
 			if (!m)
 				return -ENOMEM;
 			free(merged);
@@ -193,6 +190,8 @@ static int ensure(struct kword *words, size_t n, const struct kop *op, struct ke
 	if (!first) {
 		char *a;
 
+		if (op->kind == KOP_CORRECT)
+			return 0;
 		if (asprintf(&a, "%s%s%s", op->name, op->value ? "=" : "",
 			     op->value ? op->value : "") < 0)
 			return -ENOMEM;
@@ -210,11 +209,16 @@ static int ensure(struct kword *words, size_t n, const struct kop *op, struct ke
 		const char *text = first->action == KW_REPLACE ? first->replacement : first->text;
 		_cleanup_free_ char *value = NULL;
 
-		if (ids || comma)
-			value = list_merge(merged, op->value ? op->value : "", comma);
+		if (op->kind == KOP_SET || op->kind == KOP_CORRECT)
+			value = op->value ? strdup(op->value) : NULL;
+		else if (ids || comma)
+			value = list_merge(merged, op->value ? op->value : "",
+					   comma ? op->name : NULL);
 		else
 			value = op->value ? strdup(op->value) : NULL;
-		if ((ids || comma || op->value) && !value)
+		if (!value &&
+		    (op->kind == KOP_SET || op->kind == KOP_CORRECT ? op->value != NULL
+								    : (ids || comma || op->value)))
 			return -ENOMEM;
 		/* unchanged already? then no edit, whatever the bytes look like */
 		if (word_value(text) && value && strcmp(word_value(text), value) == 0 &&
@@ -247,8 +251,16 @@ static int remove_op(struct kword *words, size_t n, const struct kop *op, struct
 		if (!text || w->action == KW_DELETE || !word_is(text, op->name))
 			continue;
 		v = word_value(text);
+		if (op->kind == KOP_DROP) {
+			r = need_editable(w, op, e);
+			if (r < 0)
+				return r;
+			w->action = KW_DELETE;
+			e->changed = true;
+			continue;
+		}
 		if (lists && v && op->value) {
-			_cleanup_free_ char *rest = list_minus(v, op->value);
+			_cleanup_free_ char *rest = clist_minus(v, op->value);
 
 			if (!rest)
 				return -ENOMEM;
@@ -330,7 +342,8 @@ int kparams_decide(struct kword *words, size_t n, const struct kop *ops, size_t 
 		words[i].replacement = NULL;
 	}
 	for (size_t k = 0; k < m && r >= 0; k++) {
-		if (ops[k].kind == KOP_ENSURE) {
+		if (ops[k].kind == KOP_ENSURE || ops[k].kind == KOP_SET ||
+		    ops[k].kind == KOP_CORRECT) {
 			r = drop_conflicts(words, n, &ops[k], ret);
 			if (r >= 0)
 				r = ensure(words, n, &ops[k], ret);
@@ -356,6 +369,131 @@ void kedit_done(struct kword *words, size_t n, struct kedit *e)
 static bool is_space(char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* ---- the rule ---- */
+
+static size_t count_items(const struct kcmdline *c, const char *name, const char *item)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (kparam_name_eq(c->params[i].name, name) && c->params[i].value &&
+		    clist_has(c->params[i].value, item, strlen(item)))
+			for (const char *p = c->params[i].value; *p;) {
+				size_t k = strcspn(p, ",");
+
+				n += k == strlen(item) && strncmp(p, item, k) == 0;
+				p += k + (p[k] == ',');
+			}
+	return n;
+}
+
+_printf_(3, 4) static bool fails(char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && n) {
+		va_start(ap, fmt);
+		vsnprintf(why, n, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+bool kline_satisfies(const struct kcmdline *c, const struct kop *op, bool lenient, char *why,
+		     size_t n)
+{
+	const char *shown = op->value ? "=" : "", *val = op->value ? op->value : "";
+	size_t occ = 0;
+	const struct kparam *one = NULL;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (kparam_name_eq(c->params[i].name, op->name)) {
+			occ++;
+			one = &c->params[i];
+		}
+
+	switch (op->kind) {
+	case KOP_ENSURE:
+		if (kparam_is_comma_list(op->name) && op->value) {
+			for (const char *p = op->value; *p;) {
+				size_t k = strcspn(p, ",");
+				_cleanup_free_ char *item = strndup(p, k);
+				const char *o;
+				size_t have;
+
+				if (!item)
+					return fails(why, n, "(out of memory)");
+				if (k) {
+					have = count_items(c, op->name, item);
+					if (have == 0 && !lenient)
+						return fails(why, n, "lacks %s=%s", op->name, item);
+					if (have > 1)
+						return fails(why, n, "has %s=%s %zu times",
+							     op->name, item, have);
+					o = kparam_opposite(op->name, item);
+					if (o && count_items(c, op->name, o))
+						return fails(why, n,
+							     "has %s=%s, which contradicts %s=%s",
+							     op->name, o, op->name, item);
+				}
+				p += k + (p[k] == ',');
+			}
+			return true;
+		}
+		/* any other parameter is one word with this value */
+		__attribute__((fallthrough));
+	case KOP_SET:
+	case KOP_CORRECT:
+		if (occ == 0)
+			return lenient || op->kind == KOP_CORRECT
+				       ? true
+				       : fails(why, n, "lacks %s%s%s", op->name, shown, val);
+		if (occ > 1)
+			return fails(why, n, "has %s %zu times", op->name, occ);
+		if (!op->value != !one->value)
+			return fails(why, n, "has %s%s%s where %s%s%s is wanted", one->name,
+				     one->value ? "=" : "", one->value ? one->value : "", op->name,
+				     shown, val);
+		/* ENSURE takes the IDs in, SET wants those alone */
+		if (op->value && (is_ids(op->name) ? !clist_subset(op->value, one->value) ||
+							     (op->kind != KOP_ENSURE &&
+							      !clist_subset(one->value, op->value))
+						   : strcmp(one->value, op->value) != 0))
+			return fails(why, n, "has %s=%s where %s=%s is wanted", one->name,
+				     one->value, op->name, op->value);
+		return true;
+	case KOP_REMOVE:
+		for (size_t i = 0; i < c->n; i++) {
+			const struct kparam *p = &c->params[i];
+
+			if (!kparam_name_eq(p->name, op->name))
+				continue;
+			if (op->value && p->value && kparam_takes_list(op->name)) {
+				for (const char *q = op->value; *q;) {
+					size_t k = strcspn(q, ",");
+
+					if (k && clist_has(p->value, q, k))
+						return fails(why, n, "still has %.*s in %s=%s",
+							     (int)k, q, p->name, p->value);
+					q += k + (q[k] == ',');
+				}
+				continue;
+			}
+			if ((!op->value && !p->value) ||
+			    (op->value && p->value && strcmp(op->value, p->value) == 0))
+				return fails(why, n, "still has %s%s%s", p->name, shown, val);
+		}
+		return true;
+	case KOP_DROP:
+		return occ == 0 ? true
+				: fails(why, n, "still has %s%s%s", one->name,
+					one->value ? "=" : "", one->value ? one->value : "");
+	case _KOP_KIND_MAX:
+		break;
+	}
+	return false;
 }
 
 int kparams_edit_line(const char *line, const struct kop *ops, size_t m, char **ret, char *error,

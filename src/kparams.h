@@ -13,9 +13,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cmdline.h"
+
 enum kop_kind {
 	KOP_ENSURE, /* present exactly once with this value (IDs merged, options combined) */
 	KOP_REMOVE, /* remove this value (only what was added: IDs and options one by one) */
+	KOP_SET,    /* present exactly once with exactly this value (vfio-pci.ids: these devices) */
+	KOP_CORRECT, /* where present: exactly once with exactly this value; absent is fine */
+	KOP_DROP,    /* absent, whatever its value */
+	_KOP_KIND_MAX,
 };
 
 struct kop {
@@ -61,6 +67,27 @@ void kedit_done(struct kword *words, size_t n, struct kedit *e);
  */
 int kparams_edit_line(const char *line, const struct kop *ops, size_t m, char **ret, char *error,
 		      size_t error_size);
+
+/*
+ * Does the command line c hold what op asks for? The rule every plan,
+ * read-back and drift report judges by:
+ *  - KOP_ENSURE: a parameter taking comma options (intel_iommu) has each of
+ *    op's options exactly once over all its occurrences and none of their
+ *    opposites (on/off); any other parameter occurs exactly once, with
+ *    op's value (vfio-pci.ids: the same IDs);
+ *  - KOP_SET: exactly once, with op's value (IDs as a set); KOP_CORRECT the
+ *    same, or absent;
+ *  - KOP_REMOVE: no occurrence with op's value (with comma options: none
+ *    holds any of its options); KOP_DROP: no occurrence at all.
+ * lenient (GRUB's recovery entries, which get GRUB_CMDLINE_LINUX alone):
+ * absent is fine, twice or a conflicting value is not. When it does not
+ * hold, why (if not NULL) says what is wrong, for people.
+ */
+bool kline_satisfies(const struct kcmdline *c, const struct kop *op, bool lenient, char *why,
+		     size_t n);
+/* The options of comma-list parameters that contradict item (on/off), or NULL. */
+const char *kparam_opposite(const char *name, const char *item);
+const char *kop_kind_to_string(enum kop_kind k);
 
 /* The parameters iommu-setup manages, and which ones take comma options. */
 bool kparam_is_comma_list(const char *name);

@@ -50,6 +50,7 @@ struct word {
 	bool assignment;    /* NAME=... or NAME+=... */
 	bool append;	    /* += */
 	bool bashism;	    /* $'...' or $"...": read differently by dash */
+	bool self_ref;	    /* an assignment whose value refers to its own variable */
 	size_t name_len;    /* of the NAME in an assignment */
 	size_t start, end;  /* raw byte span in the text */
 	size_t value_start; /* raw offset of the value in an assignment */
@@ -226,6 +227,8 @@ static void expand(struct lexer *lx, struct word *w, bool in_dquotes)
 	if (lx->env->watch && strlen(lx->env->watch) == len &&
 	    strncmp(lx->env->watch, name, len) == 0)
 		lx->env->watch_line = lx->line;
+	if (w->assignment && w->name_len == len && strncmp(w->text.s, name, len) == 0)
+		w->self_ref = true;
 	v = find_var(lx->env, name, len);
 	if (v && !v->known)
 		unknown(w, "refers to a variable whose value is unknown");
@@ -419,6 +422,33 @@ static int add_function(struct shenv *env, const char *name, size_t len)
 	return 0;
 }
 
+static void chain_clear(struct shvar *v)
+{
+	for (size_t i = 0; i < v->n_chain; i++)
+		free(v->chain[i].file);
+	free(v->chain);
+	v->chain = NULL;
+	v->n_chain = 0;
+}
+
+/* this assignment made the value: on top of the earlier ones when it appends */
+static int chain_push(struct shvar *v, const struct lexer *lx, bool appends)
+{
+	struct shassign *n;
+
+	if (!appends)
+		chain_clear(v);
+	n = realloc(v->chain, (v->n_chain + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	v->chain = n;
+	n[v->n_chain] = (struct shassign){ .file = strdup(lx->file), .line = lx->line };
+	if (!n[v->n_chain].file)
+		return -ENOMEM;
+	v->n_chain++;
+	return 0;
+}
+
 static int assign(struct lexer *lx, const struct word *w, bool conditional)
 {
 	const char *value = w->text.s + w->name_len + 1;
@@ -446,7 +476,7 @@ static int assign(struct lexer *lx, const struct word *w, bool conditional)
 	v->value_end = w->end;
 	v->editable = !not_editable;
 	v->edit_why = not_editable;
-	return 0;
+	return chain_push(v, lx, w->self_ref && !w->append && !conditional);
 }
 
 static bool word_is(const struct word *w, const char *s)
@@ -526,6 +556,8 @@ static int run_command(struct lexer *lx, struct word *words, size_t n)
 					    "unset conditionally");
 				if (r < 0)
 					return r;
+				chain_clear(find_var(lx->env, words[j].text.s,
+						     strlen(words[j].text.s)));
 			}
 			return 0;
 		}
@@ -657,6 +689,7 @@ void shenv_done(struct shenv *env)
 		free(env->vars[i].name);
 		free(env->vars[i].value);
 		free(env->vars[i].file);
+		chain_clear(&env->vars[i]);
 	}
 	free(env->vars);
 	for (size_t i = 0; i < env->n_functions; i++)

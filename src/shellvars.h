@@ -28,6 +28,13 @@ struct shvar {
 	size_t value_start, value_end;
 	bool editable;
 	const char *edit_why; /* when !editable */
+	/* the assignments the value is made of, oldest first: the last one, and
+	 * before it those it appends to (NAME="$NAME more", as grub.d drop-ins do) */
+	struct shassign {
+		char *file;
+		unsigned line;
+	} * chain;
+	size_t n_chain;
 };
 
 struct shenv {
