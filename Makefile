@@ -30,10 +30,12 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 # Pure modules (no I/O): unit-tested and fuzzed on their own.
 PURE_SRC = src/acpi.c src/acpi-dmar.c src/acpi-ivrs.c src/acpi-print.c src/json.c \
 	   src/cpuinfo.c src/checks.c src/report.c src/cmdline.c src/shellvars.c src/state.c src/tar.c src/devices.c \
-	   src/kparams.c src/grub-edit.c src/bootcfg-edit.c src/rules.c src/efi-loadopt.c src/record.c
+	   src/kparams.c src/grub-edit.c src/bootcfg-edit.c src/rules.c src/efi-loadopt.c src/record.c \
+	   src/modconf.c src/nextboot.c src/plan.c src/regen-decide.c src/commalist.c
 IO_SRC = src/root.c src/host.c src/kernel.c src/modules.c src/boot.c src/log.c \
 	 src/pdev.c src/verb-acpi.c src/verb-check.c src/verb-snapshot.c src/verb-devices.c \
-	 src/plan.c src/regen.c src/verb-plan.c src/verb-rules.c src/verb-apply.c src/txn.c src/probe.c
+	 src/plan-input.c src/rules-load.c src/regen.c src/verb-plan.c src/verb-rules.c src/verb-apply.c \
+	 src/txn.c src/probe.c
 SRC = $(PURE_SRC) $(IO_SRC) src/main.c
 HDR = $(wildcard src/*.h)
 
@@ -41,9 +43,9 @@ B = build
 BIN = $(B)/iommu-setup
 ASAN_BIN = $(B)/asan/iommu-setup
 UNIT = $(B)/asan/unit-tests
-HELPERS = $(B)/asan/shellvars-eval $(B)/asan/grub-edit
+HELPERS = $(B)/asan/shellvars-eval $(B)/asan/grub-edit $(B)/asan/nextboot-plan
 FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars \
-	  $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record
+	  $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record $(B)/fuzz/fuzz-nextboot
 FUZZ_SECONDS ?= 30
 
 .PHONY: all run check check-vm check-e2e check-unit fuzz fuzz-build install uninstall clean deps deps-test \
@@ -83,7 +85,8 @@ $(B)/fuzz/fuzz-ivrs: fuzz/fuzz-acpi.c $(PURE_SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_IVRS -o $@ $< $(PURE_SRC)
 
-$(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(PURE_SRC) $(HDR) Makefile
+$(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record \
+$(B)/fuzz/fuzz-nextboot: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(PURE_SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRC)
 

@@ -12,6 +12,7 @@
 
 #include "boot.h"
 #include "macro.h"
+#include "regen.h"
 #include "root.h"
 
 /*
@@ -222,36 +223,141 @@ static char *read_grubenv(int root_fd)
 	return text;
 }
 
-/* The BLS entry of the target kernel; its options with grubenv expanded. */
-static int find_bls(int root_fd, const char *kver, struct boot_state *b, char **ret_options,
-		    bool *unknown)
+static int read_src(int root_fd, const char *path, size_t max, struct src_file *f)
 {
-	_cleanup_free_ char *grubenv = NULL;
-	char best[256] = "", **list = NULL;
+	int r;
+
+	*f = (struct src_file){ .path = strdup(path) };
+	if (!f->path)
+		return -ENOMEM;
+	r = root_read_file(root_fd, path, max, &f->text, &f->len);
+	if (r == -ENOENT)
+		return 0;
+	return r;
+}
+
+static int push_src(struct src_file **list, size_t *n, int root_fd, const char *path, size_t max)
+{
+	struct src_file *nl = realloc(*list, (*n + 1) * sizeof(*nl));
+	int r;
+
+	if (!nl)
+		return -ENOMEM;
+	*list = nl;
+	r = read_src(root_fd, path, max, &nl[*n]);
+	(*n)++;
+	return r;
+}
+
+/* The GRUB defaults: etc/default/grub (or etc/sysconfig/grub) and, where the
+ * generator sources them (Debian's grub-mkconfig; RHEL's grub2-mkconfig does
+ * not), the etc/default/grub.d/ *.cfg drop-ins in glob order. */
+static int gather_grub(int root_fd, struct boot_state *b)
+{
+	static const char *const candidates[] = { "etc/default/grub", "etc/sysconfig/grub" };
+	struct boot_sources *s = &b->sources;
+	char tool[64];
+	bool dropins;
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(candidates); i++) {
+		src_file_done(&s->grub);
+		r = read_src(root_fd, candidates[i], 1u << 20, &s->grub);
+		if (r < 0)
+			return r;
+		if (s->grub.text) {
+			snprintf(b->grub_default_file, sizeof(b->grub_default_file), "%s",
+				 candidates[i]);
+			b->grub_default = true;
+			break;
+		}
+	}
+	if (!b->grub_default)
+		return 0;
+	dropins = !(regen_find_command(root_fd, "grub2-mkconfig", tool, sizeof(tool)) == 0 &&
+		    regen_find_command(root_fd, "grub-mkconfig", tool, sizeof(tool)) < 0 &&
+		    regen_find_command(root_fd, "update-grub", tool, sizeof(tool)) < 0);
+	if (dropins) {
+		struct dirent **names = NULL;
+		_cleanup_close_ int fd =
+			root_openat(root_fd, "etc/default/grub.d", O_RDONLY | O_DIRECTORY);
+		char fdpath[64];
+		int n = 0;
+
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		if (fd >= 0)
+			n = scandir(fdpath, &names, NULL, alphasort);
+		for (int i = 0; i < n; i++) {
+			char rel[512];
+			size_t l = strlen(names[i]->d_name);
+
+			if (r >= 0 && l > 4 && strcmp(names[i]->d_name + l - 4, ".cfg") == 0) {
+				snprintf(rel, sizeof(rel), "etc/default/grub.d/%s",
+					 names[i]->d_name);
+				r = push_src(&s->dropins, &s->n_dropins, root_fd, rel, 1u << 20);
+			}
+			free(names[i]);
+		}
+		free(names);
+		if (r < 0)
+			return r;
+	}
+	r = shenv_source(&b->grub_env, s->grub.text, s->grub.len, s->grub.path);
+	for (size_t i = 0; i < s->n_dropins && r >= 0; i++)
+		if (s->dropins[i].text)
+			r = shenv_source(&b->grub_env, s->dropins[i].text, s->dropins[i].len,
+					 s->dropins[i].path);
+	return r < 0 ? r : 0;
+}
+
+/* BLS entries and the grubenv they expand, and etc/kernel/cmdline */
+static int gather_bls(int root_fd, struct boot_state *b)
+{
+	struct boot_sources *s = &b->sources;
+	char **list = NULL;
 	size_t n = 0;
 	int r;
 
-	grubenv = read_grubenv(root_fd);
-	*ret_options = NULL;
 	r = boot_bls_entries(root_fd, &list, &n);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = push_src(&s->bls, &s->n_bls, root_fd, list[i], 65536);
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
 	if (r < 0)
 		return r;
 	b->n_bls_entries = (unsigned)n;
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		_cleanup_free_ char *text = NULL;
-		const char *name = strrchr(list[i], '/') + 1;
+	r = read_src(root_fd,
+		     root_exists(root_fd, "boot/grub2/grubenv") > 0 ? "boot/grub2/grubenv"
+								    : "boot/grub/grubenv",
+		     65536, &s->grubenv);
+	if (r < 0)
+		return r;
+	return read_src(root_fd, "etc/kernel/cmdline", 65536, &s->kernel_cmdline);
+}
+
+/* The BLS entry of the target kernel; its options with grubenv expanded. */
+static int find_bls(const char *kver, struct boot_state *b, char **ret_options, bool *unknown)
+{
+	const struct boot_sources *s = &b->sources;
+	char best[256] = "";
+	int r = 0;
+
+	*ret_options = NULL;
+	for (size_t i = 0; i < s->n_bls && r >= 0; i++) {
+		const char *name = strrchr(s->bls[i].path, '/') + 1;
 		struct bls_entry e;
 
-		if (root_read_file(root_fd, list[i], 65536, &text, NULL) < 0)
+		if (!s->bls[i].text)
 			continue;
-		r = read_bls(text, &e);
+		r = read_bls(s->bls[i].text, &e);
 		if (r < 0)
 			break;
 		/* of several entries for one kernel (rescue...), take the first by name */
 		if (kver && entry_is_for(&e, kver) && e.options &&
 		    (!best[0] || strcmp(name, best) < 0)) {
 			bool unk = false;
-			char *opts = expand_bls(e.options, grubenv, &unk);
+			char *opts = expand_bls(e.options, s->grubenv.text, &unk);
 
 			if (!opts)
 				r = -ENOMEM;
@@ -261,63 +367,10 @@ static int find_bls(int root_fd, const char *kver, struct boot_state *b, char **
 				b->bls_kernelopts = strstr(e.options, "kernelopts") != NULL;
 				*unknown = unk;
 				snprintf(best, sizeof(best), "%s", name);
-				snprintf(b->bls_entry, sizeof(b->bls_entry), "%s", list[i]);
+				snprintf(b->bls_entry, sizeof(b->bls_entry), "%s", s->bls[i].path);
 			}
 		}
 		free(e.options);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-	return r < 0 ? r : 0;
-}
-
-static int source_grub_default(int root_fd, struct boot_state *b)
-{
-	static const char *const candidates[] = { "etc/default/grub", "etc/sysconfig/grub" };
-	_cleanup_free_ char *text = NULL;
-	size_t len;
-	int r = -ENOENT;
-
-	for (size_t i = 0; i < ARRAY_SIZE(candidates) && r < 0; i++) {
-		r = root_read_file(root_fd, candidates[i], 1u << 20, &text, &len);
-		if (r >= 0)
-			snprintf(b->grub_default_file, sizeof(b->grub_default_file), "%s",
-				 candidates[i]);
-	}
-	if (r < 0)
-		return r == -ENOENT ? 0 : r;
-	b->grub_default = true;
-	r = shenv_source(&b->grub_env, text, len, b->grub_default_file);
-	if (r < 0)
-		return r;
-
-	/* Debian's grub-mkconfig sources the grub.d drop-ins (*.cfg) next, in glob order */
-	{
-		struct dirent **names = NULL;
-		_cleanup_close_ int fd =
-			root_openat(root_fd, "etc/default/grub.d", O_RDONLY | O_DIRECTORY);
-		char fdpath[64];
-		int n;
-
-		if (fd < 0)
-			return 0;
-		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
-		n = scandir(fdpath, &names, NULL, alphasort);
-		for (int i = 0; i < n; i++) {
-			_cleanup_free_ char *t = NULL;
-			char rel[512];
-			size_t l = strlen(names[i]->d_name);
-
-			if (r >= 0 && l > 4 && strcmp(names[i]->d_name + l - 4, ".cfg") == 0) {
-				snprintf(rel, sizeof(rel), "etc/default/grub.d/%s",
-					 names[i]->d_name);
-				if (root_read_file(root_fd, rel, 1u << 20, &t, &len) >= 0)
-					r = shenv_source(&b->grub_env, t, len, rel);
-			}
-			free(names[i]);
-		}
-		free(names);
 	}
 	return r < 0 ? r : 0;
 }
@@ -371,7 +424,7 @@ static int grub_cmdline(struct boot_state *b)
 	return set_configured(b, b->grub_default_file, how, joined);
 }
 
-int boot_gather(int root_fd, const char *root, const char *kver, struct boot_state *b)
+static int gather(int root_fd, const char *root, const char *kver, struct boot_state *b)
 {
 	_cleanup_free_ char *bls = NULL;
 	const struct shvar *blscfg;
@@ -385,16 +438,18 @@ int boot_gather(int root_fd, const char *root, const char *kver, struct boot_sta
 	if (b->uefi)
 		read_efi(root, b);
 
-	r = root_read_file(root_fd, "etc/kernel/cmdline", 65536, &b->kernel_cmdline, NULL);
-	if (r == -ENOMEM)
-		return r;
-	if (b->kernel_cmdline)
-		b->kernel_cmdline[strcspn(b->kernel_cmdline, "\n")] = '\0';
-
-	r = source_grub_default(root_fd, b);
+	r = gather_grub(root_fd, b);
+	if (r >= 0)
+		r = gather_bls(root_fd, b);
 	if (r < 0)
 		return r;
-	r = find_bls(root_fd, kver, b, &bls, &bls_unknown);
+	if (b->sources.kernel_cmdline.text) {
+		b->kernel_cmdline = strndup(b->sources.kernel_cmdline.text,
+					    strcspn(b->sources.kernel_cmdline.text, "\n"));
+		if (!b->kernel_cmdline)
+			return -ENOMEM;
+	}
+	r = find_bls(kver, b, &bls, &bls_unknown);
 	if (r < 0)
 		return r;
 	sdboot = root_exists(root_fd, "boot/efi/loader/loader.conf") > 0 ||
@@ -433,8 +488,17 @@ int boot_gather(int root_fd, const char *root, const char *kver, struct boot_sta
 	return 0;
 }
 
+int boot_gather(int root_fd, const char *root, const char *kver, struct boot_state *b)
+{
+	int r = gather(root_fd, root, kver, b);
+
+	b->sources.grub_entries = b->loader == LOADER_GRUB || b->loader == LOADER_GRUB_BLS;
+	return r;
+}
+
 void boot_state_done(struct boot_state *b)
 {
+	boot_sources_done(&b->sources);
 	free(b->configured_raw);
 	kcmdline_done(&b->configured);
 	free(b->kernel_cmdline);

@@ -11,6 +11,7 @@
 
 #include "cmdline.h"
 #include "shellvars.h"
+#include "sources.h"
 
 enum loader {
 	LOADER_UNKNOWN,
@@ -46,6 +47,9 @@ struct boot_state {
 	unsigned n_bls_entries;
 	char bls_entry[600]; /* the target kernel's entry, "" if none */
 	bool bls_kernelopts; /* its options use $kernelopts (RHEL 8) */
+
+	/* the texts of all of it, for the decisions (nextboot.h) */
+	struct boot_sources sources;
 };
 
 /* root is the --root string (efivar needs a path, not an fd). */

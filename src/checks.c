@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "checks.h"
+#include "kparams.h"
 #include "macro.h"
 
 const char *check_level_to_string(enum check_level l)
@@ -407,6 +408,15 @@ static void check_kernel(const struct host *h, struct check_report *r)
 		} else if (r->fw.t && !r->fw.valid) {
 			summary(c, "not active: the firmware describes no usable IOMMU");
 			hint(c, "see the firmware check above");
+		} else if (intel && h->boot.configured_known &&
+			   intel_iommu_on(&h->boot.configured)) {
+			/* configured already: the next boot has it, apply would change nothing */
+			summary(c,
+				"not active: no unit in sys/class/iommu and no IOMMU groups; this "
+				"kernel was started without intel_iommu=on, which %s now has",
+				h->boot.configured_file);
+			hint(c, "reboot pending: reboot to start the kernel with the configured "
+				"command line");
 		} else if (intel) {
 			summary(c,
 				"not active: no unit in sys/class/iommu and no IOMMU groups; this "
@@ -653,6 +663,12 @@ static void check_boot(const struct host *h, struct check_report *r)
 		break;
 	}
 
+	if (h->live && h->boot_id[0] && strcmp(h->boot_id, h->applied_boot_id) == 0) {
+		c = add(r, "boot.reboot_pending", CHECK_WARN, "Reboot pending");
+		summary(c, "iommu-setup apply changed the boot configuration during this boot: "
+			   "the kernel, its initramfs and modprobe.d take it at the next boot");
+		hint(c, "reboot; iommu-setup apply has nothing more to do");
+	}
 	if (!b->configured_found)
 		return;
 	if (!b->configured_known) {
@@ -673,9 +689,18 @@ static void check_boot(const struct host *h, struct check_report *r)
 			const struct kparam *want = kcmdline_find(&b->configured, iommu_params[i]);
 			const struct kparam *have =
 				kcmdline_find(&h->kernel.cmdline, iommu_params[i]);
+			/* the rule plan and apply follow: the running line holds what the
+			 * configured one says, once (kline_satisfies) */
+			const struct kop op = { !want ? KOP_DROP
+						: kparam_name_eq(iommu_params[i], "vfio_pci.ids")
+							? KOP_SET
+							: KOP_ENSURE,
+						iommu_params[i], want ? want->value : NULL };
 			char w[256], hv[256];
 
 			if (!want && !have)
+				continue;
+			if (kline_satisfies(&h->kernel.cmdline, &op, false, NULL, 0))
 				continue;
 			snprintf(w, sizeof(w), "%s%s%s", iommu_params[i],
 				 want && want->value ? "=" : "",
@@ -683,8 +708,6 @@ static void check_boot(const struct host *h, struct check_report *r)
 			snprintf(hv, sizeof(hv), "%s%s%s", iommu_params[i],
 				 have && have->value ? "=" : "",
 				 have && have->value ? have->value : "");
-			if (want && have && strcmp(w, hv) == 0)
-				continue;
 			c = add(r, "boot.drift", CHECK_WARN, "Reboot pending");
 			if (want && !have)
 				summary(c,

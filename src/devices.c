@@ -118,10 +118,26 @@ void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verd
 		if (driver_is_free(m->driver)) {
 			if (v->n_free < VERDICT_MATES_MAX)
 				v->free_mates[v->n_free++] = g->members[i];
-		} else if (v->n_drag < VERDICT_MATES_MAX)
+		} else if (v->n_drag < VERDICT_MATES_MAX) {
+			v->drag_same_card[v->n_drag] =
+				m->domain == d->domain && m->bus == d->bus && m->slot == d->slot;
 			v->drag[v->n_drag++] = g->members[i];
+		}
 	}
 
+	for (unsigned i = 0; i < v->n_drag; i++)
+		if (!v->drag_same_card[i]) {
+			const struct pdev *m = &l->devs[v->drag[i]];
+
+			v->needs_force = true;
+			snprintf(
+				v->reason, sizeof(v->reason),
+				"IOMMU group %d also holds %s (driver %s), a different device the "
+				"host uses: assigning one takes both from the host (request it too, "
+				"or --force)",
+				d->group, m->addr, m->driver);
+			return;
+		}
 	v->assignable = true;
 	used = (size_t)snprintf(v->reason, sizeof(v->reason), "assignable");
 	if (strcmp(d->driver ? d->driver : "", "vfio-pci") == 0)

@@ -11,15 +11,26 @@
 
 struct verdict {
 	bool assignable;
-	char reason[384];
+	/* not assignable only because the group holds another device the host
+	 * drives (a different card): --force takes it along */
+	bool needs_force;
+	char reason[512];
 	/* endpoints of the same group that must leave their host driver too */
 	unsigned drag[VERDICT_MATES_MAX];
+	bool drag_same_card[VERDICT_MATES_MAX]; /* another function of the same card */
 	unsigned n_drag;
 	/* endpoints of the same group that are already free (no driver, vfio-pci, pci-stub) */
 	unsigned free_mates[VERDICT_MATES_MAX];
 	unsigned n_free;
 };
 
+/*
+ * Can d be handed to a guest? The one decision `devices`, `plan` and the
+ * dracut path (through the plan) follow: not a bridge, nothing host-critical
+ * in its group, and every group mate that a host driver holds is another
+ * function of the same card (a GPU's audio, USB-C, UCSI), which comes along;
+ * a different device the host drives makes it assignable only with --force.
+ */
 void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verdict *v);
 /* no driver, or one that gives the device to VFIO: does not hold a group back */
 bool driver_is_free(const char *driver);

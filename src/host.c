@@ -5,7 +5,9 @@
 
 #include "host.h"
 #include "macro.h"
+#include "record.h"
 #include "root.h"
+#include "txn.h"
 
 int fw_table_decode(const char *path, const uint8_t *buf, size_t size, const char *expect,
 		    struct fw_table *t)
@@ -76,6 +78,15 @@ static int intel_default_on(int root_fd, const char *kver)
 	return 0;
 }
 
+static void read_line(int root_fd, const char *path, char *buf, size_t n)
+{
+	_cleanup_free_ char *t = NULL;
+
+	buf[0] = '\0';
+	if (root_read_file(root_fd, path, 4096, &t, NULL) >= 0)
+		snprintf(buf, n, "%.*s", (int)strcspn(t, "\n"), t);
+}
+
 int host_gather(int root_fd, const char *root, const char *kver, struct host *h)
 {
 	_cleanup_free_ char *cpuinfo = NULL;
@@ -107,6 +118,20 @@ int host_gather(int root_fd, const char *root, const char *kver, struct host *h)
 	h->live = h->kernel.cmdline_found &&
 		  (!h->modules.kver[0] || strcmp(h->kernel.release, h->modules.kver) == 0);
 	h->intel_iommu_default_on = intel_default_on(root_fd, h->modules.kver);
+	read_line(root_fd, "proc/sys/kernel/random/boot_id", h->boot_id, sizeof(h->boot_id));
+	{
+		/* the boot in which apply last changed something; a record that cannot
+		 * be read leaves it unknown (apply and revert read it themselves) */
+		_cleanup_free_ char *text = NULL;
+		struct record rec = {};
+		unsigned line;
+		size_t len;
+
+		if (root_read_file(root_fd, STATE_DIR "/record", 16u << 20, &text, &len) >= 0 &&
+		    record_parse(text, len, &rec, &line) >= 0)
+			snprintf(h->applied_boot_id, sizeof(h->applied_boot_id), "%s", rec.boot_id);
+		record_done(&rec);
+	}
 	return boot_gather(root_fd, root, h->modules.kver[0] ? h->modules.kver : NULL, &h->boot);
 }
 

@@ -40,6 +40,10 @@ struct host {
 	bool live;
 	/* boot/config-KVER: CONFIG_INTEL_IOMMU_DEFAULT_ON, -1 when unknown */
 	int intel_iommu_default_on;
+	/* the running boot, and the one in which apply last changed something
+	 * (its record): while they are the same, a reboot is pending */
+	char boot_id[64];
+	char applied_boot_id[64];
 };
 
 /*

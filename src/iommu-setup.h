@@ -28,8 +28,11 @@ struct context {
 	size_t n_ids;
 	char **devices; /* plan: --device */
 	size_t n_devices;
+	char **params; /* plan: --param */
+	size_t n_params;
 	bool no_passthrough;
-	bool exit_code; /* plan: exit 1 when changes are pending */
+	bool passthrough; /* --passthrough: iommu=pt even over the host's strict settings */
+	bool exit_code;	  /* plan: exit 1 when changes are pending */
 	bool allow_unsafe_interrupts;
 	bool initramfs;	   /* apply: rebuild the initramfs even when no file of it changes */
 	bool no_mkconfig;  /* apply: leave grub.cfg alone */
@@ -50,11 +53,12 @@ int verb_revert(struct context *ctx);
 /* check --probe BDF (probe.c) */
 int probe_device(struct context *ctx, const char *arg);
 
-struct host;
+struct plan_input;
 struct plan;
-/* Gathers the host below the root and builds the plan for ctx's request. */
-int plan_for_request(struct context *ctx, bool for_apply, struct host *h, struct plan *p);
+/* Gathers the host below the root and decides the plan for ctx's request;
+ * an exit status, the reason logged. */
+int plan_for_request(struct context *ctx, bool for_apply, struct plan_input *in, struct plan *p);
 
-struct rule_set;
-/* The vendor rules in effect below the root; an exit status (2: malformed, logged). */
-int rules_load_effective(int root_fd, struct rule_set *set);
+struct file_error;
+/* Logs err as "file:line: message" (or what of it is there). */
+void log_file_error(const struct file_error *err);

@@ -27,7 +27,10 @@ static char *arg_ids[32];
 static size_t arg_n_ids;
 static char *arg_devices[64];
 static size_t arg_n_devices;
+static char *arg_params[32];
+static size_t arg_n_params;
 static bool arg_no_passthrough;
+static bool arg_passthrough;
 static bool arg_exit_code;
 static bool arg_allow_unsafe;
 static bool arg_initramfs;
@@ -42,6 +45,8 @@ enum {
 	ARG_IDS,
 	ARG_DEVICE,
 	ARG_NO_PASSTHROUGH,
+	ARG_PASSTHROUGH,
+	ARG_PARAM,
 	ARG_EXIT_CODE,
 	ARG_ALLOW_UNSAFE,
 	ARG_INITRAMFS,
@@ -80,7 +85,8 @@ static void help(void)
 	       "  devices [BDF|ID...]   PCI functions, IOMMU groups, drivers, assignability\n"
 	       "          --groups      ... as a tree of IOMMU groups\n"
 	       "          --xml BDF     libvirt <hostdev> element for a device\n"
-	       "          --xml-pool BDF  libvirt <network> VF pool of an SR-IOV PF\n"
+	       "          --xml-pool PF libvirt <network> VF pool of an SR-IOV PF (address\n"
+	       "                        or network interface), with the virsh commands\n"
 	       "  plan [REQUEST]        Show what apply would change (unified diffs), change nothing\n"
 	       "  apply [REQUEST]       Make the planned changes and regenerate the boot\n"
 	       "                        configuration; transactional, idempotent\n"
@@ -91,7 +97,11 @@ static void help(void)
 	       "Request (plan, apply):\n"
 	       "      --ids=VVVV:DDDD[,...]  Devices for vfio-pci by ID\n"
 	       "      --device=BDF      A device for vfio-pci (its ID), repeatable\n"
+	       "      --param=NAME[=VALUE]  Also a kernel parameter the rules do not\n"
+	       "                        decide (intel_iommu=igfx_off, video=efifb:off)\n"
 	       "      --no-passthrough  Leave iommu=pt out\n"
+	       "      --passthrough     iommu=pt even where the host asks for strict\n"
+	       "                        translation (iommu.passthrough=0, iommu=nopt)\n"
 	       "      --allow-unsafe-interrupts  Opt in to allow_unsafe_interrupts when the\n"
 	       "                        platform lacks interrupt remapping (weaker isolation)\n"
 	       "      --force           Assign a device even when its group holds\n"
@@ -136,6 +146,8 @@ static int parse_argv(int argc, char *argv[])
 		{ "ids",     required_argument, NULL, ARG_IDS },
 		{ "device",  required_argument, NULL, ARG_DEVICE },
 		{ "no-passthrough", no_argument, NULL, ARG_NO_PASSTHROUGH },
+		{ "passthrough", no_argument,   NULL, ARG_PASSTHROUGH },
+		{ "param",   required_argument, NULL, ARG_PARAM },
 		{ "exit-code", no_argument,     NULL, ARG_EXIT_CODE },
 		{ "allow-unsafe-interrupts", no_argument, NULL, ARG_ALLOW_UNSAFE },
 		{ "initramfs", no_argument,     NULL, ARG_INITRAMFS },
@@ -180,16 +192,27 @@ static int parse_argv(int argc, char *argv[])
 			break;
 		case ARG_IDS:
 			if (arg_n_ids == ARRAY_SIZE(arg_ids))
-				return log_error_errno(E2BIG, "too many --ids");
+				return log_error_errno(E2BIG, "more than %zu --ids",
+						       ARRAY_SIZE(arg_ids));
 			arg_ids[arg_n_ids++] = optarg;
 			break;
 		case ARG_DEVICE:
 			if (arg_n_devices == ARRAY_SIZE(arg_devices))
-				return log_error_errno(E2BIG, "too many --device");
+				return log_error_errno(E2BIG, "more than %zu --device",
+						       ARRAY_SIZE(arg_devices));
 			arg_devices[arg_n_devices++] = optarg;
 			break;
 		case ARG_NO_PASSTHROUGH:
 			arg_no_passthrough = true;
+			break;
+		case ARG_PASSTHROUGH:
+			arg_passthrough = true;
+			break;
+		case ARG_PARAM:
+			if (arg_n_params == ARRAY_SIZE(arg_params))
+				return log_error_errno(E2BIG, "more than %zu --param",
+						       ARRAY_SIZE(arg_params));
+			arg_params[arg_n_params++] = optarg;
 			break;
 		case ARG_EXIT_CODE:
 			arg_exit_code = true;
@@ -266,13 +289,21 @@ static int run(int argc, char *argv[])
 	ctx.n_ids = arg_n_ids;
 	ctx.devices = arg_devices;
 	ctx.n_devices = arg_n_devices;
+	ctx.params = arg_params;
+	ctx.n_params = arg_n_params;
 	ctx.no_passthrough = arg_no_passthrough;
+	ctx.passthrough = arg_passthrough;
 	ctx.exit_code = arg_exit_code;
 	ctx.allow_unsafe_interrupts = arg_allow_unsafe;
 	ctx.initramfs = arg_initramfs;
 	ctx.no_mkconfig = arg_no_mkconfig;
 	ctx.no_initramfs = arg_no_initramfs;
 	ctx.probe = arg_probe;
+	if (arg_passthrough && arg_no_passthrough) {
+		log_error("--passthrough and --no-passthrough contradict each other");
+		closep(&ctx.root_fd);
+		return EXIT_BAD_INPUT;
+	}
 	if (arg_initramfs && arg_no_initramfs) {
 		log_error("--initramfs and --no-initramfs contradict each other");
 		closep(&ctx.root_fd);

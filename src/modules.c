@@ -72,102 +72,17 @@ static struct kmod_ctx *new_ctx(const char *moddir, const char *const *config_pa
 	return ctx;
 }
 
-static int add_entry(struct modules_state *m, const char *file, enum modconf_kind kind,
-		     const char *module, const char *value)
-{
-	struct modconf_entry *n = realloc(m->conf, (m->n_conf + 1) * sizeof(*n));
-	struct modconf_entry *e;
-
-	if (!n)
-		return -ENOMEM;
-	m->conf = n;
-	e = &m->conf[m->n_conf];
-	*e = (struct modconf_entry){ .kind = kind };
-	e->file = strdup(file);
-	e->module = strdup(module);
-	e->value = value ? strdup(value) : NULL;
-	if (!e->file || !e->module || (value && !e->value)) {
-		free(e->file);
-		free(e->module);
-		free(e->value);
-		return -ENOMEM;
-	}
-	m->n_conf++;
-	return 0;
-}
-
 static bool mentions_vfio(const char *s)
 {
 	return s && (strstr(s, "vfio") || strstr(s, "iommufd"));
 }
 
-struct seen {
-	char *key, *value;
-};
-
-/* Entries libkmod reports without any file: it also reads the running
- * kernel's /proc/cmdline (module.param=value), which is not the root's. */
-static bool in_baseline(const struct seen *b, size_t n, const char *key, const char *value)
+bool modconf_entry_relevant(const struct modconf_entry *e)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(b[i].key, key) == 0 &&
-		    strcmp(b[i].value ? b[i].value : "", value ? value : "") == 0)
-			return true;
-	return false;
-}
-
-static int collect(struct modules_state *m, struct kmod_ctx *ctx, const char *file,
-		   struct seen **baseline, size_t *n_baseline)
-{
-	static const struct {
-		enum modconf_kind kind;
-		struct kmod_config_iter *(*get)(const struct kmod_ctx *ctx);
-	} kinds[] = {
-		{ MODCONF_OPTIONS, kmod_config_get_options },
-		{ MODCONF_SOFTDEP, kmod_config_get_softdeps },
-		{ MODCONF_BLACKLIST, kmod_config_get_blacklists },
-	};
-	int r = 0;
-
-	for (size_t k = 0; k < ARRAY_SIZE(kinds) && r >= 0; k++) {
-		struct kmod_config_iter *it = kinds[k].get(ctx);
-
-		while (it && kmod_config_iter_next(it)) {
-			const char *key = kmod_config_iter_get_key(it);
-			const char *value = kinds[k].kind == MODCONF_BLACKLIST
-						    ? NULL
-						    : kmod_config_iter_get_value(it);
-
-			if (!file) {
-				/* recording the baseline */
-				struct seen *nb =
-					realloc(*baseline, (*n_baseline + 1) * sizeof(*nb));
-
-				if (!nb) {
-					r = -ENOMEM;
-					break;
-				}
-				*baseline = nb;
-				nb[*n_baseline].key = strdup(key);
-				nb[*n_baseline].value = value ? strdup(value) : NULL;
-				(*n_baseline)++;
-				continue;
-			}
-			if (in_baseline(*baseline, *n_baseline, key, value))
-				continue;
-			/* ours: options for our modules, softdeps and blacklists that
-			 * involve them, and blacklists of anything (guides blacklist
-			 * the native driver) */
-			if (modules_is_vfio(key) || mentions_vfio(value) ||
-			    kinds[k].kind == MODCONF_BLACKLIST) {
-				r = add_entry(m, file, kinds[k].kind, key, value);
-				if (r < 0)
-					break;
-			}
-		}
-		kmod_config_iter_free_iter(it);
-	}
-	return r;
+	/* options for our modules, softdeps and blacklists that involve them,
+	 * and blacklists of anything (guides blacklist the native driver) */
+	return e->kind != MODCONF_ALIAS && (modules_is_vfio(e->module) || mentions_vfio(e->value) ||
+					    e->kind == MODCONF_BLACKLIST);
 }
 
 struct conf_file {
@@ -180,13 +95,11 @@ static int cmp_conf(const void *a, const void *b)
 	return strcmp(((const struct conf_file *)a)->name, ((const struct conf_file *)b)->name);
 }
 
-static int gather_config(int root_fd, const char *moddir, struct modules_state *m)
+/* The modprobe.d files in kmod's order, read and parsed (modconf.c). */
+static int gather_config(int root_fd, struct modules_state *m)
 {
 	_cleanup_free_ struct conf_file *files = NULL;
-	struct seen *baseline = NULL;
-	size_t n_files = 0, n_baseline = 0;
-	const char *none[] = { "/dev/null/none", NULL };
-	struct kmod_ctx *ctx;
+	size_t n_files = 0;
 	int r = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
@@ -202,7 +115,7 @@ static int gather_config(int root_fd, const char *moddir, struct modules_state *
 
 			if (de->d_name[0] == '.')
 				continue;
-			if (len < 5 || strcmp(de->d_name + len - 5, ".conf") != 0) {
+			if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0) {
 				_cleanup_free_ char *text = NULL;
 				char rel[600];
 				char **ni;
@@ -241,31 +154,43 @@ static int gather_config(int root_fd, const char *moddir, struct modules_state *
 	if (n_files)
 		qsort(files, n_files, sizeof(*files), cmp_conf);
 
-	/* what libkmod reports with no configuration file at all */
-	ctx = new_ctx(moddir, none);
-	if (ctx) {
-		r = collect(m, ctx, NULL, &baseline, &n_baseline);
-		kmod_unref(ctx);
-	}
+	m->conf_files = calloc(n_files ? n_files : 1, sizeof(*m->conf_files));
+	if (!m->conf_files)
+		return -ENOMEM;
 	for (size_t i = 0; i < n_files && r >= 0; i++) {
-		_cleanup_close_ int fd = root_openat(root_fd, files[i].rel, O_RDONLY);
-		char path[64];
-		const char *paths[2] = { path, NULL };
+		struct src_file *f = &m->conf_files[m->n_conf_files];
 
-		if (fd < 0)
+		*f = (struct src_file){ .path = strdup(files[i].rel) };
+		if (!f->path)
+			return -ENOMEM;
+		m->n_conf_files++;
+		r = root_read_file(root_fd, files[i].rel, 1u << 20, &f->text, &f->len);
+		if (r == -ENOENT || r == -EISDIR) {
+			r = 0; /* a dangling link or a directory: modprobe reads nothing there */
 			continue;
-		fd_path(fd, path, sizeof(path));
-		ctx = new_ctx(moddir, paths);
-		if (!ctx)
+		}
+		if (r >= 0)
+			r = modconf_parse(&m->all, f->path, f->text, f->len);
+	}
+	for (size_t i = 0; i < m->all.n && r >= 0; i++) {
+		const struct modconf_entry *e = &m->all.entries[i];
+		struct modconf_entry *nc;
+
+		if (!modconf_entry_relevant(e))
 			continue;
-		r = collect(m, ctx, files[i].rel, &baseline, &n_baseline);
-		kmod_unref(ctx);
+		nc = realloc(m->conf, (m->n_conf + 1) * sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		m->conf = nc;
+		nc[m->n_conf] = (struct modconf_entry){ .line = e->line, .kind = e->kind };
+		nc[m->n_conf].file = e->file ? strdup(e->file) : NULL;
+		nc[m->n_conf].module = strdup(e->module);
+		nc[m->n_conf].value = e->value ? strdup(e->value) : NULL;
+		m->n_conf++;
+		if ((e->file && !nc[m->n_conf - 1].file) || !nc[m->n_conf - 1].module ||
+		    (e->value && !nc[m->n_conf - 1].value))
+			return -ENOMEM;
 	}
-	for (size_t i = 0; i < n_baseline; i++) {
-		free(baseline[i].key);
-		free(baseline[i].value);
-	}
-	free(baseline);
 	return r;
 }
 
@@ -387,7 +312,7 @@ int modules_gather(int root_fd, const char *kver, const char *running, struct mo
 	if (r == -ENOMEM)
 		return r;
 
-	return gather_config(root_fd, moddir, m);
+	return gather_config(root_fd, m);
 }
 
 void modules_state_done(struct modules_state *m)
@@ -400,8 +325,126 @@ void modules_state_done(struct modules_state *m)
 		free(m->conf[i].value);
 	}
 	free(m->conf);
+	for (size_t i = 0; i < m->n_conf_files; i++)
+		src_file_done(&m->conf_files[i]);
+	free(m->conf_files);
+	modconf_done(&m->all);
 	for (unsigned i = 0; i < m->n_ignored; i++)
 		free(m->ignored_files[i]);
 	free(m->ignored_files);
 	memset(m, 0, sizeof(*m));
+}
+
+struct opt_pair {
+	char *module, *options;
+};
+
+static int list_options(struct kmod_ctx *ctx, struct opt_pair **ret, size_t *n)
+{
+	struct kmod_config_iter *it = kmod_config_get_options(ctx);
+	int r = 0;
+
+	while (it && kmod_config_iter_next(it)) {
+		struct opt_pair *np = realloc(*ret, (*n + 1) * sizeof(*np));
+
+		if (!np) {
+			r = -ENOMEM;
+			break;
+		}
+		*ret = np;
+		np[*n].module = strdup(kmod_config_iter_get_key(it));
+		np[*n].options = strdup(kmod_config_iter_get_value(it));
+		(*n)++;
+		if (!np[*n - 1].module || !np[*n - 1].options) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	kmod_config_iter_free_iter(it);
+	return r;
+}
+
+static void pairs_free(struct opt_pair *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].module);
+		free(p[i].options);
+	}
+	free(p);
+}
+
+int modules_libkmod_options(int root_fd, const char *kver, const char *module, char **ret)
+{
+	const char *none[] = { "/dev/null/none", NULL };
+	int fds[ARRAY_SIZE(conf_dirs)];
+	char paths[ARRAY_SIZE(conf_dirs)][64], rel[512], moddir[64];
+	const char *config[ARRAY_SIZE(conf_dirs) + 1];
+	struct opt_pair *all = NULL, *base = NULL;
+	size_t n_all = 0, n_base = 0, k = 0, n_keep;
+	_cleanup_close_ int dirfd = -1;
+	struct kmod_ctx *ctx;
+	char *out = NULL;
+	size_t used = 0;
+	int r = 0;
+
+	snprintf(rel, sizeof(rel), "lib/modules/%s", kver);
+	dirfd = root_openat(root_fd, rel, O_PATH | O_DIRECTORY);
+	if (dirfd < 0)
+		return dirfd;
+	fd_path(dirfd, moddir, sizeof(moddir));
+	for (size_t i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
+		fds[i] = root_openat(root_fd, conf_dirs[i], O_PATH | O_DIRECTORY);
+		if (fds[i] < 0)
+			continue;
+		fd_path(fds[i], paths[i], sizeof(paths[i]));
+		config[k++] = paths[i];
+	}
+	config[k] = NULL;
+	/* libkmod adds module.param words of the running kernel's /proc/cmdline
+	 * after the files: what a context without files reports is that part */
+	ctx = new_ctx(moddir, none);
+	if (!ctx)
+		r = -ENOMEM;
+	if (r >= 0)
+		r = list_options(ctx, &base, &n_base);
+	kmod_unref(ctx);
+	ctx = r >= 0 ? new_ctx(moddir, config) : NULL;
+	if (r >= 0 && !ctx)
+		r = -ENOMEM;
+	if (r >= 0)
+		r = list_options(ctx, &all, &n_all);
+	kmod_unref(ctx);
+	for (size_t i = 0; i < ARRAY_SIZE(conf_dirs); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	n_keep = n_all;
+	if (r >= 0 && n_base <= n_all) {
+		bool tail = true;
+
+		for (size_t i = 0; i < n_base; i++)
+			if (strcmp(all[n_all - n_base + i].module, base[i].module) != 0 ||
+			    strcmp(all[n_all - n_base + i].options, base[i].options) != 0)
+				tail = false;
+		if (tail)
+			n_keep -= n_base;
+	}
+	if (r >= 0) {
+		size_t cap = 1;
+
+		for (size_t i = 0; i < n_keep; i++)
+			cap += strlen(all[i].options) + 1;
+		out = calloc(1, cap);
+		if (!out)
+			r = -ENOMEM;
+		for (size_t i = 0; out && i < n_keep; i++)
+			if (module_name_eq(all[i].module, module) && all[i].options[0])
+				used += (size_t)snprintf(out + used, cap - used, "%s%s",
+							 used ? " " : "", all[i].options);
+	}
+	pairs_free(all, n_all);
+	pairs_free(base, n_base);
+	if (r < 0)
+		return r;
+	*ret = out;
+	return 0;
 }

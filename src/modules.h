@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "modconf.h"
+#include "sources.h"
+
 enum mod_kind {
 	MOD_MISSING,
 	MOD_MODULE,
@@ -30,19 +33,6 @@ struct mod_info {
 	int loaded; /* 1 loaded, 0 not, -1 not known (the running kernel is not the target) */
 };
 
-enum modconf_kind {
-	MODCONF_OPTIONS,
-	MODCONF_SOFTDEP,
-	MODCONF_BLACKLIST,
-};
-
-struct modconf_entry {
-	char *file; /* relative to the root */
-	enum modconf_kind kind;
-	char *module; /* as libkmod normalised it: '_' for '-' */
-	char *value;  /* options string, softdep "pre: a post: b", NULL for blacklist */
-};
-
 #define MODULES_KERNELS_MAX 32
 
 struct modules_state {
@@ -52,6 +42,11 @@ struct modules_state {
 	unsigned n_kernels;
 	int error; /* libkmod could not read the kernel's indexes */
 	struct mod_info mods[_VFIO_MOD_MAX];
+	/* modprobe.d: every file modprobe reads, in its order, and what they say */
+	struct src_file *conf_files;
+	size_t n_conf_files;
+	struct modconf all;
+	/* the entries about VFIO (and every blacklist), for the report */
 	struct modconf_entry *conf;
 	unsigned n_conf;
 	char **ignored_files; /* in modprobe.d but not *.conf: modprobe skips them */
@@ -69,8 +64,17 @@ void modules_state_done(struct modules_state *m);
 /* The target kernel alone: kver if installed (else -ENOENT), or the newest; "" if none. */
 int modules_target_kernel(int root_fd, const char *kver, char *ret, size_t n);
 const char *mod_kind_to_string(enum mod_kind k);
-const char *modconf_kind_to_string(enum modconf_kind k);
 /* "vfio", "vfio_pci" … for VFIO_MOD_* */
 const char *vfio_module_name(int i);
 /* Is name (any spelling) one of ours? */
 bool modules_is_vfio(const char *name);
+/* Does an entry concern VFIO (or blacklist anything: guides blacklist the native driver)? */
+bool modconf_entry_relevant(const struct modconf_entry *e);
+
+/*
+ * The options modprobe would give module when loading it for kernel kver
+ * below the root, read by libkmod from the root's modprobe.d (the kernel
+ * command line left out): the independent reading that apply's read-back
+ * holds the plan to. *ret malloc'ed, "" when none.
+ */
+int modules_libkmod_options(int root_fd, const char *kver, const char *module, char **ret);

@@ -3,29 +3,37 @@
 
 /*
  * The plan: what apply writes and runs for a request, each decision with its
- * reason. Built from the host snapshot, the PCI devices and the vendor rules;
- * nothing is written while it is built. `plan` prints it, `apply` executes it.
+ * reason. plan_input_gather() reads everything the decision needs below the
+ * root, once (plan-input.c); plan_decide() is pure: input and request in,
+ * plan or an error out, nothing read, logged or exited (plan.c). `plan`
+ * prints the result, `apply` executes it.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "file-error.h"
+#include "host.h"
 #include "kparams.h"
+#include "pdev.h"
+#include "regen.h"
+#include "rules.h"
+#include "sources.h"
 
-struct context;
-struct host;
-
-#define PLAN_OPS_MAX 16
+#define PLAN_OPS_MAX 32
 #define PLAN_FILES_MAX 64
-#define PLAN_NOTES_MAX 40
+#define PLAN_NOTES_MAX 64
 #define PLAN_DEVICES_MAX 64
 #define PLAN_COMMANDS_MAX 8
+#define PLAN_REQUEST_MAX 64
 #define MODPROBE_FILE "etc/modprobe.d/iommu-setup.conf"
 #define DRACUT_FILE "etc/dracut.conf.d/iommu-setup.conf"
 #define ITOOLS_FILE "etc/initramfs-tools/modules"
 /* the per-address binding the dracut module (dracut/50iommu-setup) reads */
 #define DEVICES_FILE "etc/iommu-setup/vfio-devices.conf"
+/* the mark on a modprobe.d line iommu-setup took over from another file */
+#define ADOPTED_MARK "# taken over by iommu-setup (/" MODPROBE_FILE "): "
 
 struct param {
 	struct kop op;
@@ -34,20 +42,11 @@ struct param {
 	char why[768];
 };
 
-enum file_kind {
-	FILE_GRUB_DEFAULT,   /* a GRUB defaults file: what names the variable */
-	FILE_BLS_ENTRY,	     /* a BLS entry's options line */
-	FILE_GRUBENV,	     /* grubenv kernelopts */
-	FILE_KERNEL_CMDLINE, /* etc/kernel/cmdline */
-	FILE_OWNED,	     /* a file iommu-setup writes whole (modprobe.d, dracut.conf.d) */
-	FILE_LINES,	     /* a list of lines iommu-setup adds to (initramfs-tools/modules) */
-};
-
 struct planned_file {
 	char path[600];
 	char *old, *new;
 	size_t old_len, new_len;
-	char what[64]; /* "GRUB_CMDLINE_LINUX", "BLS options", "kernelopts", ... */
+	char what[96]; /* "GRUB_CMDLINE_LINUX", "BLS options", "kernelopts", ... */
 	enum file_kind kind;
 	bool created; /* the file does not exist yet */
 };
@@ -62,11 +61,20 @@ struct plan_command {
 	char line[512];	  /* the argument vector, words separated by one space */
 	char why[640];	  /* why this command, on this host */
 	char output[600]; /* the file it writes, relative to the root ("" unknown) */
-	/* for CMD_INITRAMFS: the command that lists the image ("" none) */
+	/* for CMD_INITRAMFS: the command that lists the image ("" not installed) */
 	char lister[64];
+	char lister_name[16];
+};
+
+struct plan_dev {
+	char addr[16];
+	uint16_t vendor, device;
+	uint32_t class;
+	char why[160];
 };
 
 struct plan {
+	/* the rule the next boot's command lines must follow (kline_satisfies) */
 	struct param params[PLAN_OPS_MAX];
 	size_t n_params;
 	struct planned_file files[PLAN_FILES_MAX];
@@ -74,39 +82,71 @@ struct plan {
 	/* warnings and hints from the rules and the decisions, one line each */
 	char notes[PLAN_NOTES_MAX][640];
 	size_t n_notes;
+	bool notes_cut; /* more notes than fit: said in the last one */
 	/* the devices for vfio-pci: requested, and the group mates that come along */
-	struct {
-		char addr[16];
-		uint16_t vendor, device;
-		uint32_t class;
-		char why[160];
-	} devs[PLAN_DEVICES_MAX];
+	struct plan_dev devs[PLAN_DEVICES_MAX];
 	size_t n_devs;
+	/* devices vfio-pci gets now (from any file) that the request leaves out */
+	struct plan_dev removed[PLAN_DEVICES_MAX];
+	size_t n_removed;
+	bool devices_requested; /* --device or --ids: the request is the set of devices */
+	bool by_address;	/* the dracut module binds them by address */
+	char ids[1100];		/* the vendor:device IDs vfio-pci takes, sorted */
 	/* the modprobe.d file's lines after its header */
-	char modprobe[2048];
+	char modprobe[4096];
 	/* what apply runs afterwards, in order; only the ones needed when
-	 * something changed (see plan_commands_needed()) */
+	 * something changed (see plan_command_needed()) */
 	struct plan_command commands[PLAN_COMMANDS_MAX];
 	size_t n_commands;
 	/* the target kernel: its modules, its initramfs */
 	char kver[256];
-	bool reboot_required; /* the running command line lacks what is planned */
+	/* the running system lacks what is (or will be) configured: a reboot is needed */
+	bool reboot_required;
+	/* no vendor rules were found: the plan lacks what they decide */
+	bool incomplete;
 };
 
-/* Options of the request beyond struct context. */
+/* The request: what the administrator asked for. */
 struct plan_request {
+	char *const *devices; /* --device, as given */
+	size_t n_devices;
+	char *const *ids; /* --ids, as given (comma lists) */
+	size_t n_ids;
+	char *const *params; /* --param NAME[=VALUE] */
+	size_t n_params;
+	int passthrough; /* -1 as the rules offer it, 0 --no-passthrough, 1 --passthrough */
+	bool allow_unsafe_interrupts;
+	bool force;
 	bool initramfs;	   /* --initramfs: rebuild even when no initramfs file changes */
 	bool no_mkconfig;  /* --no-mkconfig: leave the boot loader configuration alone */
 	bool no_initramfs; /* --no-initramfs */
 	bool for_apply;	   /* a missing regeneration tool is an error, not a note */
 };
 
+/* Everything the decision reads, gathered once (plan-input.c). */
+struct plan_input {
+	struct host host; /* cpu, tables, kernel, modules (modprobe.d), boot (sources) */
+	struct pdev_list pci;
+	struct rule_set rules;
+	bool rules_found;
+	char rules_dirs[1024]; /* where the rules were looked for, for messages */
+	/* the files iommu-setup writes whole, as they are now */
+	struct src_file dracut_conf, devices_conf, itools_modules;
+	struct regen_facts regen;
+};
+
+int plan_input_gather(int root_fd, const char *root, const char *kver, struct plan_input *in,
+		      struct file_error *err);
+void plan_input_done(struct plan_input *in);
+
 /*
- * Builds the plan for the request in ctx below ctx's root. h is gathered
- * already. Returns an exit status (EXIT_OK, EXIT_BAD_INPUT with the reason
- * logged, EXIT_SYSTEM).
+ * Decides the plan for req over in. Pure. Returns 0, or with err filled:
+ * -EINVAL (bad request or a file that cannot be edited with certainty: exit
+ * 2), -ENOENT (a tool apply needs is missing, no rules: exit 2), -E2BIG (a
+ * limit: exit 3), -ENOMEM.
  */
-int plan_build(struct context *ctx, const struct plan_request *req, struct host *h, struct plan *p);
+int plan_decide(const struct plan_input *in, const struct plan_request *req, struct plan *p,
+		struct file_error *err);
 void plan_done(struct plan *p);
 /* Adds a note (a warning or hint, one line) to the plan. */
 __attribute__((format(printf, 2, 3))) void plan_note(struct plan *p, const char *fmt, ...);

@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "commalist.h"
 #include "kparams.h"
 #include "macro.h"
 #include "record.h"
 
-#define RECORD_MAGIC "iommu-setup-record 1"
+#define RECORD_MAGIC "iommu-setup-record 2"
+/* written by earlier versions: no boot and del lines */
+#define RECORD_MAGIC_1 "iommu-setup-record 1"
 
 /* clang-format off */
 static const char *const kind_names[] = {
@@ -19,6 +22,7 @@ static const char *const kind_names[] = {
 	[FILE_KERNEL_CMDLINE] = "kernel-cmdline",
 	[FILE_OWNED]          = "owned",
 	[FILE_LINES]          = "lines",
+	[FILE_ADOPTED]        = "adopted",
 };
 /* clang-format on */
 
@@ -99,6 +103,11 @@ static void file_done(struct record_file *f)
 		free(f->adds[i].value);
 	}
 	free(f->adds);
+	for (size_t i = 0; i < f->n_dels; i++) {
+		free(f->dels[i].name);
+		free(f->dels[i].value);
+	}
+	free(f->dels);
 	for (size_t i = 0; i < f->n_lines; i++)
 		free(f->lines[i]);
 	free(f->lines);
@@ -163,26 +172,12 @@ int record_file_set_ours(struct record_file *f, const char *text, size_t len)
 	return set_blob(&f->ours, &f->ours_len, text, len);
 }
 
-static bool list_has(const char *list, const char *item, size_t n)
-{
-	for (const char *p = list; *p;) {
-		size_t k = strcspn(p, ",");
-
-		if (k == n && strncmp(p, item, n) == 0)
-			return true;
-		p += k;
-		if (*p)
-			p++;
-	}
-	return false;
-}
-
-int record_file_add_param(struct record_file *f, const char *name, const char *value)
+static int add_word(struct record_add **list, size_t *count, const char *name, const char *value)
 {
 	struct record_add *n;
 
-	for (size_t i = 0; i < f->n_adds; i++) {
-		struct record_add *a = &f->adds[i];
+	for (size_t i = 0; i < *count; i++) {
+		struct record_add *a = &(*list)[i];
 
 		if (!kparam_name_eq(a->name, name))
 			continue;
@@ -197,7 +192,7 @@ int record_file_add_param(struct record_file *f, const char *name, const char *v
 			for (const char *p = value; *p;) {
 				size_t k = strcspn(p, ",");
 
-				if (k && !list_has(a->value, p, k)) {
+				if (k && !clist_has(a->value, p, k)) {
 					size_t old = strlen(a->value);
 					char *nv = realloc(a->value, old + k + 2);
 
@@ -215,19 +210,29 @@ int record_file_add_param(struct record_file *f, const char *name, const char *v
 			return 0;
 		}
 	}
-	n = realloc(f->adds, (f->n_adds + 1) * sizeof(*n));
+	n = realloc(*list, (*count + 1) * sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	f->adds = n;
-	n[f->n_adds].name = strdup(name);
-	n[f->n_adds].value = value ? strdup(value) : NULL;
-	if (!n[f->n_adds].name || (value && !n[f->n_adds].value)) {
-		free(n[f->n_adds].name);
-		free(n[f->n_adds].value);
+	*list = n;
+	n[*count].name = strdup(name);
+	n[*count].value = value ? strdup(value) : NULL;
+	if (!n[*count].name || (value && !n[*count].value)) {
+		free(n[*count].name);
+		free(n[*count].value);
 		return -ENOMEM;
 	}
-	f->n_adds++;
+	(*count)++;
 	return 0;
+}
+
+int record_file_add_param(struct record_file *f, const char *name, const char *value)
+{
+	return add_word(&f->adds, &f->n_adds, name, value);
+}
+
+int record_file_del_param(struct record_file *f, const char *name, const char *value)
+{
+	return add_word(&f->dels, &f->n_dels, name, value);
 }
 
 int record_add_dir(struct record *rec, const char *path)
@@ -280,6 +285,11 @@ int record_format(const struct record *rec, char **ret, size_t *ret_len)
 	fprintf(f, "%s\ntxn ", RECORD_MAGIC);
 	r |= put_word(f, rec->txn[0] ? rec->txn : "-");
 	fputc('\n', f);
+	if (rec->boot_id[0]) {
+		fputs("boot ", f);
+		r |= put_word(f, rec->boot_id);
+		fputc('\n', f);
+	}
 	for (size_t i = 0; i < rec->n_dirs; i++) {
 		fputs("dir ", f);
 		r |= put_word(f, rec->dirs[i]);
@@ -309,6 +319,13 @@ int record_format(const struct record *rec, char **ret, size_t *ret_len)
 			r |= put_word(f, x->adds[k].name);
 			fputc(' ', f);
 			r |= put_word(f, x->adds[k].value ? x->adds[k].value : "-");
+			fputc('\n', f);
+		}
+		for (size_t k = 0; k < x->n_dels; k++) {
+			fputs("del ", f);
+			r |= put_word(f, x->dels[k].name);
+			fputc(' ', f);
+			r |= put_word(f, x->dels[k].value ? x->dels[k].value : "-");
 			fputc('\n', f);
 		}
 		for (size_t k = 0; k < x->n_lines; k++) {
@@ -360,7 +377,11 @@ int record_parse(const char *text, size_t len, struct record *rec, unsigned *lin
 		(*lineno)++;
 		pos += ll + (eol ? 1 : 0);
 		if (*lineno == 1) {
-			r = strcmp(line, RECORD_MAGIC) == 0 && eol ? 0 : -EBADMSG;
+			r = (strcmp(line, RECORD_MAGIC) == 0 ||
+			     strcmp(line, RECORD_MAGIC_1) == 0) &&
+					    eol
+				    ? 0
+				    : -EBADMSG;
 			free(line);
 			if (r < 0)
 				break;
@@ -381,6 +402,8 @@ int record_parse(const char *text, size_t len, struct record *rec, unsigned *lin
 			r = record_add_dir(rec, w[1]);
 		else if (n == 2 && strcmp(w[0], "txn") == 0)
 			snprintf(rec->txn, sizeof(rec->txn), "%s", strcmp(w[1], "-") ? w[1] : "");
+		else if (n == 2 && strcmp(w[0], "boot") == 0 && strlen(w[1]) < sizeof(rec->boot_id))
+			snprintf(rec->boot_id, sizeof(rec->boot_id), "%s", w[1]);
 		else if (n == 5 && strcmp(w[0], "file") == 0 && file_kind_from_string(w[2]) >= 0 &&
 			 (strcmp(w[3], "created") == 0 || strcmp(w[3], "changed") == 0) && *w[1] &&
 			 !record_find(rec, w[1])) {
@@ -409,6 +432,8 @@ int record_parse(const char *text, size_t len, struct record *rec, unsigned *lin
 			}
 		} else if (n == 3 && cur && strcmp(w[0], "add") == 0)
 			r = record_file_add_param(cur, w[1], strcmp(w[2], "-") ? w[2] : NULL);
+		else if (n == 3 && cur && strcmp(w[0], "del") == 0)
+			r = record_file_del_param(cur, w[1], strcmp(w[2], "-") ? w[2] : NULL);
 		else if (n == 2 && cur && strcmp(w[0], "line") == 0)
 			r = record_file_add_line(cur, w[1]);
 		else
@@ -426,61 +451,73 @@ int record_parse(const char *text, size_t len, struct record *rec, unsigned *lin
 
 /* ---- what apply adds ---- */
 
-int cmdline_added(const char *old_line, const struct kop *ops, size_t m,
-		  int (*add)(void *userdata, const char *name, const char *value), void *userdata)
+/* one direction: what from has that to lacks */
+static int diff_one(const struct kcmdline *from, const struct kcmdline *to,
+		    int (*cb)(void *userdata, const char *name, const char *value), void *userdata)
 {
-	for (size_t k = 0; k < m; k++) {
-		const struct kop *op = &ops[k];
-		char error[256];
-		int r;
+	bool *used = calloc(to->n ? to->n : 1, sizeof(bool));
+	int r = 0;
 
-		if (op->kind != KOP_ENSURE)
+	if (!used)
+		return -ENOMEM;
+	for (size_t i = 0; i < from->n && r >= 0; i++) {
+		const struct kparam *p = &from->params[i];
+		bool dup = false, found = false;
+
+		if (kparam_takes_list(p->name) && p->value) {
+			_cleanup_free_ char *fi = NULL, *ti = NULL, *d = NULL;
+
+			/* items of a list parameter: once per name */
+			for (size_t k = 0; k < i; k++)
+				if (kparam_name_eq(from->params[k].name, p->name) &&
+				    from->params[k].value)
+					dup = true;
+			if (dup)
+				continue;
+			fi = kcmdline_items(from, p->name);
+			ti = kcmdline_items(to, p->name);
+			d = fi && ti ? clist_minus(fi, ti) : NULL;
+			if (!d)
+				r = -ENOMEM;
+			else if (*d)
+				r = cb(userdata, p->name, d);
 			continue;
-		if (op->value && kparam_takes_list(op->name)) {
-			/* item by item: the ones the line lacks */
-			char *copy = strdup(op->value), *save = NULL, *added;
-			size_t used = 0;
-
-			if (!copy)
-				return -ENOMEM;
-			added = calloc(1, strlen(op->value) + 1);
-			if (!added) {
-				free(copy);
-				return -ENOMEM;
-			}
-			for (char *t = strtok_r(copy, ",", &save); t;
-			     t = strtok_r(NULL, ",", &save)) {
-				struct kop one = { KOP_ENSURE, op->name, t };
-				_cleanup_free_ char *out = NULL;
-
-				r = kparams_edit_line(old_line, &one, 1, &out, error,
-						      sizeof(error));
-				if (r < 0 && r != -EINVAL) {
-					free(copy);
-					free(added);
-					return r;
-				}
-				if (r == -EINVAL || strcmp(out, old_line) != 0)
-					used += (size_t)sprintf(added + used, "%s%s",
-								used ? "," : "", t);
-			}
-			r = used ? add(userdata, op->name, added) : 0;
-			free(copy);
-			free(added);
-		} else {
-			_cleanup_free_ char *out = NULL;
-
-			r = kparams_edit_line(old_line, op, 1, &out, error, sizeof(error));
-			if (r < 0 && r != -EINVAL)
-				return r;
-			r = (r == -EINVAL || strcmp(out, old_line) != 0)
-				    ? add(userdata, op->name, op->value)
-				    : 0;
 		}
-		if (r < 0)
-			return r;
+		/* a plain word: the same name and value, each matched once */
+		for (size_t k = 0; k < to->n && !found; k++)
+			if (!used[k] && kparam_name_eq(to->params[k].name, p->name) &&
+			    !to->params[k].value == !p->value &&
+			    (!p->value || strcmp(to->params[k].value, p->value) == 0))
+				found = used[k] = true;
+		if (!found)
+			r = cb(userdata, p->name, p->value);
 	}
-	return 0;
+	free(used);
+	return r;
+}
+
+int cmdline_diff(const char *old_line, const char *new_line,
+		 int (*added)(void *userdata, const char *name, const char *value),
+		 int (*removed)(void *userdata, const char *name, const char *value),
+		 void *userdata)
+{
+	struct kcmdline a, b;
+	int r;
+
+	r = kcmdline_parse(old_line, &a);
+	if (r < 0)
+		return r;
+	r = kcmdline_parse(new_line, &b);
+	if (r < 0) {
+		kcmdline_done(&a);
+		return r;
+	}
+	r = diff_one(&b, &a, added, userdata);
+	if (r >= 0)
+		r = diff_one(&a, &b, removed, userdata);
+	kcmdline_done(&a);
+	kcmdline_done(&b);
+	return r;
 }
 
 static bool has_line(const char *text, const char *line, size_t n)

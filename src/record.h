@@ -10,13 +10,14 @@
  * its rename is the commit point of a run. Pure: bytes in, bytes out.
  *
  * Format (text, then length-prefixed contents):
- *   iommu-setup-record 1
+ *   iommu-setup-record 2               (1: written before boot and del lines)
  *   txn ID
- *   dir PATH                           (a directory apply created)
- *   file PATH KIND created|changed WHAT
- *   orig LEN\n<LEN bytes>\n            (changed files: before the first apply)
+ *   boot ID                            (the boot apply ran in: a reboot is pending until it
+ * changes) dir PATH                           (a directory apply created) file PATH KIND
+ * created|changed WHAT orig LEN\n<LEN bytes>\n            (changed files: before the first apply)
  *   ours LEN\n<LEN bytes>\n            (as apply last wrote it)
  *   add NAME VALUE|-                   (a parameter or the IDs/options apply added)
+ *   del NAME VALUE|-                   (a parameter or IDs/options apply took out)
  *   line TEXT                          (a line apply added)
  *   end
  * Words are %-escaped (space, %, newline, tab, backslash).
@@ -25,7 +26,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "plan.h"
+#include "kparams.h"
+#include "sources.h"
 
 struct record_add {
 	char *name;
@@ -41,13 +43,16 @@ struct record_file {
 	size_t orig_len, ours_len;
 	struct record_add *adds;
 	size_t n_adds;
+	struct record_add *dels; /* what apply took out (a duplicate, a wrong value) */
+	size_t n_dels;
 	char **lines;
 	size_t n_lines;
 };
 
 struct record {
 	char txn[64];
-	char **dirs; /* directories apply created for its files, parents first */
+	char boot_id[64]; /* proc/sys/kernel/random/boot_id when apply last changed something */
+	char **dirs;	  /* directories apply created for its files, parents first */
 	size_t n_dirs;
 	struct record_file *files;
 	size_t n_files;
@@ -66,6 +71,7 @@ struct record_file *record_add_file(struct record *rec, const char *path, enum f
 int record_file_set_ours(struct record_file *f, const char *text, size_t len);
 /* Adds name=value unless there; for comma lists (ids, intel_iommu) value items merge. */
 int record_file_add_param(struct record_file *f, const char *name, const char *value);
+int record_file_del_param(struct record_file *f, const char *name, const char *value);
 int record_file_add_line(struct record_file *f, const char *line);
 int record_add_dir(struct record *rec, const char *path);
 
@@ -73,12 +79,14 @@ const char *file_kind_to_string(enum file_kind k);
 int file_kind_from_string(const char *s);
 
 /*
- * What apply adds to a command line: for each ENSURE op, the part of its value
- * that old_line lacks (the IDs not there yet; "on" of intel_iommu=on when
- * igfx_off was there). Calls add(name, value) for each; value NULL for a flag.
+ * What apply added to a command line and what it took out, word by word
+ * (for comma-list parameters such as vfio-pci.ids and intel_iommu, item by
+ * item): one call each, value NULL for a flag.
  */
-int cmdline_added(const char *old_line, const struct kop *ops, size_t m,
-		  int (*add)(void *userdata, const char *name, const char *value), void *userdata);
+int cmdline_diff(const char *old_line, const char *new_line,
+		 int (*added)(void *userdata, const char *name, const char *value),
+		 int (*removed)(void *userdata, const char *name, const char *value),
+		 void *userdata);
 
 /* The lines of new_text that old_text does not have (FILE_LINES), one call each. */
 int lines_added(const char *old_text, const char *new_text,

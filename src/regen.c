@@ -39,20 +39,9 @@
 #include "regen.h"
 #include "root.h"
 #include "shellvars.h"
+#include "strbuf.h"
 
 #define ESP_TYPE_GUID "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
-
-_printf_(3, 4) static void appendf(char *buf, size_t n, const char *fmt, ...)
-{
-	size_t used = strnlen(buf, n);
-	va_list ap;
-
-	if (used + 1 >= n)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, n - used, fmt, ap);
-	va_end(ap);
-}
 
 static bool word_in(const char *list, const char *word)
 {
@@ -359,173 +348,39 @@ int esp_find(int root_fd, const struct host *h, const struct os_release *os, str
 	return 0;
 }
 
-static struct plan_command *add_command(struct plan *p, enum command_kind kind)
+int regen_gather(int root_fd, const struct host *h, struct regen_facts *f)
 {
-	if (p->n_commands == PLAN_COMMANDS_MAX)
-		return NULL;
-	p->commands[p->n_commands] = (struct plan_command){ .kind = kind };
-	return &p->commands[p->n_commands++];
-}
+	char rel[600];
 
-/* The boot loader configuration: GRUB's grub.cfg, by family and firmware */
-static int regen_bootcfg(int root_fd, const struct host *h, const struct os_release *os,
-			 bool for_apply, struct plan *p)
-{
-	char tool[128], target[600] = "boot/grub2/grub.cfg", why[640];
-	_cleanup_free_ char *esp_cfg = NULL;
-	struct plan_command *c;
-	bool bls = h->boot.loader == LOADER_GRUB_BLS;
-
-	if (h->boot.loader != LOADER_GRUB && !bls)
-		return 0;
-	if (os->family == OS_DEBIAN &&
-	    regen_find_command(root_fd, "update-grub", tool, sizeof(tool)) == 0) {
-		c = add_command(p, CMD_BOOTCFG);
-		if (!c)
-			return -E2BIG;
-		snprintf(c->line, sizeof(c->line), "%s", tool);
-		snprintf(c->output, sizeof(c->output), "boot/grub/grub.cfg");
-		snprintf(c->why, sizeof(c->why),
-			 "%s: update-grub writes /boot/grub/grub.cfg for BIOS and UEFI alike "
-			 "(the ESP holds a stub that loads it)",
-			 os->pretty[0] ? os->pretty : "Debian family");
-		return 0;
+	*f = (struct regen_facts){ .esp_cfg = -1 };
+	os_release_read(root_fd, &f->os);
+	(void)regen_find_command(root_fd, "update-grub", f->update_grub, sizeof(f->update_grub));
+	(void)regen_find_command(root_fd, "grub2-mkconfig", f->grub2_mkconfig,
+				 sizeof(f->grub2_mkconfig));
+	(void)regen_find_command(root_fd, "grub-mkconfig", f->grub_mkconfig,
+				 sizeof(f->grub_mkconfig));
+	(void)regen_find_command(root_fd, "dracut", f->dracut, sizeof(f->dracut));
+	(void)regen_find_command(root_fd, "update-initramfs", f->update_initramfs,
+				 sizeof(f->update_initramfs));
+	(void)regen_find_command(root_fd, "lsinitrd", f->lsinitrd, sizeof(f->lsinitrd));
+	(void)regen_find_command(root_fd, "lsinitramfs", f->lsinitramfs, sizeof(f->lsinitramfs));
+	f->itools = root_exists(root_fd, "etc/initramfs-tools") > 0;
+	f->dracut_host = host_uses_dracut(root_fd);
+	f->dracut_module = root_exists(root_fd, "usr/lib/dracut/modules.d/50iommu-setup") > 0;
+	if (h->modules.kver[0]) {
+		snprintf(rel, sizeof(rel), "boot/initrd.img-%s", h->modules.kver);
+		f->initrd_img = root_exists(root_fd, rel) > 0;
 	}
-	if (regen_find_command(root_fd, "grub2-mkconfig", tool, sizeof(tool)) < 0 &&
-	    regen_find_command(root_fd, "grub-mkconfig", tool, sizeof(tool)) < 0) {
-		if (!for_apply) {
-			plan_note(p,
-				  "WARNING: neither update-grub, grub2-mkconfig nor grub-mkconfig "
-				  "is installed below the root: apply would refuse (--no-mkconfig "
-				  "leaves grub.cfg alone)");
-			return 0;
+	if (h->boot.uefi && f->grub2_mkconfig[0]) {
+		_cleanup_free_ char *cfg = NULL;
+
+		f->esp_checked = true;
+		esp_find(root_fd, h, &f->os, &f->esp);
+		if (f->esp.dir[0]) {
+			snprintf(rel, sizeof(rel), "boot/efi/EFI/%s/grub.cfg", f->esp.dir);
+			if (root_read_file(root_fd, rel, 1u << 20, &cfg, NULL) >= 0)
+				f->esp_cfg = grub_cfg_is_stub(cfg) ? 0 : 1;
 		}
-		log_error(
-			"neither update-grub, grub2-mkconfig nor grub-mkconfig is installed below "
-			"the root: grub.cfg cannot be regenerated (--no-mkconfig to leave it alone)");
-		return -ENOENT;
 	}
-	if (strstr(tool, "grub-mkconfig"))
-		snprintf(target, sizeof(target), "boot/grub/grub.cfg");
-	snprintf(why, sizeof(why), "%s, %s", os->pretty[0] ? os->pretty : "this system",
-		 h->boot.uefi ? "UEFI" : "BIOS");
-
-	if (h->boot.uefi && strstr(tool, "grub2-mkconfig")) {
-		struct esp_info e;
-		char rel[600];
-
-		esp_find(root_fd, h, os, &e);
-		if (e.dir[0]) {
-			snprintf(rel, sizeof(rel), "boot/efi/EFI/%s/grub.cfg", e.dir);
-			if (root_read_file(root_fd, rel, 1u << 20, &esp_cfg, NULL) >= 0 &&
-			    !grub_cfg_is_stub(esp_cfg)) {
-				snprintf(target, sizeof(target), "%.599s", rel);
-				appendf(why, sizeof(why),
-					": the full configuration lives on the ESP (RHEL 7/8 "
-					"layout), /%s; %s",
-					rel, e.how);
-			} else if (esp_cfg)
-				appendf(why, sizeof(why),
-					": /%s is a stub that loads /boot/grub2/grub.cfg (RHEL 9, "
-					"Fedora 34+) and is never overwritten; %s",
-					rel, e.how);
-			else
-				appendf(why, sizeof(why),
-					": /%s does not exist, the configuration is "
-					"/boot/grub2/grub.cfg; %s",
-					rel, e.how);
-		} else
-			appendf(why, sizeof(why), ": %s; writing /boot/grub2/grub.cfg", e.how);
-	}
-	if (bls)
-		appendf(why, sizeof(why),
-			"; BLS entries were edited directly, so no --update-bls-cmdline (it "
-			"would rewrite every entry's options)");
-	c = add_command(p, CMD_BOOTCFG);
-	if (!c)
-		return -E2BIG;
-	snprintf(c->line, sizeof(c->line), "%.127s -o /%.260s", tool, target);
-	snprintf(c->output, sizeof(c->output), "%s", target);
-	snprintf(c->why, sizeof(c->why), "%.639s", why);
 	return 0;
-}
-
-/* The target kernel's initramfs: dracut or initramfs-tools */
-static int regen_initramfs(int root_fd, const struct host *h, const struct os_release *os,
-			   struct plan *p)
-{
-	const char *kver = h->modules.kver;
-	bool itools = root_exists(root_fd, "etc/initramfs-tools") > 0;
-	char tool[64], rel[400];
-	struct plan_command *c;
-
-	if (!kver[0])
-		return 0;
-	if (!itools && regen_find_command(root_fd, "dracut", tool, sizeof(tool)) == 0) {
-		c = add_command(p, CMD_INITRAMFS);
-		if (!c)
-			return -E2BIG;
-		/* the image the distribution boots: Debian names it initrd.img-K */
-		snprintf(rel, sizeof(rel), "boot/initrd.img-%s", kver);
-		if (os->family == OS_DEBIAN || root_exists(root_fd, rel) > 0) {
-			snprintf(c->line, sizeof(c->line), "%.60s -f --kver %.128s /%.200s", tool,
-				 kver, rel);
-			snprintf(c->output, sizeof(c->output), "%s", rel);
-		} else {
-			snprintf(c->line, sizeof(c->line), "%s -f --kver %s", tool, kver);
-			snprintf(c->output, sizeof(c->output), "boot/initramfs-%s.img", kver);
-		}
-		snprintf(c->lister, sizeof(c->lister), "lsinitrd");
-		snprintf(c->why, sizeof(c->why),
-			 "dracut builds the initramfs of %s (the target kernel, not the running "
-			 "one): vfio-pci and the modprobe.d file must be in it",
-			 kver);
-		return 0;
-	}
-	if (regen_find_command(root_fd, "update-initramfs", tool, sizeof(tool)) == 0) {
-		c = add_command(p, CMD_INITRAMFS);
-		if (!c)
-			return -E2BIG;
-		snprintf(c->line, sizeof(c->line), "%s -u -k %s", tool, kver);
-		snprintf(c->output, sizeof(c->output), "boot/initrd.img-%s", kver);
-		snprintf(c->lister, sizeof(c->lister), "lsinitramfs");
-		snprintf(c->why, sizeof(c->why),
-			 "initramfs-tools builds the initramfs of %s (the target kernel, not the "
-			 "running one): vfio-pci and the modprobe.d file must be in it",
-			 kver);
-		return 0;
-	}
-	return -ENOENT;
-}
-
-int regen_plan(int root_fd, const struct host *h, const struct plan_request *req, struct plan *p)
-{
-	struct os_release os;
-	int r;
-
-	os_release_read(root_fd, &os);
-	if (req->no_mkconfig) {
-		if (h->boot.loader == LOADER_GRUB || h->boot.loader == LOADER_GRUB_BLS)
-			plan_note(p,
-				  "--no-mkconfig: grub.cfg is not regenerated; run grub-mkconfig "
-				  "yourself before booting");
-	} else {
-		r = regen_bootcfg(root_fd, h, &os, req->for_apply, p);
-		if (r < 0)
-			return r;
-	}
-	if (req->no_initramfs)
-		return 0;
-	r = regen_initramfs(root_fd, h, &os, p);
-	if (r == -ENOENT && (p->modprobe[0] || req->initramfs)) {
-		plan_note(p, "WARNING: neither dracut nor update-initramfs is installed below the "
-			     "root: the initramfs cannot be rebuilt");
-		if (req->initramfs && req->for_apply) {
-			log_error("--initramfs: neither dracut nor update-initramfs is installed "
-				  "below the root");
-			return -ENOENT;
-		}
-		return 0;
-	}
-	return r == -ENOENT ? 0 : r;
 }

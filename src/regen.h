@@ -46,12 +46,32 @@ struct esp_info {
 
 int esp_find(int root_fd, const struct host *h, const struct os_release *os, struct esp_info *ret);
 
+/* What the choice of commands depends on, gathered below the root. */
+struct regen_facts {
+	struct os_release os;
+	/* the commands, "/usr/sbin/update-grub", "" when not installed */
+	char update_grub[64], grub2_mkconfig[64], grub_mkconfig[64];
+	char dracut[64], update_initramfs[64], lsinitrd[64], lsinitramfs[64];
+	bool itools;	    /* etc/initramfs-tools: the initramfs is initramfs-tools' */
+	bool dracut_host;   /* etc/dracut.conf.d or the dracut command */
+	bool dracut_module; /* this project's dracut module is installed */
+	bool initrd_img;    /* boot/initrd.img-KVER exists (Debian's name for the image) */
+	/* UEFI with grub2-mkconfig: the ESP, and its EFI/<dir>/grub.cfg */
+	bool esp_checked;
+	struct esp_info esp;
+	int esp_cfg; /* -1 absent, 0 a stub that loads /boot/grub2/grub.cfg, 1 a full configuration */
+};
+
+int regen_gather(int root_fd, const struct host *h, struct regen_facts *ret);
+
 /*
  * Adds the regeneration commands (boot loader configuration, initramfs) to
- * the plan, with notes. Returns 0 or -errno; -ENOENT (logged) when a
- * command it needs is not installed below the root.
+ * the plan, with notes. Pure. Returns 0, or -ENOENT with err when a command
+ * apply needs is not installed below the root.
  */
-int regen_plan(int root_fd, const struct host *h, const struct plan_request *req, struct plan *p);
+#include "file-error.h"
+int regen_decide(const struct regen_facts *f, const struct host *h, const struct plan_request *req,
+		 struct plan *p, struct file_error *err);
 
 /* Does the host build its initramfs with dracut (its configuration
  * directory, or the dracut command, below the root)? */

@@ -63,19 +63,6 @@ const char *mod_kind_to_string(enum mod_kind k)
 	return NULL;
 }
 
-const char *modconf_kind_to_string(enum modconf_kind k)
-{
-	switch (k) {
-	case MODCONF_OPTIONS:
-		return "options";
-	case MODCONF_SOFTDEP:
-		return "softdep";
-	case MODCONF_BLACKLIST:
-		return "blacklist";
-	}
-	return NULL;
-}
-
 bool modules_is_vfio(const char *name)
 {
 	for (int i = 0; i < _VFIO_MOD_MAX; i++)

@@ -20,6 +20,9 @@
 #include "json.h"
 #include "log.h"
 #include "macro.h"
+#include "modconf.h"
+#include "modules.h"
+#include "nextboot.h"
 #include "plan.h"
 #include "record.h"
 #include "regen.h"
@@ -85,33 +88,31 @@ static void add_file_outcome(struct outcome *o, const char *path, const char *wh
 	o->n_files++;
 }
 
-/* the parameters a command line lacks (or still has, for removals), in missing */
-static bool line_satisfies(const char *line, const struct kop *ops, size_t m, char *missing,
-			   size_t n)
+/* does a command line follow the rule? what is wrong, in missing */
+static bool line_satisfies(const char *line, const struct kop *ops, size_t m, bool lenient,
+			   char *missing, size_t n)
 {
-	_cleanup_free_ char *out = NULL;
-	char error[256];
+	struct kcmdline c;
 	size_t used = 0;
+	bool ok = true;
 
 	missing[0] = '\0';
-	if (kparams_edit_line(line, ops, m, &out, error, sizeof(error)) >= 0 &&
-	    strcmp(out, line) == 0)
-		return true;
-	/* which ones, for the message */
-	for (size_t k = 0; k < m; k++) {
-		_cleanup_free_ char *one = NULL;
-
-		if (kparams_edit_line(line, &ops[k], 1, &one, error, sizeof(error)) < 0 ||
-		    strcmp(one, line) != 0)
-			used += (size_t)snprintf(missing + used, used < n ? n - used : 0,
-						 "%s%s%s%s%s", used ? ", " : "",
-						 ops[k].kind == KOP_REMOVE ? "still has " : "",
-						 ops[k].name, ops[k].value ? "=" : "",
-						 ops[k].value ? ops[k].value : "");
-		if (used >= n)
-			break;
+	if (kcmdline_parse(line, &c) < 0) {
+		snprintf(missing, n, "(out of memory)");
+		return false;
 	}
-	return false;
+	for (size_t k = 0; k < m; k++) {
+		char why[300];
+
+		if (kline_satisfies(&c, &ops[k], lenient, why, sizeof(why)))
+			continue;
+		ok = false;
+		if (used < n)
+			used += (size_t)snprintf(missing + used, n - used, "%s%s", used ? "; " : "",
+						 why);
+	}
+	kcmdline_done(&c);
+	return ok;
 }
 
 static bool is_linux_line(const char *p, const char **rest)
@@ -137,6 +138,7 @@ static void verify_grub_cfg(int root_fd, const char *path, const char *kver, con
 	_cleanup_free_ char *text = NULL;
 	unsigned entries = 0, lineno = 0;
 	char needle[300];
+	bool recovery = false;
 
 	if (root_read_file(root_fd, path, 16u << 20, &text, NULL) < 0) {
 		add_check(o, false, "/%s: cannot be read after regeneration", path);
@@ -146,7 +148,7 @@ static void verify_grub_cfg(int root_fd, const char *path, const char *kver, con
 		return; /* the entries are BLS files: checked on their own */
 	snprintf(needle, sizeof(needle), "vmlinuz-%s", kver);
 	for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
-		const char *rest;
+		const char *rest, *t;
 		char missing[512];
 		size_t klen;
 
@@ -154,6 +156,10 @@ static void verify_grub_cfg(int root_fd, const char *path, const char *kver, con
 		if (eol)
 			*eol = '\0';
 		lineno++;
+		/* 10_linux's recovery entries get GRUB_CMDLINE_LINUX alone */
+		t = line + strspn(line, " \t");
+		if (strncmp(t, "menuentry ", 10) == 0 || strncmp(t, "menuentry\t", 10) == 0)
+			recovery = strstr(t, "(recovery mode)") != NULL;
 		if (!is_linux_line(line, &rest))
 			continue;
 		klen = strcspn(rest, " \t");
@@ -162,11 +168,13 @@ static void verify_grub_cfg(int root_fd, const char *path, const char *kver, con
 		    strncmp(rest + klen - strlen(needle), needle, strlen(needle)) != 0)
 			continue;
 		entries++;
-		if (line_satisfies(rest + klen, ops, m, missing, sizeof(missing)))
-			add_check(o, true, "/%s:%u: %s has the parameters", path, lineno, needle);
+		if (line_satisfies(rest + klen, ops, m, recovery, missing, sizeof(missing)))
+			add_check(o, true, "/%s:%u: %s%s has the parameters%s", path, lineno,
+				  needle, recovery ? " (recovery)" : "",
+				  recovery ? " it gets (GRUB_CMDLINE_LINUX), none twice" : "");
 		else
-			add_check(o, false, "/%s:%u: the entry for %s lacks %s", path, lineno, kver,
-				  missing);
+			add_check(o, false, "/%s:%u: the %sentry for %s %s", path, lineno,
+				  recovery ? "recovery " : "", kver, missing);
 	}
 	if (!entries)
 		add_check(o, false, "/%s has no menu entry for %s", path, kver);
@@ -213,19 +221,19 @@ static void verify_initramfs(struct context *ctx, const struct host *h, const st
 	static const int mods[] = { VFIO_MOD_VFIO, VFIO_MOD_VFIO_IOMMU_TYPE1,
 				    VFIO_MOD_VFIO_PCI_CORE, VFIO_MOD_VFIO_PCI };
 	_cleanup_free_ char *out = NULL;
-	char tool[128], line[900];
+	char line[900];
 	int status = 0, r;
 	bool want_modprobe = false;
 
 	for (size_t i = 0; i < p->n_files; i++)
 		if (strcmp(p->files[i].path, MODPROBE_FILE) == 0)
 			want_modprobe = true;
-	if (!c->lister[0] || regen_find_command(ctx->root_fd, c->lister, tool, sizeof(tool)) < 0) {
+	if (!c->lister[0]) {
 		add_note(o, "/%s was rebuilt but not inspected: %s is not installed below the root",
-			 c->output, c->lister[0] ? c->lister : "no lister");
+			 c->output, c->lister_name[0] ? c->lister_name : "no lister");
 		return;
 	}
-	snprintf(line, sizeof(line), "%s /%s", tool, c->output);
+	snprintf(line, sizeof(line), "%s /%s", c->lister, c->output);
 	r = run_command(ctx->root, line, &out, &status);
 	if (r < 0 || status != 0) {
 		add_check(o, false, "%s failed (%s): the initramfs cannot be inspected", line,
@@ -279,15 +287,65 @@ static void verify_initramfs(struct context *ctx, const struct host *h, const st
 	}
 }
 
+/* what vfio-pci and vfio_iommu_type1 get from modprobe.d, read by libkmod as
+ * modprobe will: the planned devices and nothing else */
+static void verify_modprobe(struct context *ctx, const struct plan_input *in, const struct plan *p,
+			    struct outcome *o)
+{
+	const struct modules_state *m = &in->host.modules;
+	_cleanup_free_ char *opts = NULL, *ids = NULL;
+	int r;
+
+	if (m->mods[VFIO_MOD_VFIO_PCI].kind != MOD_MODULE || !p->kver[0] ||
+	    (!p->devices_requested && !p->ids[0]))
+		return;
+	r = modules_libkmod_options(ctx->root_fd, p->kver, "vfio_pci", &opts);
+	if (r < 0) {
+		add_check(o, false, "modprobe.d cannot be read through libkmod: %s", strerror(-r));
+		return;
+	}
+	ids = options_param(opts, "ids");
+	if (p->by_address || !p->ids[0]) {
+		if (ids)
+			add_check(
+				o, false,
+				"modprobe would give vfio-pci ids=%s, but the devices are bound by "
+				"address",
+				ids);
+		else
+			add_check(o, true,
+				  "modprobe gives vfio-pci no ids: the devices are bound "
+				  "by address");
+		return;
+	}
+	{
+		/* the same IDs, in any order */
+		struct kop want = { KOP_SET, "vfio-pci.ids", p->ids };
+		struct kcmdline c = {};
+		_cleanup_free_ char *line = NULL;
+		char why[300];
+		bool ok;
+
+		ok = ids && asprintf(&line, "vfio-pci.ids=%s", ids) >= 0 &&
+		     kcmdline_parse(line, &c) >= 0 &&
+		     kline_satisfies(&c, &want, false, why, sizeof(why));
+		kcmdline_done(&c);
+		add_check(o, ok, "modprobe (libkmod) gives vfio-pci ids=%s%s%s",
+			  ids ? ids : "(none)", ok ? "" : ", not the planned ", ok ? "" : p->ids);
+	}
+}
+
 /* the next boot, read back: every entry of the target kernel */
-static void verify_next_boot(struct context *ctx, const struct host *h, const struct plan *p,
+static void verify_next_boot(struct context *ctx, const struct plan_input *in, const struct plan *p,
 			     bool ran_bootcfg, struct outcome *o)
 {
+	const struct host *h = &in->host;
 	struct kop ops[PLAN_OPS_MAX];
-	struct bls_effective *bls = NULL;
-	size_t n_bls = 0;
-	_cleanup_free_ char *kc = NULL;
+	struct boot_state b = {};
+	struct nextboot nb = {};
+	unsigned n_bls = 0;
 
+	verify_modprobe(ctx, in, p, o);
 	if (!p->n_params)
 		return;
 	plan_ops(p, ops);
@@ -295,36 +353,55 @@ static void verify_next_boot(struct context *ctx, const struct host *h, const st
 		if (p->commands[i].kind == CMD_BOOTCFG && ran_bootcfg)
 			verify_grub_cfg(ctx->root_fd, p->commands[i].output, p->kver, ops,
 					p->n_params, o);
-	if ((h->boot.loader == LOADER_GRUB_BLS || h->boot.loader == LOADER_SYSTEMD_BOOT) &&
-	    boot_bls_effective(ctx->root_fd, p->kver, &bls, &n_bls) >= 0) {
-		for (size_t i = 0; i < n_bls; i++) {
-			char missing[512];
+	/* the BLS entries (grubenv expanded) and etc/kernel/cmdline as written now */
+	if (boot_gather(ctx->root_fd, ctx->root, p->kver[0] ? p->kver : NULL, &b) < 0 ||
+	    nextboot_build(&b.sources, &nb) < 0) {
+		add_check(o, false, "the boot configuration cannot be read back");
+		boot_state_done(&b);
+		return;
+	}
+	for (size_t i = 0; i < nb.n_line; i++) {
+		const struct kline *l = &nb.line[i];
+		struct kcmdline c;
+		char missing[512], desc[160];
+		bool ok = true;
+		size_t used = 0;
 
-			if (bls[i].unknown)
-				add_check(o, false, "/%s: $kernelopts is not set in grubenv",
-					  bls[i].path);
-			else if (line_satisfies(bls[i].options, ops, p->n_params, missing,
-						sizeof(missing)))
-				add_check(o, true, "/%s has the parameters", bls[i].path);
-			else
-				add_check(o, false, "/%s lacks %s", bls[i].path, missing);
-			free(bls[i].options);
+		if (l->kind == KLINE_GRUB || l->kind == KLINE_GRUB_RECOVERY)
+			continue; /* grub.cfg, generated from them, was read above */
+		if (l->kind == KLINE_BLS && (!(h->boot.loader == LOADER_GRUB_BLS ||
+					       h->boot.loader == LOADER_SYSTEMD_BOOT) ||
+					     !kline_is_for(l, p->kver)))
+			continue;
+		n_bls += l->kind == KLINE_BLS;
+		kline_describe(l, desc, sizeof(desc));
+		if (kline_cmdline(&nb, l, &c) < 0) {
+			add_check(o, false, "/%s cannot be read back", desc);
+			continue;
 		}
-		if (!n_bls)
-			add_check(o, false, "no BLS entry for %s", p->kver);
-		free(bls);
-	}
-	if (root_read_file(ctx->root_fd, "etc/kernel/cmdline", 65536, &kc, NULL) >= 0) {
-		char missing[512];
+		missing[0] = '\0';
+		for (size_t k = 0; k < p->n_params; k++) {
+			char why[300];
 
-		kc[strcspn(kc, "\r\n")] = '\0';
-		if (line_satisfies(kc, ops, p->n_params, missing, sizeof(missing)))
-			add_check(o, true,
-				  "/etc/kernel/cmdline has the parameters: kernels installed later "
-				  "get them");
+			if (kline_satisfies(&c, &ops[k], false, why, sizeof(why)))
+				continue;
+			ok = false;
+			if (used < sizeof(missing))
+				used += (size_t)snprintf(missing + used, sizeof(missing) - used,
+							 "%s%s", used ? "; " : "", why);
+		}
+		kcmdline_done(&c);
+		if (l->kind == KLINE_KERNEL_CMDLINE)
+			add_check(o, ok, "/%s %s", l->src->path,
+				  ok ? "has the parameters: kernels installed later get them"
+				     : missing);
 		else
-			add_check(o, false, "/etc/kernel/cmdline lacks %s", missing);
+			add_check(o, ok, "/%s %s", desc, ok ? "has the parameters" : missing);
 	}
+	if ((h->boot.loader == LOADER_GRUB_BLS || h->boot.loader == LOADER_SYSTEMD_BOOT) && !n_bls)
+		add_check(o, false, "no BLS entry for %s", p->kver);
+	nextboot_done(&nb);
+	boot_state_done(&b);
 }
 
 /* runs the commands; false (with the output shown) when one fails */
@@ -371,6 +448,11 @@ static int add_param_cb(void *u, const char *name, const char *value)
 	return record_file_add_param(((struct add_ctx *)u)->f, name, value);
 }
 
+static int del_param_cb(void *u, const char *name, const char *value)
+{
+	return record_file_del_param(((struct add_ctx *)u)->f, name, value);
+}
+
 static int add_line_cb(void *u, const char *line)
 {
 	return record_file_add_line(((struct add_ctx *)u)->f, line);
@@ -379,9 +461,6 @@ static int add_line_cb(void *u, const char *line)
 /* merges this run's changes into the record */
 static int record_changes(struct record *rec, const struct plan *p)
 {
-	struct kop ops[PLAN_OPS_MAX];
-
-	plan_ops(p, ops);
 	for (size_t i = 0; i < p->n_files; i++) {
 		const struct planned_file *pf = &p->files[i];
 		struct record_file *f;
@@ -409,9 +488,11 @@ static int record_changes(struct record *rec, const struct plan *p)
 			return r;
 		ac.f = f;
 		if (planned_file_is_cmdline(pf)) {
-			_cleanup_free_ char *old = planned_file_cmdline(pf, false);
+			_cleanup_free_ char *old = planned_file_cmdline(pf, false),
+					    *new = planned_file_cmdline(pf, true);
 
-			r = cmdline_added(old ? old : "", ops, p->n_params, add_param_cb, &ac);
+			r = cmdline_diff(old ? old : "", new ? new : "", add_param_cb, del_param_cb,
+					 &ac);
 		} else if (pf->kind == FILE_LINES)
 			r = lines_added(pf->old, pf->new, add_line_cb, &ac);
 		else
@@ -509,8 +590,8 @@ int verb_apply(struct context *ctx)
 {
 	static struct plan p;
 	static struct outcome o;
+	static struct plan_input in;
 	struct record rec = {};
-	struct host h = {};
 	struct txn t;
 	const char *paths[PLAN_FILES_MAX];
 	bool needed[PLAN_COMMANDS_MAX] = {}, any_cmd = false, ran_bootcfg = false, have_h = false;
@@ -529,7 +610,7 @@ int verb_apply(struct context *ctx)
 	}
 	if (t.recovered[0])
 		add_note(&o, "%s", t.recovered);
-	ret = plan_for_request(ctx, true, &h, &p);
+	ret = plan_for_request(ctx, true, &in, &p);
 	have_h = true;
 	if (ret != EXIT_OK)
 		goto finish;
@@ -550,9 +631,13 @@ int verb_apply(struct context *ctx)
 		if (planned_file_changed(&p.files[i]))
 			paths[n_paths++] = p.files[i].path;
 	if (!n_paths && !any_cmd) {
-		report(ctx, "apply", &o, false, false,
-		       "Nothing to do: every file is already as requested; nothing was written and "
-		       "nothing was run.");
+		report(ctx, "apply", &o, false, p.reboot_required,
+		       p.reboot_required
+			       ? "Nothing to do: every file is already as requested; nothing was "
+				 "written and nothing was run.\nReboot required: the running system "
+				 "does not have this configuration yet."
+			       : "Nothing to do: every file is already as requested; nothing was "
+				 "written and nothing was run.");
 		goto finish;
 	}
 	if (!ctx->quiet && !ctx->json)
@@ -589,10 +674,10 @@ int verb_apply(struct context *ctx)
 	for (size_t i = 0; i < p.n_commands; i++)
 		if (needed[i] && p.commands[i].kind == CMD_BOOTCFG)
 			ran_bootcfg = true;
-	verify_next_boot(ctx, &h, &p, ran_bootcfg, &o);
+	verify_next_boot(ctx, &in, &p, ran_bootcfg, &o);
 	for (size_t i = 0; i < p.n_commands; i++)
 		if (needed[i] && p.commands[i].kind == CMD_INITRAMFS)
-			verify_initramfs(ctx, &h, &p, &p.commands[i], &o);
+			verify_initramfs(ctx, &in.host, &p, &p.commands[i], &o);
 	for (size_t i = 0; i < o.n_checks; i++)
 		if (!o.checks[i].ok) {
 			log_error("the next boot would not have what was planned: %s",
@@ -601,22 +686,24 @@ int verb_apply(struct context *ctx)
 		}
 	if (ret != EXIT_OK)
 		goto rollback;
-	if (ctx->no_mkconfig && h.boot.loader == LOADER_GRUB)
+	if (ctx->no_mkconfig && in.host.boot.loader == LOADER_GRUB)
 		add_note(&o, "--no-mkconfig: grub.cfg was not regenerated nor checked");
-	if (h.boot.loader == LOADER_GRUB_BLS || h.boot.loader == LOADER_SYSTEMD_BOOT) {
+	if (in.host.boot.loader == LOADER_GRUB_BLS || in.host.boot.loader == LOADER_SYSTEMD_BOOT) {
 		bool kc = root_exists(ctx->root_fd, "etc/kernel/cmdline") > 0;
 
 		add_note(
 			&o, "%s",
 			kc ? "kernels installed later: kernel-install takes their options from "
 			     "/etc/kernel/cmdline, which has the parameters"
-			: h.boot.bls_kernelopts
+			: in.host.boot.bls_kernelopts
 				? "kernels installed later: their BLS entries use $kernelopts from "
 				  "grubenv, which has the parameters"
 				: "kernels installed later: there is no /etc/kernel/cmdline, so "
 				  "kernel-install copies the running command line");
 	}
 	r = record_changes(&rec, &p);
+	/* until this boot is over, a reboot is pending */
+	snprintf(rec.boot_id, sizeof(rec.boot_id), "%s", in.host.boot_id);
 	for (size_t i = 0; i < t.n_dirs && r >= 0; i++)
 		r = record_add_dir(&rec, t.dirs[i]);
 	if (r >= 0)
@@ -648,7 +735,7 @@ finish:
 	plan_done(&p);
 	memset(&p, 0, sizeof(p));
 	if (have_h)
-		host_done(&h);
+		plan_input_done(&in);
 	return ret;
 }
 
@@ -705,6 +792,32 @@ static int revert_content(const struct record_file *f, const char *cur, size_t c
 		return 0;
 	}
 	/* edited since: take out only what iommu-setup added */
+	if (f->kind == FILE_ADOPTED) {
+		/* the lines it took over come back: its mark comes off */
+		const size_t ml = strlen(ADOPTED_MARK);
+		char *out = malloc(cur_len + 1), *q = out;
+
+		if (!out)
+			return -ENOMEM;
+		for (const char *l = cur; l < cur + cur_len;) {
+			const char *eol = memchr(l, '\n', (size_t)(cur + cur_len - l));
+			size_t k = eol ? (size_t)(eol - l) + 1 : (size_t)(cur + cur_len - l);
+
+			if (k >= ml && memcmp(l, ADOPTED_MARK, ml) == 0) {
+				l += ml;
+				k -= ml;
+			}
+			memcpy(q, l, k);
+			q += k;
+			l += k;
+		}
+		*q = '\0';
+		*ret = out;
+		*ret_len = (size_t)(q - out);
+		snprintf(how, hn,
+			 "edited since apply: the lines iommu-setup took over were given back");
+		return 0;
+	}
 	if (f->kind == FILE_OWNED || f->kind == FILE_LINES) {
 		_cleanup_free_ char *copy = strndup(f->ours ? f->ours : "", f->ours_len);
 		char *lines[256], *out = NULL;
@@ -733,13 +846,21 @@ static int revert_content(const struct record_file *f, const char *cur, size_t c
 		return 0;
 	}
 	{
-		struct kop ops[64];
+		struct kop ops[128];
 		char error[512];
 		size_t m = 0;
 		int r;
 
-		for (size_t i = 0; i < f->n_adds && m < ARRAY_SIZE(ops); i++)
+		if (f->n_adds + f->n_dels > ARRAY_SIZE(ops)) {
+			log_error("/%s/record lists more than %zu parameters for /%s", STATE_DIR,
+				  ARRAY_SIZE(ops), f->path);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < f->n_adds; i++)
 			ops[m++] = (struct kop){ KOP_REMOVE, f->adds[i].name, f->adds[i].value };
+		/* what it took out (a duplicate, a wrong value) comes back */
+		for (size_t i = 0; i < f->n_dels; i++)
+			ops[m++] = (struct kop){ KOP_ENSURE, f->dels[i].name, f->dels[i].value };
 		r = edit_cmdline_file(f->kind, f->path, f->what, cur, cur_len, ops, m, ret, ret_len,
 				      error, sizeof(error));
 		if (r == -EINVAL) {
@@ -766,6 +887,8 @@ int verb_revert(struct context *ctx)
 				    .for_apply = true };
 	struct record rec = {}, none = {};
 	struct host h = {};
+	struct regen_facts facts;
+	struct file_error err = {};
 	struct txn t;
 	char *content[PLAN_FILES_MAX] = {};
 	size_t content_len[PLAN_FILES_MAX] = {};
@@ -849,8 +972,12 @@ int verb_revert(struct context *ctx)
 		goto finish;
 	}
 	snprintf(p.kver, sizeof(p.kver), "%s", h.modules.kver);
-	r = regen_plan(ctx->root_fd, &h, &req, &p);
+	r = regen_gather(ctx->root_fd, &h, &facts);
+	if (r >= 0)
+		r = regen_decide(&facts, &h, &req, &p, &err);
 	if (r < 0) {
+		if (err.message[0])
+			log_file_error(&err);
 		ret = r == -ENOENT ? EXIT_BAD_INPUT : EXIT_SYSTEM;
 		goto finish;
 	}

@@ -322,16 +322,26 @@ static int print_pool(const struct pdev_list *l, const char *arg)
 {
 	char addr[16];
 	uint16_t v, dv;
-	const struct pdev *d;
+	const struct pdev *d = NULL;
 
-	if (pdev_parse_arg(arg, addr, &v, &dv) != 1) {
-		log_error("--xml-pool needs a PCI address, not \"%s\"", arg);
-		return EXIT_BAD_INPUT;
-	}
-	d = pdev_find(l, addr);
-	if (!d) {
-		log_error("no PCI device %s below the root", addr);
-		return EXIT_BAD_INPUT;
+	/* the PF by address, or by its network interface (<pf dev='eth3'/>) */
+	if (pdev_parse_arg(arg, addr, &v, &dv) == 1) {
+		d = pdev_find(l, addr);
+		if (!d) {
+			log_error("no PCI device %s below the root", addr);
+			return EXIT_BAD_INPUT;
+		}
+	} else {
+		for (unsigned i = 0; i < l->n && !d; i++)
+			if (l->devs[i].netdev && strcmp(l->devs[i].netdev, arg) == 0)
+				d = &l->devs[i];
+		if (!d) {
+			log_error("--xml-pool needs a PCI address or the PF's network interface; "
+				  "\"%s\" is neither",
+				  arg);
+			return EXIT_BAD_INPUT;
+		}
+		snprintf(addr, sizeof(addr), "%s", d->addr);
 	}
 	if (d->sriov_total < 0) {
 		log_error("%s is not an SR-IOV physical function (no sriov_totalvfs)", addr);
@@ -353,6 +363,13 @@ static int print_pool(const struct pdev_list *l, const char *arg)
 	       "  </forward>\n"
 	       "</network>\n",
 	       d->netdev, d->netdev);
+	/* what the seeds do next, kept inside the XML as a comment */
+	printf("<!-- saved as vf-pool-%s.xml:\n"
+	       "  virsh net-define vf-pool-%s.xml\n"
+	       "  virsh net-autostart vf-pool-%s\n"
+	       "  virsh net-start vf-pool-%s\n"
+	       "-->\n",
+	       d->netdev, d->netdev, d->netdev, d->netdev);
 	return EXIT_OK;
 }
 
