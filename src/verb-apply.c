@@ -29,8 +29,6 @@
 #include "root.h"
 #include "txn.h"
 
-#define CHECKS_MAX 64
-
 /* what the run did, for the report */
 struct outcome {
 	struct {
@@ -44,38 +42,67 @@ struct outcome {
 		int status;
 	} commands[PLAN_COMMANDS_MAX];
 	size_t n_commands;
-	/* the proof: one line per boot entry or image checked */
+	/* the proof: one line per boot entry or image checked, however many */
 	struct {
 		bool ok;
-		char text[640];
-	} checks[CHECKS_MAX];
+		char *text;
+	} * checks;
 	size_t n_checks;
-	char notes[8][640];
+	char **notes;
 	size_t n_notes;
+	bool oom; /* a check or note could not be kept: the run fails */
 };
+
+static void outcome_done(struct outcome *o)
+{
+	for (size_t i = 0; i < o->n_checks; i++)
+		free(o->checks[i].text);
+	free(o->checks);
+	for (size_t i = 0; i < o->n_notes; i++)
+		free(o->notes[i]);
+	free(o->notes);
+	memset(o, 0, sizeof(*o));
+}
 
 _printf_(3, 4) static void add_check(struct outcome *o, bool ok, const char *fmt, ...)
 {
+	void *n = realloc(o->checks, (o->n_checks + 1) * sizeof(*o->checks));
 	va_list ap;
+	int r;
 
-	if (o->n_checks == CHECKS_MAX)
+	if (!n) {
+		o->oom = true;
 		return;
-	o->checks[o->n_checks].ok = ok;
+	}
+	o->checks = n;
 	va_start(ap, fmt);
-	vsnprintf(o->checks[o->n_checks].text, sizeof(o->checks[0].text), fmt, ap);
+	r = vasprintf(&o->checks[o->n_checks].text, fmt, ap);
 	va_end(ap);
-	o->n_checks++;
+	if (r < 0) {
+		o->oom = true;
+		return;
+	}
+	o->checks[o->n_checks++].ok = ok;
 }
 
 _printf_(2, 3) static void add_note(struct outcome *o, const char *fmt, ...)
 {
+	char **n = realloc(o->notes, (o->n_notes + 1) * sizeof(*n));
 	va_list ap;
+	int r;
 
-	if (o->n_notes == ARRAY_SIZE(o->notes))
+	if (!n) {
+		o->oom = true;
 		return;
+	}
+	o->notes = n;
 	va_start(ap, fmt);
-	vsnprintf(o->notes[o->n_notes++], sizeof(o->notes[0]), fmt, ap);
+	r = vasprintf(&n[o->n_notes], fmt, ap);
 	va_end(ap);
+	if (r < 0)
+		o->oom = true;
+	else
+		o->n_notes++;
 }
 
 static void add_file_outcome(struct outcome *o, const char *path, const char *what, const char *how)
@@ -602,7 +629,7 @@ int verb_apply(struct context *ctx)
 		log_error("apply takes options, not \"%s\" (see --help)", ctx->args[0]);
 		return EXIT_BAD_INPUT;
 	}
-	memset(&o, 0, sizeof(o));
+	outcome_done(&o);
 	r = txn_begin(&t, ctx->root_fd, ctx->root);
 	if (r < 0) {
 		txn_end(&t);
@@ -678,6 +705,10 @@ int verb_apply(struct context *ctx)
 	for (size_t i = 0; i < p.n_commands; i++)
 		if (needed[i] && p.commands[i].kind == CMD_INITRAMFS)
 			verify_initramfs(ctx, &in.host, &p, &p.commands[i], &o);
+	if (o.oom) {
+		log_error("out of memory while reading the next boot back");
+		ret = EXIT_SYSTEM;
+	}
 	for (size_t i = 0; i < o.n_checks; i++)
 		if (!o.checks[i].ok) {
 			log_error("the next boot would not have what was planned: %s",
@@ -732,6 +763,7 @@ rollback:
 finish:
 	txn_end(&t);
 	record_done(&rec);
+	outcome_done(&o);
 	plan_done(&p);
 	memset(&p, 0, sizeof(p));
 	if (have_h)
@@ -901,7 +933,7 @@ int verb_revert(struct context *ctx)
 		log_error("revert takes no arguments, not \"%s\"", ctx->args[0]);
 		return EXIT_BAD_INPUT;
 	}
-	memset(&o, 0, sizeof(o));
+	outcome_done(&o);
 	memset(&p, 0, sizeof(p));
 	r = txn_begin(&t, ctx->root_fd, ctx->root);
 	if (r < 0) {
@@ -1047,6 +1079,7 @@ finish:
 		free(content[i]);
 	txn_end(&t);
 	record_done(&rec);
+	outcome_done(&o);
 	if (have_h)
 		host_done(&h);
 	return ret;
