@@ -26,6 +26,10 @@
 #include "json.h"
 #include "kparams.h"
 #include "macro.h"
+#include "modconf.h"
+#include "modules.h"
+#include "nextboot.h"
+#include "plan.h"
 #include "record.h"
 #include "root.h"
 #include "rules.h"
@@ -1232,7 +1236,9 @@ static void test_record_malformed(void)
 		const char *text;
 		unsigned line;
 	} bad[] = {
-		{ "iommu-setup-record 2\nend\n", 1 },
+		{ "iommu-setup-record 3\nend\n", 1 }, /* a version from the future */
+		{ "iommu-setup-record 2\nboot %zz\nend\n", 2 },
+		{ "iommu-setup-record 2\nfile a owned created x\ndel\nend\n", 3 },
 		{ "iommu-setup-record 1\n", 1 }, /* no end */
 		{ "iommu-setup-record 1\nfile a owned created x\nours 10\nabc\nend\n", 3 },
 		{ "iommu-setup-record 1\nours 3\nabc\nend\n", 2 }, /* a blob before any file */
@@ -1290,28 +1296,306 @@ static int collect(void *u, const char *name, const char *value)
 	return 0;
 }
 
-static void test_cmdline_added(void)
+static void test_cmdline_diff(void)
 {
-	const struct kop ops[] = {
-		{ KOP_ENSURE, "intel_iommu", "on" },
-		{ KOP_ENSURE, "iommu", "pt" },
-		{ KOP_ENSURE, "vfio-pci.ids", "10de:1b80,8086:1533" },
-		{ KOP_ENSURE, "quiet", NULL },
-		{ KOP_REMOVE, "amd_iommu", "on" },
-	};
-	char out[512] = "";
+	char added[512] = "", removed[512] = "";
 
-	CHECK(cmdline_added("quiet intel_iommu=igfx_off vfio_pci.ids=10de:1b80 amd_iommu=on", ops,
-			    ARRAY_SIZE(ops), collect, out) == 0);
-	CHECK(strcmp(out, "intel_iommu=on iommu=pt vfio-pci.ids=8086:1533") == 0);
-	out[0] = '\0';
-	CHECK(cmdline_added("", ops, 2, collect, out) == 0);
-	CHECK(strcmp(out, "intel_iommu=on iommu=pt") == 0);
+	/* what apply added and what it took out, word by word, item by item */
+	CHECK(cmdline_diff(
+		      "quiet intel_iommu=igfx_off vfio_pci.ids=10de:1b80 amd_iommu=on iommu=nopt",
+		      "quiet intel_iommu=on,igfx_off vfio_pci.ids=10de:1b80,8086:1533 iommu=pt",
+		      collect, collect, added) == 0);
+	CHECK(strcmp(added,
+		     "intel_iommu=on vfio_pci.ids=8086:1533 iommu=pt amd_iommu=on iommu=nopt") ==
+	      0);
+	added[0] = '\0';
+	CHECK(cmdline_diff("", "intel_iommu=on iommu=pt", collect, collect, added) == 0);
+	CHECK(strcmp(added, "intel_iommu=on iommu=pt") == 0);
+	/* a duplicate taken out: one of two equal words is "removed" */
+	CHECK(cmdline_diff("iommu=pt quiet iommu=pt", "iommu=pt quiet", collect, collect,
+			   removed) == 0);
+	CHECK(strcmp(removed, "iommu=pt") == 0);
 }
 
 static int collect_line(void *u, const char *line)
 {
 	return collect(u, line, NULL);
+}
+
+/* ---- the rule, modprobe.d, the next boot, the plan ---- */
+
+static bool holds(const char *line, struct kop op, bool lenient)
+{
+	struct kcmdline c;
+	bool r;
+
+	if (kcmdline_parse(line, &c) < 0)
+		return false;
+	r = kline_satisfies(&c, &op, lenient, NULL, 0);
+	kcmdline_done(&c);
+	return r;
+}
+
+static void test_kline_rule(void)
+{
+	const struct kop on = { KOP_ENSURE, "intel_iommu", "on" };
+	const struct kop pt = { KOP_ENSURE, "iommu", "pt" };
+	const struct kop ids = { KOP_SET, "vfio-pci.ids", "8086:1572,10de:1b80" };
+	const struct kop fix = { KOP_CORRECT, "vfio-pci.ids", "8086:1572" };
+	const struct kop no_pt0 = { KOP_REMOVE, "iommu.passthrough", "0" };
+	const struct kop drop = { KOP_DROP, "vfio-pci.ids", NULL };
+
+	/* once, with the planned value; other options of intel_iommu may stay */
+	CHECK(holds("quiet intel_iommu=on", on, false));
+	CHECK(holds("intel_iommu=on intel_iommu=igfx_off", on, false));
+	CHECK(holds("intel_iommu=igfx_off,on", on, false));
+	CHECK(!holds("intel_iommu=on intel_iommu=on", on, false));
+	CHECK(!holds("intel_iommu=on,off", on, false));
+	CHECK(!holds("quiet", on, false));
+	/* recovery entries: absent is fine, twice or contradicted is not */
+	CHECK(holds("quiet", on, true));
+	CHECK(!holds("intel_iommu=off", on, true));
+	CHECK(!holds("iommu=pt iommu=pt", pt, true));
+	CHECK(!holds("iommu=soft", pt, false));
+	/* the IDs as a set, and no more of them */
+	CHECK(holds("vfio_pci.ids=10de:1b80,8086:1572", ids, false));
+	CHECK(!holds("vfio-pci.ids=8086:1572", ids, false));
+	CHECK(!holds("vfio-pci.ids=8086:1572,10de:1b80,1234:5678", ids, false));
+	CHECK(holds("quiet", fix, false));
+	CHECK(!holds("vfio-pci.ids=10de:1b80", fix, false));
+	CHECK(holds("iommu.passthrough=1", no_pt0, false));
+	CHECK(!holds("iommu.passthrough=0", no_pt0, false));
+	CHECK(!holds("vfio_pci.ids=1", drop, false));
+}
+
+static void test_modconf(void)
+{
+	static const char a[] = "# comment\n"
+				"options vfio-pci ids=10de:1b80 \\\n"
+				"  disable_vga=1\n"
+				"  # a comment only in column 0 is one\n"
+				"blacklist nouveau\n"
+				"install vfio_pci /bin/false\n"
+				"softdep\tnouveau pre: vfio-pci\n"
+				"garbage line\n";
+	static const char b[] = "options vfio_pci ids=8086:1572";
+	struct modconf c = {};
+	const struct modconf_entry *e = NULL;
+	_cleanup_free_ char *v = NULL, *w = NULL;
+
+	CHECK(modconf_parse(&c, "etc/modprobe.d/a.conf", a, strlen(a)) == 0);
+	CHECK(c.n == 4);
+	CHECK(c.entries[0].kind == MODCONF_OPTIONS && strcmp(c.entries[0].module, "vfio_pci") == 0);
+	/* continued lines join; the entry says where it starts */
+	CHECK(strcmp(c.entries[0].value, "ids=10de:1b80   disable_vga=1") == 0);
+	CHECK(c.entries[0].line == 2);
+	CHECK(c.entries[1].kind == MODCONF_BLACKLIST && c.entries[1].line == 5);
+	CHECK(c.entries[2].kind == MODCONF_INSTALL && c.entries[3].kind == MODCONF_SOFTDEP);
+	CHECK(modconf_parse(&c, "etc/modprobe.d/b.conf", b, strlen(b)) == 0);
+	/* the last one given counts */
+	v = modconf_param(&c, "vfio-pci", "ids", &e);
+	CHECK(v && strcmp(v, "8086:1572") == 0 && strcmp(e->file, "etc/modprobe.d/b.conf") == 0);
+	/* modprobe takes module.param words of the command line after every file */
+	CHECK(modconf_add_cmdline(&c, "quiet vfio-pci.ids=1234:5678 modprobe.blacklist=a,b") == 0);
+	w = modconf_param(&c, "vfio_pci", "ids", &e);
+	CHECK(w && strcmp(w, "1234:5678") == 0 && e->file == NULL);
+	CHECK(c.n == 8);
+	modconf_done(&c);
+}
+
+/* sources with only GRUB defaults (and a drop-in) */
+static int plan_grub(const char *dflt, const char *dropin, const struct kop *ops, size_t m,
+		     struct nb_plan *p, struct file_error *err)
+{
+	struct src_file in[2] = { { .path = "etc/default/grub", .text = (char *)dflt },
+				  { .path = "etc/default/grub.d/50.cfg", .text = (char *)dropin } };
+	struct boot_sources s = { .grub_entries = true, .grub = in[0] };
+
+	s.grub.len = strlen(dflt);
+	if (dropin) {
+		in[1].len = strlen(dropin);
+		s.dropins = &in[1];
+		s.n_dropins = 1;
+	}
+	return nextboot_plan(&s, ops, m, NULL, p, err);
+}
+
+static void test_nextboot_decisions(void)
+{
+	const struct kop ops[] = {
+		{ KOP_ENSURE, "intel_iommu", "on" },
+		{ KOP_ENSURE, "iommu", "pt" },
+	};
+	struct file_error err = {};
+	struct nb_plan p;
+
+	/* intel_iommu=on already effective in _DEFAULT: left there; iommu=pt
+	 * goes to GRUB_CMDLINE_LINUX, and intel_iommu=on is not added twice */
+	CHECK(plan_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on\"\n"
+			"GRUB_CMDLINE_LINUX=\"\"\n",
+			NULL, ops, 2, &p, &err) == 0);
+	CHECK(p.n_edits == 1);
+	CHECK(strstr(p.edits[0].text, "GRUB_CMDLINE_LINUX=\"iommu=pt\"\n"));
+	CHECK(strstr(p.edits[0].text, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on\"\n"));
+	CHECK(p.n_findings >= 2 && p.findings[0].kind == NB_ALREADY);
+	nb_plan_done(&p);
+
+	/* iommu=pt in both variables: the second occurrence goes */
+	CHECK(plan_grub("GRUB_CMDLINE_LINUX_DEFAULT=\"quiet iommu=pt\"\n"
+			"GRUB_CMDLINE_LINUX=\"iommu=pt intel_iommu=on\"\n",
+			NULL, ops, 2, &p, &err) == 0);
+	CHECK(p.n_edits == 1);
+	CHECK(strstr(p.edits[0].text, "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"));
+	CHECK(strstr(p.edits[0].text, "GRUB_CMDLINE_LINUX=\"iommu=pt intel_iommu=on\"\n"));
+	nb_plan_done(&p);
+
+	/* a wrong value is corrected where it lives: in the drop-in */
+	CHECK(plan_grub("GRUB_CMDLINE_LINUX=\"quiet\"\n",
+			"GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX intel_iommu=off iommu=pt\"\n",
+			ops, 2, &p, &err) == 0);
+	CHECK(p.n_edits == 1 && strcmp(p.edits[0].src->path, "etc/default/grub.d/50.cfg") == 0);
+	CHECK(strcmp(p.edits[0].text,
+		     "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX intel_iommu=on iommu=pt\"\n") == 0);
+	nb_plan_done(&p);
+
+	/* already right everywhere: nothing to edit */
+	CHECK(plan_grub("GRUB_CMDLINE_LINUX=\"intel_iommu=on\"\n",
+			"GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX iommu=pt\"\n", ops, 2, &p,
+			&err) == 0);
+	CHECK(p.n_edits == 0);
+	nb_plan_done(&p);
+
+	/* a word the rule must change comes from another variable: refused, file:line */
+	CHECK(plan_grub("X=\"intel_iommu=off\"\nGRUB_CMDLINE_LINUX=\"$X\"\n", NULL, ops, 2, &p,
+			&err) == -EINVAL);
+	CHECK(strcmp(err.file, "etc/default/grub") == 0 && err.line == 2);
+}
+
+/* a host in memory: an Intel CPU, GRUB defaults, vfio-pci a module */
+static void fake_input(struct plan_input *in, const char *grub, const char *vfio_conf)
+{
+	static const char rules[] = "cpu=intel -> param intel_iommu=on\n"
+				    "cpu=intel -> offer iommu=pt\n";
+	struct file_error err;
+
+	memset(in, 0, sizeof(*in));
+	in->host.cpu.vendor = CPU_VENDOR_INTEL;
+	in->host.cpu.found = in->host.cpuinfo_found = true;
+	snprintf(in->host.modules.kver, sizeof(in->host.modules.kver), "6.1.0-13-amd64");
+	for (int i = 0; i < _VFIO_MOD_MAX; i++)
+		in->host.modules.mods[i] =
+			(struct mod_info){ .name = vfio_module_name(i), .kind = MOD_MODULE };
+	in->host.boot.loader = LOADER_GRUB;
+	in->host.boot.sources.grub_entries = true;
+	in->host.boot.sources.grub = (struct src_file){ .path = strdup("etc/default/grub"),
+							.text = strdup(grub),
+							.len = strlen(grub) };
+	in->host.modules.conf_files = calloc(1, sizeof(struct src_file));
+	if (vfio_conf) {
+		in->host.modules.conf_files[0] =
+			(struct src_file){ .path = strdup("etc/modprobe.d/vfio.conf"),
+					   .text = strdup(vfio_conf),
+					   .len = strlen(vfio_conf) };
+		in->host.modules.n_conf_files = 1;
+		modconf_parse(&in->host.modules.all, "etc/modprobe.d/vfio.conf", vfio_conf,
+			      strlen(vfio_conf));
+	}
+	rules_parse(rules, "10-iommu.rules", &in->rules, &err);
+	in->rules_found = true;
+	snprintf(in->regen.update_grub, sizeof(in->regen.update_grub), "/usr/sbin/update-grub");
+	snprintf(in->regen.update_initramfs, sizeof(in->regen.update_initramfs),
+		 "/usr/sbin/update-initramfs");
+	in->regen.itools = true;
+	in->regen.os.family = OS_DEBIAN;
+	in->itools_modules = (struct src_file){ .path = strdup("etc/initramfs-tools/modules") };
+}
+
+static void fake_done(struct plan_input *in)
+{
+	boot_sources_done(&in->host.boot.sources);
+	for (size_t i = 0; i < in->host.modules.n_conf_files; i++)
+		src_file_done(&in->host.modules.conf_files[i]);
+	free(in->host.modules.conf_files);
+	modconf_done(&in->host.modules.all);
+	rule_set_done(&in->rules);
+	src_file_done(&in->itools_modules);
+}
+
+static const struct planned_file *planned_path(const struct plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->n_files; i++)
+		if (strcmp(p->files[i].path, path) == 0)
+			return &p->files[i];
+	return NULL;
+}
+
+static void test_plan_decide(void)
+{
+	static struct plan_input in;
+	static struct plan p;
+	char *ids[] = { "8086:1533" };
+	struct plan_request req = { .ids = ids, .n_ids = 1, .passthrough = -1 };
+	struct file_error err;
+	const struct planned_file *f;
+
+	/* the Ubuntu walk-through's _DEFAULT and a stale vfio.conf with other IDs */
+	fake_input(
+		&in,
+		"GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on iommu=pt\"\nGRUB_CMDLINE_LINUX=\"\"\n",
+		"options vfio-pci ids=10de:1b80\n");
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	/* the parameters are effective already: etc/default/grub is not planned */
+	CHECK(!planned_path(&p, "etc/default/grub"));
+	/* vfio-pci gets exactly the request: the stale line is taken over */
+	f = planned_path(&p, "etc/modprobe.d/vfio.conf");
+	CHECK(f && f->kind == FILE_ADOPTED &&
+	      strcmp(f->new, ADOPTED_MARK "options vfio-pci ids=10de:1b80\n") == 0);
+	f = planned_path(&p, MODPROBE_FILE);
+	CHECK(f && strstr(f->new, "\noptions vfio-pci ids=8086:1533\n"));
+	CHECK(strcmp(p.ids, "8086:1533") == 0);
+	/* not running this configuration: a reboot is needed */
+	CHECK(p.reboot_required);
+	plan_done(&p);
+
+	/* the host asks for strict translation: iommu=pt is not offered, unless asked */
+	src_file_done(&in.host.boot.sources.grub);
+	in.host.boot.sources.grub = (struct src_file){
+		.path = strdup("etc/default/grub"),
+		.text = strdup("GRUB_CMDLINE_LINUX=\"intel_iommu=on iommu.passthrough=0\"\n"),
+	};
+	in.host.boot.sources.grub.len = strlen(in.host.boot.sources.grub.text);
+	req.n_ids = 0;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	for (size_t i = 0; i < p.n_params; i++)
+		CHECK(!kparam_name_eq(p.params[i].name, "iommu"));
+	CHECK(!planned_path(&p, "etc/default/grub"));
+	plan_done(&p);
+	req.passthrough = 1;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	f = planned_path(&p, "etc/default/grub");
+	CHECK(f && strcmp(f->new, "GRUB_CMDLINE_LINUX=\"intel_iommu=on iommu=pt\"\n") == 0);
+	plan_done(&p);
+
+	/* no rules: apply refuses, naming where it looked */
+	in.rules_found = false;
+	snprintf(in.rules_dirs, sizeof(in.rules_dirs), "/usr/share/iommu-setup/rules.d");
+	req.for_apply = true;
+	CHECK(plan_decide(&in, &req, &p, &err) == -ENOENT);
+	CHECK(strstr(err.message, "/usr/share/iommu-setup/rules.d"));
+	req.for_apply = false;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0 && p.incomplete);
+	plan_done(&p);
+	/* a --param that is not one */
+	{
+		char *bad[] = { "video=efifb:off\"x" };
+
+		in.rules_found = true;
+		req.params = bad;
+		req.n_params = 1;
+		CHECK(plan_decide(&in, &req, &p, &err) == -EINVAL);
+		CHECK(strstr(err.message, "--param"));
+	}
+	fake_done(&in);
 }
 
 static void test_lines(void)
@@ -1440,7 +1724,11 @@ int main(int argc, char *argv[])
 	RUN(test_record_roundtrip);
 	RUN(test_record_malformed);
 	RUN(test_record_sample);
-	RUN(test_cmdline_added);
+	RUN(test_cmdline_diff);
+	RUN(test_kline_rule);
+	RUN(test_modconf);
+	RUN(test_nextboot_decisions);
+	RUN(test_plan_decide);
 	RUN(test_lines);
 	RUN(test_efi_load_option);
 	RUN(test_grub_cfg_stub);
