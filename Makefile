@@ -31,12 +31,15 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 PURE_SRC = src/acpi.c src/acpi-dmar.c src/acpi-ivrs.c src/acpi-print.c src/json.c \
 	   src/cpuinfo.c src/checks.c src/report.c src/cmdline.c src/shellvars.c src/state.c src/tar.c src/devices.c \
 	   src/kparams.c src/grub-edit.c src/bootcfg-edit.c src/rules.c src/efi-loadopt.c src/record.c \
-	   src/modconf.c src/nextboot.c src/plan.c src/regen-decide.c src/commalist.c
+	   src/modconf.c src/nextboot.c src/plan.c src/regen-decide.c src/commalist.c src/path-util.c src/textsafe.c src/journal.c
 IO_SRC = src/root.c src/host.c src/kernel.c src/modules.c src/boot.c src/log.c \
 	 src/pdev.c src/verb-acpi.c src/verb-check.c src/verb-snapshot.c src/verb-devices.c \
-	 src/plan-input.c src/rules-load.c src/regen.c src/verb-plan.c src/verb-rules.c src/verb-apply.c \
-	 src/txn.c src/probe.c
+	 src/plan-input.c src/rules-load.c src/regen.c src/verb-plan.c src/verb-rules.c \
+	 src/verb-apply.c src/verb-revert.c src/apply-report.c src/apply-run.c src/apply-readback.c \
+	 src/txn.c src/fileops.c src/exec.c src/probe.c src/output.c
 SRC = $(PURE_SRC) $(IO_SRC) src/main.c
+# the root object, which the unit tests and their helpers link too
+ROOT_SRC = src/root.c src/fileops.c
 HDR = $(wildcard src/*.h)
 
 B = build
@@ -65,14 +68,14 @@ $(ASAN_BIN): $(SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -o $@ $(SRC) $(LDLIBS_DEPS)
 
-$(UNIT): tests/unit/unit-tests.c $(PURE_SRC) src/root.c $(HDR) Makefile
+$(UNIT): tests/unit/unit-tests.c $(PURE_SRC) $(ROOT_SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ tests/unit/unit-tests.c \
-		$(PURE_SRC) src/root.c
+		$(PURE_SRC) $(ROOT_SRC)
 
-$(HELPERS): $(B)/asan/%: tests/unit/%.c $(PURE_SRC) src/root.c $(HDR) Makefile
+$(HELPERS): $(B)/asan/%: tests/unit/%.c $(PURE_SRC) $(ROOT_SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ $< $(PURE_SRC) src/root.c
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ $< $(PURE_SRC) $(ROOT_SRC)
 
 FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -Isrc

@@ -34,34 +34,80 @@ int boot_efi_get_variable(const char *name, uint8_t **data, size_t *size)
 	return 0;
 }
 
-static void read_efi(const char *root, struct boot_state *b)
+/*
+ * libefivar reads its variables by path. Below another root they are copied
+ * first, each read as a regular file through the root, into the root's
+ * scratch directory: a link among them cannot lead the library out.
+ */
+static int copy_efivars(struct root *root, char *dir, size_t n)
+{
+	static const char global[] = "-8be4df61-93ca-11d2-aa0d-00e098032b8c";
+	_cleanup_(closedirp) DIR *d = root_opendir(root, "sys/firmware/efi/efivars");
+	_cleanup_close_ int dfd = -1;
+	struct dirent *de;
+	int r;
+
+	r = root_scratch_subdir(root, "efivars", dir, n);
+	if (r < 0)
+		return r;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0)
+		return -errno;
+	while (d && (de = readdir(d))) {
+		_cleanup_free_ char *data = NULL;
+		char rel[600];
+		size_t len, l = strlen(de->d_name);
+
+		/* the global variables: SecureBoot, SetupMode, BootCurrent, Boot#### */
+		if (l <= sizeof(global) - 1 ||
+		    strcmp(de->d_name + l - (sizeof(global) - 1), global) != 0 ||
+		    de->d_name[0] == '.')
+			continue;
+		snprintf(rel, sizeof(rel), "sys/firmware/efi/efivars/%.500s", de->d_name);
+		r = root_read_file(root, rel, 65536, &data, &len);
+		if (r == -ENOENT)
+			continue; /* gone since it was listed */
+		if (r < 0)
+			return r;
+		r = write_atomic_at(dfd, de->d_name, data, len, -1, -1, 0600);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int read_efi(struct root *root, struct boot_state *b)
 {
 	int (*supported)(void);
 	int (*get)(efi_guid_t, const char *, uint8_t **, size_t *, uint32_t *);
 	const efi_guid_t global = EFI_GLOBAL_GUID;
-	char real[PATH_MAX], path[PATH_MAX + 64];
+	char path[PATH_MAX];
 	void *lib;
 	uint8_t *data;
 	size_t size;
 	uint32_t attr;
 
-	if (strcmp(root, "/") != 0) {
-		if (!realpath(root, real))
-			return;
-		snprintf(path, sizeof(path), "%s/sys/firmware/efi/efivars/", real);
+	/* the host's own variables are read where they are, unless a snapshot
+	 * records what is read */
+	if (!root_is_host(root) || root->recording) {
+		int k = copy_efivars(root, path, sizeof(path) - 1);
+
+		if (k < 0)
+			return k;
+		strcat(path, "/");
 		setenv("EFIVARFS_PATH", path, 1);
 	}
 	lib = dlopen("libefivar.so.1", RTLD_NOW | RTLD_LOCAL);
 	if (!lib)
-		return;
+		return 0;
 	supported = (int (*)(void))dlsym(lib, "efi_variables_supported");
 	get = (int (*)(efi_guid_t, const char *, uint8_t **, size_t *, uint32_t *))dlsym(
 		lib, "efi_get_variable");
 	if (!supported || !get)
-		return;
+		return 0;
 	b->efivar = true;
 	if (!supported())
-		return;
+		return 0;
 	efi_get = get;
 	if (get(global, "SecureBoot", &data, &size, &attr) >= 0) {
 		b->secure_boot = size >= 1 ? data[0] == 1 : -1;
@@ -72,6 +118,7 @@ static void read_efi(const char *root, struct boot_state *b)
 		free(data);
 	}
 	/* the library stays loaded: later reads (BootCurrent) use it too */
+	return 0;
 }
 
 /* grubenv: "# GRUB Environment Block" then key=value lines, '#' padding */
@@ -214,29 +261,30 @@ static const char *const bls_dirs[] = {
 };
 
 /* grubenv: boot/grub2 (RHEL) or boot/grub (Debian); NULL without one */
-static char *read_grubenv(int root_fd)
+static char *read_grubenv(struct root *root)
 {
 	char *text = NULL;
 
-	if (root_read_file(root_fd, "boot/grub2/grubenv", 65536, &text, NULL) < 0)
-		(void)root_read_file(root_fd, "boot/grub/grubenv", 65536, &text, NULL);
+	if (root_read_file(root, "boot/grub2/grubenv", 65536, &text, NULL) < 0)
+		(void)root_read_file(root, "boot/grub/grubenv", 65536, &text, NULL);
 	return text;
 }
 
-static int read_src(int root_fd, const char *path, size_t max, struct src_file *f)
+static int read_src(struct root *root, const char *path, size_t max, struct src_file *f)
 {
 	int r;
 
 	*f = (struct src_file){ .path = strdup(path) };
 	if (!f->path)
 		return -ENOMEM;
-	r = root_read_file(root_fd, path, max, &f->text, &f->len);
+	r = root_read_file(root, path, max, &f->text, &f->len);
 	if (r == -ENOENT)
 		return 0;
 	return r;
 }
 
-static int push_src(struct src_file **list, size_t *n, int root_fd, const char *path, size_t max)
+static int push_src(struct src_file **list, size_t *n, struct root *root, const char *path,
+		    size_t max)
 {
 	struct src_file *nl = realloc(*list, (*n + 1) * sizeof(*nl));
 	int r;
@@ -244,7 +292,7 @@ static int push_src(struct src_file **list, size_t *n, int root_fd, const char *
 	if (!nl)
 		return -ENOMEM;
 	*list = nl;
-	r = read_src(root_fd, path, max, &nl[*n]);
+	r = read_src(root, path, max, &nl[*n]);
 	(*n)++;
 	return r;
 }
@@ -252,7 +300,7 @@ static int push_src(struct src_file **list, size_t *n, int root_fd, const char *
 /* The GRUB defaults: etc/default/grub (or etc/sysconfig/grub) and, where the
  * generator sources them (Debian's grub-mkconfig; RHEL's grub2-mkconfig does
  * not), the etc/default/grub.d/ *.cfg drop-ins in glob order. */
-static int gather_grub(int root_fd, struct boot_state *b)
+static int gather_grub(struct root *root, struct boot_state *b)
 {
 	static const char *const candidates[] = { "etc/default/grub", "etc/sysconfig/grub" };
 	struct boot_sources *s = &b->sources;
@@ -262,7 +310,7 @@ static int gather_grub(int root_fd, struct boot_state *b)
 
 	for (size_t i = 0; i < ARRAY_SIZE(candidates); i++) {
 		src_file_done(&s->grub);
-		r = read_src(root_fd, candidates[i], 1u << 20, &s->grub);
+		r = read_src(root, candidates[i], 1u << 20, &s->grub);
 		if (r < 0)
 			return r;
 		if (s->grub.text) {
@@ -274,13 +322,13 @@ static int gather_grub(int root_fd, struct boot_state *b)
 	}
 	if (!b->grub_default)
 		return 0;
-	dropins = !(regen_find_command(root_fd, "grub2-mkconfig", tool, sizeof(tool)) == 0 &&
-		    regen_find_command(root_fd, "grub-mkconfig", tool, sizeof(tool)) < 0 &&
-		    regen_find_command(root_fd, "update-grub", tool, sizeof(tool)) < 0);
+	dropins = !(regen_find_command(root, "grub2-mkconfig", tool, sizeof(tool)) == 0 &&
+		    regen_find_command(root, "grub-mkconfig", tool, sizeof(tool)) < 0 &&
+		    regen_find_command(root, "update-grub", tool, sizeof(tool)) < 0);
 	if (dropins) {
 		struct dirent **names = NULL;
 		_cleanup_close_ int fd =
-			root_openat(root_fd, "etc/default/grub.d", O_RDONLY | O_DIRECTORY);
+			root_openat(root, "etc/default/grub.d", O_RDONLY | O_DIRECTORY);
 		char fdpath[64];
 		int n = 0;
 
@@ -291,10 +339,12 @@ static int gather_grub(int root_fd, struct boot_state *b)
 			char rel[512];
 			size_t l = strlen(names[i]->d_name);
 
+			if (r >= 0 && l > 4 && strcmp(names[i]->d_name + l - 4, ".cfg") == 0)
+				r = root_check_name(root, "etc/default/grub.d", names[i]->d_name);
 			if (r >= 0 && l > 4 && strcmp(names[i]->d_name + l - 4, ".cfg") == 0) {
 				snprintf(rel, sizeof(rel), "etc/default/grub.d/%s",
 					 names[i]->d_name);
-				r = push_src(&s->dropins, &s->n_dropins, root_fd, rel, 1u << 20);
+				r = push_src(&s->dropins, &s->n_dropins, root, rel, 1u << 20);
 			}
 			free(names[i]);
 		}
@@ -311,29 +361,29 @@ static int gather_grub(int root_fd, struct boot_state *b)
 }
 
 /* BLS entries and the grubenv they expand, and etc/kernel/cmdline */
-static int gather_bls(int root_fd, struct boot_state *b)
+static int gather_bls(struct root *root, struct boot_state *b)
 {
 	struct boot_sources *s = &b->sources;
 	char **list = NULL;
 	size_t n = 0;
 	int r;
 
-	r = boot_bls_entries(root_fd, &list, &n);
+	r = boot_bls_entries(root, &list, &n);
 	for (size_t i = 0; i < n && r >= 0; i++)
-		r = push_src(&s->bls, &s->n_bls, root_fd, list[i], 65536);
+		r = push_src(&s->bls, &s->n_bls, root, list[i], 65536);
 	for (size_t i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
 	if (r < 0)
 		return r;
 	b->n_bls_entries = (unsigned)n;
-	r = read_src(root_fd,
-		     root_exists(root_fd, "boot/grub2/grubenv") > 0 ? "boot/grub2/grubenv"
-								    : "boot/grub/grubenv",
+	r = read_src(root,
+		     root_exists(root, "boot/grub2/grubenv") > 0 ? "boot/grub2/grubenv"
+								 : "boot/grub/grubenv",
 		     65536, &s->grubenv);
 	if (r < 0)
 		return r;
-	return read_src(root_fd, "etc/kernel/cmdline", 65536, &s->kernel_cmdline);
+	return read_src(root, "etc/kernel/cmdline", 65536, &s->kernel_cmdline);
 }
 
 /* The BLS entry of the target kernel; its options with grubenv expanded. */
@@ -424,7 +474,7 @@ static int grub_cmdline(struct boot_state *b)
 	return set_configured(b, b->grub_default_file, how, joined);
 }
 
-static int gather(int root_fd, const char *root, const char *kver, struct boot_state *b)
+static int gather(struct root *root, const char *kver, struct boot_state *b)
 {
 	_cleanup_free_ char *bls = NULL;
 	const struct shvar *blscfg;
@@ -434,27 +484,45 @@ static int gather(int root_fd, const char *root, const char *kver, struct boot_s
 	memset(b, 0, sizeof(*b));
 	b->secure_boot = b->setup_mode = -1;
 
-	b->uefi = root_exists(root_fd, "sys/firmware/efi") > 0;
-	if (b->uefi)
-		read_efi(root, b);
+	b->uefi = root_exists(root, "sys/firmware/efi") > 0;
+	if (b->uefi) {
+		r = read_efi(root, b);
+		if (r < 0)
+			return r;
+	}
 
-	r = gather_grub(root_fd, b);
+	r = gather_grub(root, b);
 	if (r >= 0)
-		r = gather_bls(root_fd, b);
+		r = gather_bls(root, b);
 	if (r < 0)
 		return r;
 	if (b->sources.kernel_cmdline.text) {
-		b->kernel_cmdline = strndup(b->sources.kernel_cmdline.text,
-					    strcspn(b->sources.kernel_cmdline.text, "\n"));
+		/* kernel-install takes the words of every line (tr -s "$IFS" ' '),
+		 * not the first line */
+		const char *t = b->sources.kernel_cmdline.text;
+		size_t len = b->sources.kernel_cmdline.len, o = 0;
+
+		b->kernel_cmdline = malloc(len + 1);
 		if (!b->kernel_cmdline)
 			return -ENOMEM;
+		for (size_t i = 0; i < len; i++) {
+			bool sp = t[i] == ' ' || t[i] == '\t' || t[i] == '\n';
+
+			if (!sp)
+				b->kernel_cmdline[o++] = t[i];
+			else if (o > 0 && b->kernel_cmdline[o - 1] != ' ')
+				b->kernel_cmdline[o++] = ' ';
+		}
+		while (o > 0 && b->kernel_cmdline[o - 1] == ' ')
+			o--;
+		b->kernel_cmdline[o] = '\0';
 	}
 	r = find_bls(kver, b, &bls, &bls_unknown);
 	if (r < 0)
 		return r;
-	sdboot = root_exists(root_fd, "boot/efi/loader/loader.conf") > 0 ||
-		 root_exists(root_fd, "efi/loader/loader.conf") > 0 ||
-		 root_exists(root_fd, "boot/loader/loader.conf") > 0;
+	sdboot = root_exists(root, "boot/efi/loader/loader.conf") > 0 ||
+		 root_exists(root, "efi/loader/loader.conf") > 0 ||
+		 root_exists(root, "boot/loader/loader.conf") > 0;
 
 	blscfg = shenv_get(&b->grub_env, "GRUB_ENABLE_BLSCFG");
 	if (b->grub_default && !sdboot) {
@@ -488,9 +556,9 @@ static int gather(int root_fd, const char *root, const char *kver, struct boot_s
 	return 0;
 }
 
-int boot_gather(int root_fd, const char *root, const char *kver, struct boot_state *b)
+int boot_gather(struct root *root, const char *kver, struct boot_state *b)
 {
-	int r = gather(root_fd, root, kver, b);
+	int r = gather(root, kver, b);
 
 	b->sources.grub_entries = b->loader == LOADER_GRUB || b->loader == LOADER_GRUB_BLS;
 	return r;
@@ -511,13 +579,14 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int boot_bls_entries(int root_fd, char ***ret, size_t *ret_n)
+int boot_bls_entries(struct root *root, char ***ret, size_t *ret_n)
 {
 	char **list = NULL;
 	size_t n = 0;
+	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(bls_dirs); i++) {
-		_cleanup_(closedirp) DIR *d = root_opendir(root_fd, bls_dirs[i]);
+		_cleanup_(closedirp) DIR *d = root_opendir(root, bls_dirs[i]);
 		struct dirent *de;
 
 		if (!d)
@@ -528,6 +597,9 @@ int boot_bls_entries(int root_fd, char ***ret, size_t *ret_n)
 
 			if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
 				continue;
+			r = root_check_name(root, bls_dirs[i], de->d_name);
+			if (r < 0)
+				goto fail;
 			nl = realloc(list, (n + 1) * sizeof(*nl));
 			if (!nl)
 				goto oom;
@@ -543,13 +615,16 @@ int boot_bls_entries(int root_fd, char ***ret, size_t *ret_n)
 	*ret_n = n;
 	return 0;
 oom:
+	r = -ENOMEM;
+fail:
 	for (size_t i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
-	return -ENOMEM;
+	return r;
 }
 
-int boot_bls_effective(int root_fd, const char *kver, struct bls_effective **ret, size_t *ret_n)
+int boot_bls_effective(struct root *root, const char *kver, struct bls_effective **ret,
+		       size_t *ret_n)
 {
 	_cleanup_free_ char *grubenv = NULL;
 	struct bls_effective *out = NULL;
@@ -557,8 +632,8 @@ int boot_bls_effective(int root_fd, const char *kver, struct bls_effective **ret
 	size_t n = 0, k = 0;
 	int r;
 
-	grubenv = read_grubenv(root_fd);
-	r = boot_bls_entries(root_fd, &list, &n);
+	grubenv = read_grubenv(root);
+	r = boot_bls_entries(root, &list, &n);
 	if (r < 0)
 		return r;
 	out = calloc(n ? n : 1, sizeof(*out));
@@ -568,7 +643,7 @@ int boot_bls_effective(int root_fd, const char *kver, struct bls_effective **ret
 		_cleanup_free_ char *text = NULL;
 		struct bls_entry e;
 
-		if (root_read_file(root_fd, list[i], 65536, &text, NULL) < 0)
+		if (root_read_file(root, list[i], 65536, &text, NULL) < 0)
 			continue;
 		r = read_bls(text, &e);
 		if (r < 0)

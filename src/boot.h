@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+struct root;
+
 /*
  * How the target kernel is booted: firmware mode, Secure Boot, the boot
  * loader and where its kernel command line is configured.
@@ -53,15 +55,16 @@ struct boot_state {
 };
 
 /* root is the --root string (efivar needs a path, not an fd). */
-int boot_gather(int root_fd, const char *root, const char *kver, struct boot_state *b);
+int boot_gather(struct root *root, const char *kver, struct boot_state *b);
 void boot_state_done(struct boot_state *b);
 const char *loader_to_string(enum loader l);
 /* Every BLS entry below the root (boot/loader/entries, the ESP's), sorted. */
-int boot_bls_entries(int root_fd, char ***ret, size_t *n);
+int boot_bls_entries(struct root *root, char ***ret, size_t *n);
 
 /* A UEFI global variable (BootCurrent, Boot0003) through libefivar, once
  * boot_gather() has loaded it for this root; -EOPNOTSUPP without efivars. */
 #include <stdint.h>
+
 int boot_efi_get_variable(const char *name, uint8_t **data, size_t *size);
 
 /* The BLS entries of kernel kver and their options with grubenv expanded,
@@ -71,4 +74,4 @@ struct bls_effective {
 	char *options;
 	bool unknown; /* $kernelopts is not in grubenv */
 };
-int boot_bls_effective(int root_fd, const char *kver, struct bls_effective **ret, size_t *n);
+int boot_bls_effective(struct root *root, const char *kver, struct bls_effective **ret, size_t *n);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "checks.h"
@@ -23,15 +25,34 @@ const char *check_level_to_string(enum check_level l)
 static struct check *add(struct check_report *r, const char *id, enum check_level level,
 			 const char *label)
 {
-	struct check *c;
+	struct check *c, *n;
 
-	/* the list of checks is fixed at compile time; CHECKS_MAX bounds it */
-	if (r->n >= CHECKS_MAX)
-		return &r->items[CHECKS_MAX - 1];
-	c = &r->items[r->n++];
+	n = realloc(r->items, (r->n + 1) * sizeof(*n));
+	if (!n) {
+		r->error = -ENOMEM;
+		c = &r->sink;
+	} else {
+		r->items = n;
+		c = &r->items[r->n++];
+		*c = (struct check){};
+	}
+	free(c->summary);
+	free(c->hint);
 	*c = (struct check){ .id = id, .level = level };
 	snprintf(c->label, sizeof(c->label), "%s", label);
 	return c;
+}
+
+_printf_(3, 0) static void set_text(struct check *c, char **dst, const char *fmt, va_list ap)
+{
+	char *t = NULL;
+
+	if (vasprintf(&t, fmt, ap) < 0) {
+		c->oom = true;
+		t = NULL;
+	}
+	free(*dst);
+	*dst = t;
 }
 
 _printf_(2, 3) static void summary(struct check *c, const char *fmt, ...)
@@ -39,7 +60,7 @@ _printf_(2, 3) static void summary(struct check *c, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(c->summary, sizeof(c->summary), fmt, ap);
+	set_text(c, &c->summary, fmt, ap);
 	va_end(ap);
 }
 
@@ -48,7 +69,7 @@ _printf_(2, 3) static void hint(struct check *c, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(c->hint, sizeof(c->hint), fmt, ap);
+	set_text(c, &c->hint, fmt, ap);
 	va_end(ap);
 }
 
@@ -108,7 +129,7 @@ static void check_cpu(const struct host *h, struct check_report *r)
 		     amd ? "\"SVM Mode\" (AMD-V)" : "\"Intel Virtualization Technology\" (VT-x)");
 }
 
-static void summarize_firmware(const struct host *h, struct fw_summary *fw)
+void checks_firmware_summary(const struct host *h, struct fw_summary *fw)
 {
 	const struct fw_table *t;
 
@@ -387,12 +408,16 @@ static void check_kernel(const struct host *h, struct check_report *r)
 	}
 
 	if (k->n_units > 0 || k->n_groups > 0) {
-		char units[256] = "";
+		char units[8 * (NAME_MAX + 3) + 32] = "";
 		size_t used = 0;
 
-		for (unsigned i = 0; i < k->n_units && used < sizeof(units); i++)
+		/* a few by name, the rest counted (the JSON report lists them all) */
+		for (unsigned i = 0; i < k->n_units && i < 8; i++)
 			used += (size_t)snprintf(units + used, sizeof(units) - used, "%s%s",
 						 i ? ", " : "", k->units[i]);
+		if (k->n_units > 8)
+			snprintf(units + used, sizeof(units) - used, " and %u more",
+				 k->n_units - 8);
 		c = add(r, "kernel.iommu", CHECK_PASS, "IOMMU in the kernel");
 		summary(c, "active: %u unit%s (%s), %u IOMMU group%s", k->n_units,
 			k->n_units == 1 ? "" : "s", units[0] ? units : "none listed", k->n_groups,
@@ -759,11 +784,11 @@ static void check_boot(const struct host *h, struct check_report *r)
 	}
 }
 
-void checks_run(const struct host *h, struct check_report *ret)
+int checks_run(const struct host *h, struct check_report *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	check_cpu(h, ret);
-	summarize_firmware(h, &ret->fw);
+	checks_firmware_summary(h, &ret->fw);
 	check_firmware(h, ret);
 	check_foreign_table(h, ret);
 	check_kernel(h, ret);
@@ -776,4 +801,20 @@ void checks_run(const struct host *h, struct check_report *ret)
 			ret->blocking = &ret->items[i];
 			break;
 		}
+	for (size_t i = 0; i < ret->n; i++)
+		if (!ret->items[i].summary || ret->items[i].oom)
+			ret->error = -ENOMEM;
+	return ret->error;
+}
+
+void checks_done(struct check_report *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->items[i].summary);
+		free(r->items[i].hint);
+	}
+	free(r->items);
+	free(r->sink.summary);
+	free(r->sink.hint);
+	memset(r, 0, sizeof(*r));
 }

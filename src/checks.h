@@ -19,12 +19,11 @@ enum check_level {
 struct check {
 	const char *id; /* stable, for scripts: "firmware.iommu_table" */
 	enum check_level level;
-	char label[48];	   /* what was checked, for people */
-	char summary[256]; /* what was found */
-	char hint[384];	   /* what to do about it; empty when nothing */
+	char label[48]; /* what was checked, for people (a constant of the code) */
+	char *summary;	/* what was found */
+	char *hint;	/* what to do about it; NULL when nothing */
+	bool oom;	/* a text could not be made */
 };
-
-#define CHECKS_MAX 32
 
 /* What the firmware says about the IOMMU, for the report. */
 struct fw_summary {
@@ -38,11 +37,17 @@ struct fw_summary {
 };
 
 struct check_report {
-	struct check items[CHECKS_MAX];
+	struct check *items; /* as many as were made: the list grows */
 	size_t n;
 	struct fw_summary fw;
 	const struct check *blocking; /* first FAIL, NULL when ready */
+	int error;		      /* -ENOMEM: the report is incomplete */
+	struct check sink;	      /* where a check goes when memory ran out */
 };
 
-void checks_run(const struct host *h, struct check_report *ret);
+/* 0, or -ENOMEM (the report is then incomplete; checks_done() it all the same) */
+int checks_run(const struct host *h, struct check_report *ret);
+void checks_done(struct check_report *r);
+/* What the firmware says, alone (the part of checks_run() the plan needs). */
+void checks_firmware_summary(const struct host *h, struct fw_summary *fw);
 const char *check_level_to_string(enum check_level l);

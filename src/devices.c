@@ -7,7 +7,8 @@
 
 /* ---- parsing arguments (pure) ---- */
 
-int pdev_parse_arg(const char *arg, char ret_addr[16], uint16_t *ret_vendor, uint16_t *ret_device)
+int pdev_parse_arg(const char *arg, char ret_addr[PCI_ADDR_SIZE], uint16_t *ret_vendor,
+		   uint16_t *ret_device)
 {
 	char buf[32];
 	unsigned dom = 0, bus, slot, fn, v, d;
@@ -15,11 +16,11 @@ int pdev_parse_arg(const char *arg, char ret_addr[16], uint16_t *ret_vendor, uin
 
 	if (n >= sizeof(buf))
 		return 0;
-	/* libvirt's node device name: pci_0000_01_00_0 */
-	if (n == 16 && strncmp(arg, "pci_", 4) == 0 && arg[8] == '_' && arg[11] == '_' &&
-	    arg[14] == '_') {
-		snprintf(buf, sizeof(buf), "%.4s:%.2s:%.2s.%c", arg + 4, arg + 9, arg + 12,
-			 arg[15]);
+	/* libvirt's node device name: pci_0000_01_00_0 (pci_10000_e1_00_0) */
+	if (n >= 16 && strncmp(arg, "pci_", 4) == 0 && arg[n - 2] == '_' && arg[n - 5] == '_' &&
+	    arg[n - 8] == '_') {
+		snprintf(buf, sizeof(buf), "%.*s:%.2s:%.2s.%c", (int)(n - 12), arg + 4, arg + n - 7,
+			 arg + n - 4, arg[n - 1]);
 		arg = buf;
 		n = strlen(buf);
 	}
@@ -30,18 +31,19 @@ int pdev_parse_arg(const char *arg, char ret_addr[16], uint16_t *ret_vendor, uin
 		*ret_device = (uint16_t)d;
 		return 2;
 	}
-	/* [DDDD:]BB:SS.F */
-	if (n == 12 && arg[4] == ':') {
-		if (hex_parse(arg, 4, &dom) < 0)
+	/* [DDDD:]BB:SS.F; the domain is 16 bits on most hosts, 32 with Intel VMD
+	 * (10000:e1:00.0): 4 to 8 hex digits, as sysfs prints it ("%04x") */
+	if (n > 7) {
+		if (n < 12 || n > 16 || arg[n - 8] != ':' || hex_parse(arg, n - 8, &dom) < 0)
 			return 0;
-		arg += 5;
-		n -= 5;
+		arg += n - 7;
+		n = 7;
 	}
 	if (n != 7 || arg[2] != ':' || arg[5] != '.' || hex_parse(arg, 2, &bus) < 0 ||
 	    hex_parse(arg + 3, 2, &slot) < 0 || hex_parse(arg + 6, 1, &fn) < 0 || slot > 0x1f ||
 	    fn > 7)
 		return 0;
-	snprintf(ret_addr, 16, "%04x:%02x:%02x.%x", dom, bus, slot, fn);
+	snprintf(ret_addr, PCI_ADDR_SIZE, "%04x:%02x:%02x.%x", dom, bus, slot, fn);
 	return 1;
 }
 
@@ -77,12 +79,38 @@ bool driver_is_free(const char *driver)
 	return !driver || strcmp(driver, "vfio-pci") == 0 || strcmp(driver, "pci-stub") == 0;
 }
 
+/* A function of d's card (same domain, bus and slot) other than d. */
+static bool same_card(const struct pdev *a, const struct pdev *b)
+{
+	return a != b && a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;
+}
+
 void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verdict *v)
 {
 	const struct pdev_group *g;
 	size_t used;
 
 	memset(v, 0, sizeof(*v));
+	if (d->bridge) {
+		snprintf(v->reason, sizeof(v->reason),
+			 "a bridge: it stays with the host and never counts against a group");
+		return;
+	}
+	/* host-critical is decided from the device and its card, groups or not:
+	 * on the first run the IOMMU is off and there are none yet */
+	if (d->critical) {
+		v->critical = true;
+		snprintf(v->reason, sizeof(v->reason), "HOST-CRITICAL: it %s", d->critical_what);
+		return;
+	}
+	for (unsigned i = 0; i < l->n; i++)
+		if (same_card(&l->devs[i], d) && l->devs[i].critical && !l->devs[i].bridge) {
+			v->critical = true;
+			snprintf(v->reason, sizeof(v->reason),
+				 "HOST-CRITICAL: another function of the same card, %s, %s",
+				 l->devs[i].addr, l->devs[i].critical_what);
+			return;
+		}
 	if (!l->groups_dir || l->n_groups == 0) {
 		snprintf(v->reason, sizeof(v->reason),
 			 "no IOMMU groups: the IOMMU is off (iommu-setup check says why)");
@@ -92,15 +120,6 @@ void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verd
 		snprintf(v->reason, sizeof(v->reason), "in no IOMMU group");
 		return;
 	}
-	if (d->bridge) {
-		snprintf(v->reason, sizeof(v->reason),
-			 "a bridge: it stays with the host and does not count in its group");
-		return;
-	}
-	if (d->critical) {
-		snprintf(v->reason, sizeof(v->reason), "HOST-CRITICAL: it %s", d->critical_what);
-		return;
-	}
 	g = pdev_find_group(l, d->group);
 	for (unsigned i = 0; g && i < g->n_members; i++) {
 		const struct pdev *m = &l->devs[g->members[i]];
@@ -108,6 +127,7 @@ void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verd
 		if (m == d || m->bridge)
 			continue;
 		if (m->critical) {
+			v->critical = true;
 			snprintf(
 				v->reason, sizeof(v->reason),
 				"IOMMU group %d also holds %s, which %s: the group cannot leave the host",
@@ -115,12 +135,18 @@ void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verd
 			v->n_drag = v->n_free = 0;
 			return;
 		}
-		if (driver_is_free(m->driver)) {
-			if (v->n_free < VERDICT_MATES_MAX)
-				v->free_mates[v->n_free++] = g->members[i];
-		} else if (v->n_drag < VERDICT_MATES_MAX) {
-			v->drag_same_card[v->n_drag] =
-				m->domain == d->domain && m->bus == d->bus && m->slot == d->slot;
+		if (v->n_free == VERDICT_MATES_MAX || v->n_drag == VERDICT_MATES_MAX) {
+			snprintf(v->reason, sizeof(v->reason),
+				 "IOMMU group %d holds more than %d devices, more than iommu-setup "
+				 "assigns together",
+				 d->group, VERDICT_MATES_MAX);
+			v->n_drag = v->n_free = 0;
+			return;
+		}
+		if (driver_is_free(m->driver))
+			v->free_mates[v->n_free++] = g->members[i];
+		else {
+			v->drag_same_card[v->n_drag] = same_card(m, d);
 			v->drag[v->n_drag++] = g->members[i];
 		}
 	}

@@ -11,6 +11,10 @@
 
 struct verdict {
 	bool assignable;
+	/* it, another function of its card, or a member of its group is
+	 * host-critical (the root disk, the boot display, the default route):
+	 * nothing overrides that */
+	bool critical;
 	/* not assignable only because the group holds another device the host
 	 * drives (a different card): --force takes it along */
 	bool needs_force;
@@ -27,7 +31,8 @@ struct verdict {
 /*
  * Can d be handed to a guest? The one decision `devices`, `plan` and the
  * dracut path (through the plan) follow: not a bridge, nothing host-critical
- * in its group, and every group mate that a host driver holds is another
+ * on its card (decided with or without IOMMU groups) or in its group, and
+ * every group mate that a host driver holds is another
  * function of the same card (a GPU's audio, USB-C, UCSI), which comes along;
  * a different device the host drives makes it assignable only with --force.
  */

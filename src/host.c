@@ -42,7 +42,7 @@ int fw_table_decode(const char *path, const uint8_t *buf, size_t size, const cha
 	return 0;
 }
 
-static int load_live_table(int root_fd, const char *name, struct fw_table *t)
+static int load_live_table(struct root *root, const char *name, struct fw_table *t)
 {
 	_cleanup_free_ char *buf = NULL;
 	char path[64];
@@ -51,7 +51,7 @@ static int load_live_table(int root_fd, const char *name, struct fw_table *t)
 
 	snprintf(path, sizeof(path), "%s/%s", ACPI_TABLES_DIR, name);
 	snprintf(t->path, sizeof(t->path), "%s", path);
-	r = root_read_file(root_fd, path, ACPI_TABLE_MAX, &buf, &size);
+	r = root_read_file(root, path, ACPI_TABLE_MAX, &buf, &size);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0) {
@@ -63,7 +63,7 @@ static int load_live_table(int root_fd, const char *name, struct fw_table *t)
 }
 
 /* CONFIG_INTEL_IOMMU_DEFAULT_ON of the target kernel, from boot/config-KVER */
-static int intel_default_on(int root_fd, const char *kver)
+static int intel_default_on(struct root *root, const char *kver)
 {
 	_cleanup_free_ char *config = NULL;
 	char path[300];
@@ -71,54 +71,54 @@ static int intel_default_on(int root_fd, const char *kver)
 	if (!kver[0])
 		return -1;
 	snprintf(path, sizeof(path), "boot/config-%s", kver);
-	if (root_read_file(root_fd, path, 16u << 20, &config, NULL) < 0)
+	if (root_read_file(root, path, 16u << 20, &config, NULL) < 0)
 		return -1;
 	if (strstr(config, "\nCONFIG_INTEL_IOMMU_DEFAULT_ON=y"))
 		return 1;
 	return 0;
 }
 
-static void read_line(int root_fd, const char *path, char *buf, size_t n)
+static void read_line(struct root *root, const char *path, char *buf, size_t n)
 {
 	_cleanup_free_ char *t = NULL;
 
 	buf[0] = '\0';
-	if (root_read_file(root_fd, path, 4096, &t, NULL) >= 0)
+	if (root_read_file(root, path, 4096, &t, NULL) >= 0)
 		snprintf(buf, n, "%.*s", (int)strcspn(t, "\n"), t);
 }
 
-int host_gather(int root_fd, const char *root, const char *kver, struct host *h)
+int host_gather(struct root *root, const char *kver, struct host *h)
 {
 	_cleanup_free_ char *cpuinfo = NULL;
 	int r;
 
 	memset(h, 0, sizeof(*h));
 
-	r = root_read_file(root_fd, "proc/cpuinfo", 4u << 20, &cpuinfo, NULL);
+	r = root_read_file(root, "proc/cpuinfo", 4u << 20, &cpuinfo, NULL);
 	if (r == -ENOMEM)
 		return r;
 	h->cpuinfo_error = r;
 	cpuinfo_parse(r < 0 ? "" : cpuinfo, &h->cpu);
 	h->cpuinfo_found = r >= 0;
 
-	r = load_live_table(root_fd, "DMAR", &h->dmar);
+	r = load_live_table(root, "DMAR", &h->dmar);
 	if (r < 0)
 		return r;
-	r = load_live_table(root_fd, "IVRS", &h->ivrs);
+	r = load_live_table(root, "IVRS", &h->ivrs);
 	if (r < 0)
 		return r;
-	r = kernel_gather(root_fd, &h->kernel);
+	r = kernel_gather(root, &h->kernel);
 	if (r < 0)
 		return r;
-	r = modules_gather(root_fd, kver, h->kernel.release[0] ? h->kernel.release : NULL,
+	r = modules_gather(root, kver, h->kernel.release[0] ? h->kernel.release : NULL,
 			   &h->modules);
 	if (r < 0)
 		return r;
 	/* with no kernel installed below the root, the running one is all there is */
 	h->live = h->kernel.cmdline_found &&
 		  (!h->modules.kver[0] || strcmp(h->kernel.release, h->modules.kver) == 0);
-	h->intel_iommu_default_on = intel_default_on(root_fd, h->modules.kver);
-	read_line(root_fd, "proc/sys/kernel/random/boot_id", h->boot_id, sizeof(h->boot_id));
+	h->intel_iommu_default_on = intel_default_on(root, h->modules.kver);
+	read_line(root, "proc/sys/kernel/random/boot_id", h->boot_id, sizeof(h->boot_id));
 	{
 		/* the boot in which apply last changed something; a record that cannot
 		 * be read leaves it unknown (apply and revert read it themselves) */
@@ -127,12 +127,12 @@ int host_gather(int root_fd, const char *root, const char *kver, struct host *h)
 		unsigned line;
 		size_t len;
 
-		if (root_read_file(root_fd, STATE_DIR "/record", 16u << 20, &text, &len) >= 0 &&
+		if (root_read_file(root, STATE_DIR "/record", 16u << 20, &text, &len) >= 0 &&
 		    record_parse(text, len, &rec, &line) >= 0)
 			snprintf(h->applied_boot_id, sizeof(h->applied_boot_id), "%s", rec.boot_id);
 		record_done(&rec);
 	}
-	return boot_gather(root_fd, root, h->modules.kver[0] ? h->modules.kver : NULL, &h->boot);
+	return boot_gather(root, h->modules.kver[0] ? h->modules.kver : NULL, &h->boot);
 }
 
 void fw_table_done(struct fw_table *t)

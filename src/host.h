@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 
+struct root;
+
 #define ACPI_TABLES_DIR "sys/firmware/acpi/tables"
 /* The largest table we accept; real DMAR/IVRS tables are a few KiB. */
 #define ACPI_TABLE_MAX (1u << 20)
@@ -47,12 +49,12 @@ struct host {
 };
 
 /*
- * Reads the host below root_fd (root is the same directory as a path, for
+ * Reads the host below root (root is the same directory as a path, for
  * the libraries that need one). kver: --kernel, or NULL for the newest
  * installed. Missing files are facts, not errors. Fails with -ENOENT when
  * kver is not installed, -ENOMEM when memory runs out.
  */
-int host_gather(int root_fd, const char *root, const char *kver, struct host *h);
+int host_gather(struct root *root, const char *kver, struct host *h);
 void host_done(struct host *h);
 
 /*

@@ -3,8 +3,11 @@
 
 /* What main() hands to each verb. */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+struct root;
 
 /* Exit status (DESIGN.md, iommu-setup(8)) */
 enum {
@@ -14,13 +17,36 @@ enum {
 	EXIT_SYSTEM = 3,    /* system error; nothing left half-written */
 };
 
+/* The exit status for an error: one of the root's making (a file no system
+ * has there, a limit, a journal or record that is not iommu-setup's) is bad
+ * input; anything else is the system's. */
+static inline int exit_for_error(int r)
+{
+	switch (r < 0 ? -r : r) {
+	case EBADFD: /* ENOTREG (root.h) */
+	case EISDIR:
+	case EFBIG:
+	case ELOOP:
+	case EILSEQ:
+	case EBADMSG:
+	case ENAMETOOLONG:
+	case EXDEV:
+	case ENOTDIR:
+	case E2BIG:
+	case EINVAL:
+		return EXIT_BAD_INPUT;
+	default:
+		return EXIT_SYSTEM;
+	}
+}
+
 struct context {
-	const char *root; /* as given */
-	int root_fd;
+	struct root *root; /* --root: every access below it goes through this (root.h) */
 	const char *kernel;
 	bool json;
 	bool quiet;
-	bool force;	      /* snapshot: replace OUT */
+	bool force;	      /* plan, apply: take along group mates the host drives */
+	bool replace;	      /* snapshot: replace OUT */
 	bool groups;	      /* devices: group tree */
 	const char *xml;      /* devices: <hostdev> for this device */
 	const char *xml_pool; /* devices: VF pool <network> for this PF */
@@ -34,11 +60,11 @@ struct context {
 	bool passthrough; /* --passthrough: iommu=pt even over the host's strict settings */
 	bool exit_code;	  /* plan: exit 1 when changes are pending */
 	bool allow_unsafe_interrupts;
-	bool initramfs;	   /* apply: rebuild the initramfs even when no file of it changes */
-	bool no_mkconfig;  /* apply: leave grub.cfg alone */
-	bool no_initramfs; /* apply: leave the initramfs alone */
-	const char *probe; /* check: ask the kernel about this vfio-pci device */
-	char **args;	   /* the verb's arguments */
+	bool initramfs;		  /* apply: rebuild the initramfs even when no file of it changes */
+	bool no_mkconfig;	  /* apply: leave grub.cfg alone */
+	bool no_initramfs;	  /* apply: leave the initramfs alone */
+	unsigned command_timeout; /* apply, revert: seconds a command may take (0: default) */
+	char **args;		  /* the verb's arguments */
 	int n_args;
 };
 
@@ -50,8 +76,8 @@ int verb_plan(struct context *ctx);
 int verb_rules(struct context *ctx);
 int verb_apply(struct context *ctx);
 int verb_revert(struct context *ctx);
-/* check --probe BDF (probe.c) */
-int probe_device(struct context *ctx, const char *arg);
+/* probe BDF (probe.c) */
+int verb_probe(struct context *ctx);
 
 struct plan_input;
 struct plan;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "textsafe.h"
 
 void json_init(struct json *j, FILE *f)
 {
@@ -41,13 +42,29 @@ static void write_escaped(FILE *f, const char *s, size_t len)
 		case '\r':
 			fputs("\\r", f);
 			break;
-		default:
-			/* Control characters and bytes that are not ASCII are escaped so that the
-			 * document stays valid UTF-8 whatever the firmware put in a string. */
-			if (c < 0x20 || c >= 0x7f)
-				fprintf(f, "\\u%04x", c);
-			else
+		default: {
+			uint32_t cp;
+			int k;
+
+			if (c >= 0x20 && c < 0x7f) {
 				fputc(c, f);
+				break;
+			}
+			/* valid UTF-8 as it is (but C1 controls and DEL escaped, for a
+			 * terminal); a byte that is not UTF-8 as \udcNN, the lone
+			 * surrogate PEP 383 (Python's "surrogateescape") reads back as
+			 * the byte: the document stays valid UTF-8 whatever the root
+			 * put in a string */
+			k = c < 0x80 ? 1 : utf8_sequence(p + i, len - i, &cp);
+			if (c < 0x80 || (k > 0 && cp <= 0x9f)) {
+				fprintf(f, "\\u%04x", c < 0x80 ? c : cp);
+				i += (size_t)k - 1;
+			} else if (k > 0) {
+				fwrite(p + i, 1, (size_t)k, f);
+				i += (size_t)k - 1;
+			} else
+				fprintf(f, "\\udc%02x", c);
+		}
 		}
 	}
 	fputc('"', f);

@@ -2,9 +2,10 @@
 #pragma once
 
 /*
- * A minimal streaming JSON writer, output only. Strings are written as
- * ASCII: control characters and bytes >= 0x7f become \u00XX escapes, so the
- * document is valid whatever firmware put into a table. Keys are NULL inside
+ * A minimal streaming JSON writer, output only. Valid UTF-8 is written as it
+ * is; control characters (C0, DEL, C1) become \u00XX escapes and a byte that
+ * is not UTF-8 becomes \udcNN (Python's "surrogateescape"), so the document
+ * is valid UTF-8 whatever the root put into a string. Keys are NULL inside
  * arrays.
  */
 

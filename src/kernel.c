@@ -20,13 +20,13 @@ static void strip(char *s)
 }
 
 /* Reads a short sysfs/procfs value; "" when absent. */
-static int read_value(int root_fd, const char *path, char *buf, size_t n)
+static int read_value(struct root *root, const char *path, char *buf, size_t n)
 {
 	_cleanup_free_ char *s = NULL;
 	int r;
 
 	buf[0] = '\0';
-	r = root_read_file(root_fd, path, 4096, &s, NULL);
+	r = root_read_file(root, path, 4096, &s, NULL);
 	if (r < 0)
 		return r;
 	snprintf(buf, n, "%s", s);
@@ -39,28 +39,35 @@ static int cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int gather_units(int root_fd, struct kernel_state *k)
+static int gather_units(struct root *root, struct kernel_state *k)
 {
-	_cleanup_(closedirp) DIR *d = root_opendir(root_fd, "sys/class/iommu");
+	_cleanup_(closedirp) DIR *d = root_opendir(root, "sys/class/iommu");
 	struct dirent *de;
 
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d)) && k->n_units < KERNEL_UNITS_MAX) {
+	while ((de = readdir(d))) {
+		char **n;
+
 		if (de->d_name[0] == '.')
 			continue;
-		k->units[k->n_units] = strdup(de->d_name);
-		if (!k->units[k->n_units])
+		n = realloc(k->units, (k->n_units + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		k->units = n;
+		n[k->n_units] = strdup(de->d_name);
+		if (!n[k->n_units])
 			return -ENOMEM;
 		k->n_units++;
 	}
-	qsort(k->units, k->n_units, sizeof(k->units[0]), cmpstr);
+	if (k->n_units)
+		qsort(k->units, k->n_units, sizeof(k->units[0]), cmpstr);
 	return 0;
 }
 
-static int gather_groups(int root_fd, struct kernel_state *k)
+static int gather_groups(struct root *root, struct kernel_state *k)
 {
-	_cleanup_(closedirp) DIR *d = root_opendir(root_fd, "sys/kernel/iommu_groups");
+	_cleanup_(closedirp) DIR *d = root_opendir(root, "sys/kernel/iommu_groups");
 	struct dirent *de;
 
 	if (!d)
@@ -74,7 +81,7 @@ static int gather_groups(int root_fd, struct kernel_state *k)
 			continue;
 		k->n_groups++;
 		snprintf(path, sizeof(path), "sys/kernel/iommu_groups/%s/type", de->d_name);
-		if (read_value(root_fd, path, type, sizeof(type)) < 0)
+		if (read_value(root, path, type, sizeof(type)) < 0)
 			continue; /* kernels before 5.11 have no type file */
 		for (int i = 0; i < GROUP_OTHER; i++)
 			if (strcmp(type, group_type_to_string(i)) == 0)
@@ -86,10 +93,10 @@ static int gather_groups(int root_fd, struct kernel_state *k)
 
 /* Interrupt chips whose name starts with IR- deliver through interrupt
  * remapping (IR-IO-APIC, IR-PCI-MSI, IR-PCI-MSIX...). */
-static int gather_interrupts(int root_fd, struct kernel_state *k)
+static int gather_interrupts(struct root *root, struct kernel_state *k)
 {
 	_cleanup_free_ char *text = NULL;
-	int r = root_read_file(root_fd, "proc/interrupts", 4u << 20, &text, NULL);
+	int r = root_read_file(root, "proc/interrupts", 4u << 20, &text, NULL);
 
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
@@ -113,7 +120,7 @@ static int gather_interrupts(int root_fd, struct kernel_state *k)
 	return 0;
 }
 
-int kernel_gather(int root_fd, struct kernel_state *k)
+int kernel_gather(struct root *root, struct kernel_state *k)
 {
 	char buf[64];
 	int r;
@@ -121,7 +128,7 @@ int kernel_gather(int root_fd, struct kernel_state *k)
 	memset(k, 0, sizeof(*k));
 	k->unsafe_interrupts = -1;
 
-	r = root_read_file(root_fd, "proc/cmdline", 1u << 20, &k->cmdline_raw, NULL);
+	r = root_read_file(root, "proc/cmdline", 1u << 20, &k->cmdline_raw, NULL);
 	if (r == -ENOMEM)
 		return r;
 	if (r >= 0) {
@@ -131,24 +138,24 @@ int kernel_gather(int root_fd, struct kernel_state *k)
 		if (r < 0)
 			return r;
 	}
-	(void)read_value(root_fd, "proc/sys/kernel/osrelease", k->release, sizeof(k->release));
+	(void)read_value(root, "proc/sys/kernel/osrelease", k->release, sizeof(k->release));
 
-	r = gather_units(root_fd, k);
+	r = gather_units(root, k);
 	if (r == -ENOMEM)
 		return r;
-	r = gather_groups(root_fd, k);
+	r = gather_groups(root, k);
 	if (r == -ENOMEM)
 		return r;
-	r = gather_interrupts(root_fd, k);
+	r = gather_interrupts(root, k);
 	if (r == -ENOMEM)
 		return r;
 
-	if (read_value(root_fd, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
-		       buf, sizeof(buf)) >= 0)
+	if (read_value(root, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", buf,
+		       sizeof(buf)) >= 0)
 		k->unsafe_interrupts = parse_kernel_bool(buf);
 
 	/* "none [integrity] confidentiality": the bracketed word is in force */
-	if (read_value(root_fd, "sys/kernel/security/lockdown", buf, sizeof(buf)) >= 0) {
+	if (read_value(root, "sys/kernel/security/lockdown", buf, sizeof(buf)) >= 0) {
 		char *open = strchr(buf, '['), *close_b = open ? strchr(open, ']') : NULL;
 
 		if (open && close_b)
@@ -164,5 +171,6 @@ void kernel_state_done(struct kernel_state *k)
 	kcmdline_done(&k->cmdline);
 	for (unsigned i = 0; i < k->n_units; i++)
 		free(k->units[i]);
+	free(k->units);
 	memset(k, 0, sizeof(*k));
 }

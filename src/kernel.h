@@ -7,6 +7,8 @@
 
 #include "cmdline.h"
 
+struct root;
+
 enum group_type {
 	GROUP_DMA,	/* translated */
 	GROUP_DMA_FQ,	/* translated, lazy (flush-queue) invalidation */
@@ -17,14 +19,12 @@ enum group_type {
 	_GROUP_TYPE_MAX,
 };
 
-#define KERNEL_UNITS_MAX 64
-
 struct kernel_state {
 	bool cmdline_found;
 	char *cmdline_raw;
 	struct kcmdline cmdline;
-	char release[128];	       /* proc/sys/kernel/osrelease, "" when absent */
-	char *units[KERNEL_UNITS_MAX]; /* sys/class/iommu/ entries, sorted */
+	char release[128]; /* proc/sys/kernel/osrelease, "" when absent */
+	char **units;	   /* sys/class/iommu/ entries, sorted */
 	unsigned n_units;
 	bool groups_found; /* sys/kernel/iommu_groups exists */
 	unsigned n_groups;
@@ -36,7 +36,7 @@ struct kernel_state {
 	char lockdown[32];     /* the selected sys/kernel/security/lockdown mode, "" if none */
 };
 
-int kernel_gather(int root_fd, struct kernel_state *k);
+int kernel_gather(struct root *root, struct kernel_state *k);
 void kernel_state_done(struct kernel_state *k);
 const char *group_type_to_string(enum group_type t);
 /* "Y"/"1"/"y" → 1, "N"/"0"/"n" → 0, else -1: how the kernel reads a bool parameter */

@@ -3,8 +3,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
+#include "root.h"
 
 static enum log_level max_level = LOG_LEVEL_WARNING;
 
@@ -30,8 +32,22 @@ int log_full_errno(enum log_level level, int error, const char *fmt, ...)
 
 	error = abs(error);
 	if (level <= max_level) {
+		char f[1024];
+		const char *m = strstr(fmt, "%m");
+
 		fprintf(stderr, "iommu-setup: %s", prefix[level]);
-		/* make %m print the error we were given, not whatever errno holds */
+		/* %m is the error we were given (root_strerror() names ENOTREG), not
+		 * whatever errno holds */
+		if (m && strlen(fmt) + strlen(root_strerror(error)) < sizeof(f)) {
+			size_t used = (size_t)(m - fmt);
+
+			memcpy(f, fmt, used);
+			for (const char *e = root_strerror(error); *e; e++)
+				used += (size_t)snprintf(f + used, sizeof(f) - used, "%s",
+							 *e == '%' ? "%%" : (char[]){ *e, 0 });
+			snprintf(f + used, sizeof(f) - used, "%s", m + 2);
+			fmt = f;
+		}
 		errno = error;
 		va_start(ap, fmt);
 		vfprintf(stderr, fmt, ap);
@@ -39,4 +55,13 @@ int log_full_errno(enum log_level level, int error, const char *fmt, ...)
 		fputc('\n', stderr);
 	}
 	return -error;
+}
+
+int log_root_error(const struct root *root, int error, const char *what)
+{
+	const char *path = root ? root_failed_path(root, -abs(error)) : NULL;
+
+	if (path)
+		return log_error_errno(error, "%s: /%s: %m", what, path);
+	return log_error_errno(error, "%s: %m", what);
 }

@@ -26,35 +26,33 @@ static int cmp_version_desc(const void *a, const void *b)
 	return -strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int list_kernels(int root_fd, struct modules_state *m)
+static int list_kernels(struct root *root, struct modules_state *m)
 {
-	_cleanup_(closedirp) DIR *d = root_opendir(root_fd, "lib/modules");
+	_cleanup_(closedirp) DIR *d = root_opendir(root, "lib/modules");
 	struct dirent *de;
 
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d)) && m->n_kernels < MODULES_KERNELS_MAX) {
-		char path[512];
+	while ((de = readdir(d))) {
+		char path[512], **n;
 
 		if (de->d_name[0] == '.')
 			continue;
 		/* a kernel's tree has its module index; leftovers of removed kernels do not */
 		snprintf(path, sizeof(path), "lib/modules/%s/modules.dep", de->d_name);
-		if (root_exists(root_fd, path) <= 0)
+		if (root_exists(root, path) <= 0)
 			continue;
-		m->kernels[m->n_kernels] = strdup(de->d_name);
-		if (!m->kernels[m->n_kernels])
+		n = realloc(m->kernels, (m->n_kernels + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		m->kernels = n;
+		n[m->n_kernels] = strdup(de->d_name);
+		if (!n[m->n_kernels])
 			return -ENOMEM;
 		m->n_kernels++;
 	}
-	qsort(m->kernels, m->n_kernels, sizeof(m->kernels[0]), cmp_version_desc);
-	return 0;
-}
-
-/* A path libkmod can open that resolves inside the root: /proc/self/fd/N. */
-static int fd_path(int fd, char *buf, size_t n)
-{
-	snprintf(buf, n, "/proc/self/fd/%d", fd);
+	if (m->n_kernels)
+		qsort(m->kernels, m->n_kernels, sizeof(m->kernels[0]), cmp_version_desc);
 	return 0;
 }
 
@@ -95,15 +93,23 @@ static int cmp_conf(const void *a, const void *b)
 	return strcmp(((const struct conf_file *)a)->name, ((const struct conf_file *)b)->name);
 }
 
+static bool is_masked(struct root *root, const char *rel)
+{
+	char target[16];
+
+	return root_readlink(root, rel, target, sizeof(target)) >= 0 &&
+	       strcmp(target, "/dev/null") == 0;
+}
+
 /* The modprobe.d files in kmod's order, read and parsed (modconf.c). */
-static int gather_config(int root_fd, struct modules_state *m)
+static int gather_config(struct root *root, struct modules_state *m)
 {
 	_cleanup_free_ struct conf_file *files = NULL;
 	size_t n_files = 0;
 	int r = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
-		_cleanup_(closedirp) DIR *d = root_opendir(root_fd, conf_dirs[i]);
+		_cleanup_(closedirp) DIR *d = root_opendir(root, conf_dirs[i]);
 		struct dirent *de;
 
 		if (!d)
@@ -115,6 +121,9 @@ static int gather_config(int root_fd, struct modules_state *m)
 
 			if (de->d_name[0] == '.')
 				continue;
+			r = root_check_name(root, conf_dirs[i], de->d_name);
+			if (r < 0)
+				return r;
 			if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0) {
 				_cleanup_free_ char *text = NULL;
 				char rel[600];
@@ -122,7 +131,7 @@ static int gather_config(int root_fd, struct modules_state *m)
 
 				/* modprobe skips it: worth a word only if it was meant for VFIO */
 				snprintf(rel, sizeof(rel), "%s/%s", conf_dirs[i], de->d_name);
-				if (root_read_file(root_fd, rel, 1u << 20, &text, NULL) < 0 ||
+				if (root_read_file(root, rel, 1u << 20, &text, NULL) < 0 ||
 				    !mentions_vfio(text))
 					continue;
 				ni = realloc(m->ignored_files, (m->n_ignored + 1) * sizeof(*ni));
@@ -164,7 +173,9 @@ static int gather_config(int root_fd, struct modules_state *m)
 		if (!f->path)
 			return -ENOMEM;
 		m->n_conf_files++;
-		r = root_read_file(root_fd, files[i].rel, 1u << 20, &f->text, &f->len);
+		r = root_read_file(root, files[i].rel, 1u << 20, &f->text, &f->len);
+		if (r == -ENOTREG && is_masked(root, files[i].rel))
+			r = -ENOENT; /* a link to /dev/null: the file is masked */
 		if (r == -ENOENT || r == -EISDIR) {
 			r = 0; /* a dangling link or a directory: modprobe reads nothing there */
 			continue;
@@ -194,7 +205,7 @@ static int gather_config(int root_fd, struct modules_state *m)
 	return r;
 }
 
-static int module_state(int root_fd, struct kmod_ctx *ctx, bool live, struct mod_info *mi)
+static int module_state(struct root *root, struct kmod_ctx *ctx, bool live, struct mod_info *mi)
 {
 	struct kmod_list *list = NULL, *filtered = NULL, *l;
 	int r;
@@ -238,15 +249,15 @@ static int module_state(int root_fd, struct kmod_ctx *ctx, bool live, struct mod
 		if (mi->kind == MOD_BUILTIN)
 			mi->loaded = 1;
 		else
-			mi->loaded = root_exists(root_fd, path) > 0;
+			mi->loaded = root_exists(root, path) > 0;
 	}
 	return 0;
 }
 
-int modules_target_kernel(int root_fd, const char *kver, char *ret, size_t n)
+int modules_target_kernel(struct root *root, const char *kver, char *ret, size_t n)
 {
 	struct modules_state m = {};
-	int r = list_kernels(root_fd, &m);
+	int r = list_kernels(root, &m);
 
 	ret[0] = '\0';
 	if (r >= 0 && kver) {
@@ -262,10 +273,10 @@ int modules_target_kernel(int root_fd, const char *kver, char *ret, size_t n)
 	return r;
 }
 
-int modules_gather(int root_fd, const char *kver, const char *running, struct modules_state *m)
+int modules_gather(struct root *root, const char *kver, const char *running,
+		   struct modules_state *m)
 {
-	_cleanup_close_ int dirfd = -1;
-	char rel[512], moddir[64];
+	char moddir[PATH_MAX];
 	struct kmod_ctx *ctx;
 	const char *none[] = { "/dev/null/none", NULL };
 	bool live;
@@ -275,7 +286,7 @@ int modules_gather(int root_fd, const char *kver, const char *running, struct mo
 	for (int i = 0; i < _VFIO_MOD_MAX; i++)
 		m->mods[i] = (struct mod_info){ .name = vfio_module_name(i), .loaded = -1 };
 
-	r = list_kernels(root_fd, m);
+	r = list_kernels(root, m);
 	if (r < 0)
 		return r;
 	if (kver) {
@@ -294,11 +305,10 @@ int modules_gather(int root_fd, const char *kver, const char *running, struct mo
 	snprintf(m->kver, sizeof(m->kver), "%s", kver);
 	live = running && strcmp(running, kver) == 0;
 
-	snprintf(rel, sizeof(rel), "lib/modules/%s", kver);
-	dirfd = root_openat(root_fd, rel, O_PATH | O_DIRECTORY);
-	if (dirfd < 0)
-		return m->error = dirfd, 0;
-	fd_path(dirfd, moddir, sizeof(moddir));
+	/* libkmod opens its indexes by path: copies read through the root */
+	r = root_kmod_dir(root, kver, moddir, sizeof(moddir));
+	if (r < 0)
+		return m->error = r, 0;
 
 	ctx = new_ctx(moddir, none);
 	if (!ctx)
@@ -307,18 +317,19 @@ int modules_gather(int root_fd, const char *kver, const char *running, struct mo
 	if (r < 0)
 		m->error = r;
 	for (int i = 0; i < _VFIO_MOD_MAX && r >= 0; i++)
-		r = module_state(root_fd, ctx, live, &m->mods[i]);
+		r = module_state(root, ctx, live, &m->mods[i]);
 	kmod_unref(ctx);
 	if (r == -ENOMEM)
 		return r;
 
-	return gather_config(root_fd, m);
+	return gather_config(root, m);
 }
 
 void modules_state_done(struct modules_state *m)
 {
 	for (unsigned i = 0; i < m->n_kernels; i++)
 		free(m->kernels[i]);
+	free(m->kernels);
 	for (unsigned i = 0; i < m->n_conf; i++) {
 		free(m->conf[i].file);
 		free(m->conf[i].module);
@@ -373,32 +384,32 @@ static void pairs_free(struct opt_pair *p, size_t n)
 	free(p);
 }
 
-int modules_libkmod_options(int root_fd, const char *kver, const char *module, char **ret)
+int modules_libkmod_options(struct root *root, const char *kver, const char *module, char **ret)
 {
 	const char *none[] = { "/dev/null/none", NULL };
-	int fds[ARRAY_SIZE(conf_dirs)];
-	char paths[ARRAY_SIZE(conf_dirs)][64], rel[512], moddir[64];
+	char paths[ARRAY_SIZE(conf_dirs)][PATH_MAX], moddir[PATH_MAX];
 	const char *config[ARRAY_SIZE(conf_dirs) + 1];
 	struct opt_pair *all = NULL, *base = NULL;
 	size_t n_all = 0, n_base = 0, k = 0, n_keep;
-	_cleanup_close_ int dirfd = -1;
 	struct kmod_ctx *ctx;
 	char *out = NULL;
 	size_t used = 0;
-	int r = 0;
+	int r;
 
-	snprintf(rel, sizeof(rel), "lib/modules/%s", kver);
-	dirfd = root_openat(root_fd, rel, O_PATH | O_DIRECTORY);
-	if (dirfd < 0)
-		return dirfd;
-	fd_path(dirfd, moddir, sizeof(moddir));
+	r = root_kmod_dir(root, kver, moddir, sizeof(moddir));
+	if (r < 0)
+		return r;
+	/* libkmod reads the directories by path: copies of them, read through the
+	 * root, so that it judges what is there by its own rules */
 	for (size_t i = 0; i < ARRAY_SIZE(conf_dirs); i++) {
-		fds[i] = root_openat(root_fd, conf_dirs[i], O_PATH | O_DIRECTORY);
-		if (fds[i] < 0)
+		r = root_copy_dir(root, conf_dirs[i], 1u << 20, paths[i], sizeof(paths[i]));
+		if (r == -ENOENT)
 			continue;
-		fd_path(fds[i], paths[i], sizeof(paths[i]));
+		if (r < 0)
+			return r;
 		config[k++] = paths[i];
 	}
+	r = 0;
 	config[k] = NULL;
 	/* libkmod adds module.param words of the running kernel's /proc/cmdline
 	 * after the files: what a context without files reports is that part */
@@ -414,9 +425,6 @@ int modules_libkmod_options(int root_fd, const char *kver, const char *module, c
 	if (r >= 0)
 		r = list_options(ctx, &all, &n_all);
 	kmod_unref(ctx);
-	for (size_t i = 0; i < ARRAY_SIZE(conf_dirs); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
 	n_keep = n_all;
 	if (r >= 0 && n_base <= n_all) {
 		bool tail = true;

@@ -12,6 +12,8 @@
 #include "modconf.h"
 #include "sources.h"
 
+struct root;
+
 enum mod_kind {
 	MOD_MISSING,
 	MOD_MODULE,
@@ -33,12 +35,10 @@ struct mod_info {
 	int loaded; /* 1 loaded, 0 not, -1 not known (the running kernel is not the target) */
 };
 
-#define MODULES_KERNELS_MAX 32
-
 struct modules_state {
 	char kver[256]; /* the target kernel, "" when none is installed */
 	bool kver_from_arg;
-	char *kernels[MODULES_KERNELS_MAX]; /* installed under lib/modules, newest first */
+	char **kernels; /* installed under lib/modules, newest first */
 	unsigned n_kernels;
 	int error; /* libkmod could not read the kernel's indexes */
 	struct mod_info mods[_VFIO_MOD_MAX];
@@ -59,10 +59,11 @@ struct modules_state {
  * Returns -ENOENT (with nothing else done) if kver was given and is not
  * installed.
  */
-int modules_gather(int root_fd, const char *kver, const char *running, struct modules_state *m);
+int modules_gather(struct root *root, const char *kver, const char *running,
+		   struct modules_state *m);
 void modules_state_done(struct modules_state *m);
 /* The target kernel alone: kver if installed (else -ENOENT), or the newest; "" if none. */
-int modules_target_kernel(int root_fd, const char *kver, char *ret, size_t n);
+int modules_target_kernel(struct root *root, const char *kver, char *ret, size_t n);
 const char *mod_kind_to_string(enum mod_kind k);
 /* "vfio", "vfio_pci" … for VFIO_MOD_* */
 const char *vfio_module_name(int i);
@@ -77,4 +78,4 @@ bool modconf_entry_relevant(const struct modconf_entry *e);
  * command line left out): the independent reading that apply's read-back
  * holds the plan to. *ret malloc'ed, "" when none.
  */
-int modules_libkmod_options(int root_fd, const char *kver, const char *module, char **ret);
+int modules_libkmod_options(struct root *root, const char *kver, const char *module, char **ret);

@@ -1116,6 +1116,47 @@ static int seed_kernel_cmdline(const struct boot_sources *s, const struct boot_s
 	return r;
 }
 
+/* The bytes of a line, each word followed by a blank as the kernel sees them. */
+static size_t line_bytes(const struct nextboot *nb, const struct kline *l)
+{
+	struct kcmdline c;
+	size_t n = 0;
+
+	if (l->evaluated)
+		return strlen(l->evaluated);
+	if (kline_cmdline(nb, l, &c) < 0)
+		return 0;
+	for (size_t i = 0; i < c.n; i++)
+		n += strlen(c.params[i].name) +
+		     (c.params[i].value ? 1 + strlen(c.params[i].value) : 0) + 1;
+	kcmdline_done(&c);
+	return n;
+}
+
+/*
+ * What the boot loader puts on the command line besides the line itself:
+ * GRUB's linux command adds "BOOT_IMAGE=<path> "; grub-mkconfig's 10_linux
+ * writes "root=<device> ro" before GRUB_CMDLINE_LINUX (a UUID=, 41 bytes) and
+ * "single" in recovery entries. BLS entries and etc/kernel/cmdline carry
+ * their own root=.
+ */
+static size_t loader_adds(const struct kline *l, const char *kver)
+{
+	const size_t image = strlen("BOOT_IMAGE=/boot/vmlinuz- ") + (kver ? strlen(kver) : 32);
+	const size_t root = strlen("root=UUID=00000000-0000-0000-0000-000000000000 ro ");
+
+	switch (l->kind) {
+	case KLINE_GRUB:
+		return image + root;
+	case KLINE_GRUB_RECOVERY:
+		return image + root + strlen(" single");
+	case KLINE_BLS:
+		return strlen("BOOT_IMAGE= ") + strlen(l->linux_path);
+	default:
+		return image;
+	}
+}
+
 int nextboot_plan(const struct boot_sources *s, const struct kop *rule, size_t m, const char *kver,
 		  struct nb_plan *ret, struct file_error *err)
 {
@@ -1187,6 +1228,20 @@ int nextboot_plan(const struct boot_sources *s, const struct kop *rule, size_t m
 		kcmdline_done(&c);
 		if (r < 0)
 			break;
+		/* the kernel keeps COMMAND_LINE_SIZE bytes and drops the rest: the end,
+		 * where the parameters go */
+		if (line_bytes(&after, l) > line_bytes(&nb, &nb.line[i]) &&
+		    line_bytes(&after, l) + loader_adds(l, kver) >= COMMAND_LINE_SIZE) {
+			r = file_error_set(
+				err, at->src && at->src->path ? at->src->path : "?", at->line,
+				"%s would be %zu bytes, about %zu with what the boot loader adds "
+				"(BOOT_IMAGE=, root=): the kernel keeps %d (COMMAND_LINE_SIZE) and "
+				"would drop the end, where the parameters go; shorten the line",
+				desc, line_bytes(&after, l),
+				line_bytes(&after, l) + loader_adds(l, kver),
+				COMMAND_LINE_SIZE - 1);
+			break;
+		}
 		r = kline_other_words(&nb, &nb.line[i], rule, m, &o1);
 		if (r >= 0)
 			r = kline_other_words(&after, l, rule, m, &o2);

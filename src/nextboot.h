@@ -33,6 +33,11 @@
 #include "kparams.h"
 #include "sources.h"
 
+/* The kernel's command line buffer on x86 (arch/x86/include/asm/setup.h,
+ * COMMAND_LINE_SIZE 2048 since Linux 2.6.23), the terminating NUL included;
+ * the boot loader's words count. iommu-setup handles x86 hosts only. */
+#define COMMAND_LINE_SIZE 2048
+
 struct kword_at {
 	char *text; /* NULL: made by an expansion we cannot read */
 	bool editable;

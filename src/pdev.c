@@ -16,24 +16,67 @@
 #include "macro.h"
 #include "pdev.h"
 #include "root.h"
+#include "textsafe.h"
 
 /* ---- reading sysfs ---- */
 
-static int read_attr(int dirfd, const char *name, char *buf, size_t n)
+/*
+ * A device's sysfs directory, read through the root (so that the snapshot
+ * records what is read, and nothing leads out of the root). An attribute
+ * that is missing, or that the kernel refuses to read (EIO, EACCES, EINVAL:
+ * the device's business), is unknown; one that no sysfs could have made (not
+ * a regular file, larger than any attribute, a link out) is an error of the
+ * root, kept in error and named by root_failed_path().
+ */
+struct devdir {
+	struct root *root;
+	char rel[300];
+	int error;
+};
+
+#define ATTR_MAX 65536 /* sysfs attributes are a page; config space 4 KiB */
+
+static bool root_made(int k)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t k;
+	return k == -ENOTREG || k == -EISDIR || k == -EFBIG || k == -ELOOP || k == -EXDEV ||
+	       k == -ENAMETOOLONG || k == -ENOMEM;
+}
+
+static int dev_read(struct devdir *dd, const char *name, char **ret, size_t *len)
+{
+	char path[400];
+	int k;
+
+	snprintf(path, sizeof(path), "%s/%s", dd->rel, name);
+	k = root_read_file(dd->root, path, ATTR_MAX, ret, len);
+	if (k < 0 && root_made(k) && !dd->error)
+		dd->error = k;
+	return k;
+}
+
+/* a one-line attribute, trailing blanks and newline taken off */
+static int read_attr(struct devdir *dd, const char *name, char *buf, size_t n)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t k;
+	int r;
 
 	buf[0] = '\0';
-	if (fd < 0)
-		return -errno;
-	k = read(fd, buf, n - 1);
-	close(fd);
-	if (k < 0)
-		return -errno;
-	buf[k] = '\0';
-	while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == ' '))
-		buf[--k] = '\0';
+	r = dev_read(dd, name, &data, &k);
+	if (r < 0)
+		return r;
+	while (k > 0 && (data[k - 1] == '\n' || data[k - 1] == ' '))
+		data[--k] = '\0';
+	if (k >= n) {
+		char path[400];
+
+		/* larger than the attribute can be: the root's doing, not the kernel's */
+		snprintf(path, sizeof(path), "%s/%s", dd->rel, name);
+		if (!dd->error)
+			dd->error = -EFBIG;
+		return -EFBIG;
+	}
+	memcpy(buf, data, k + 1);
 	return 0;
 }
 
@@ -41,17 +84,22 @@ static int read_attr(int dirfd, const char *name, char *buf, size_t n)
 static int read_attr_beneath(int dirfd, const char *rel, char *buf, size_t n)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC,
+		.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	struct stat st;
 	ssize_t k;
 
 	buf[0] = '\0';
 	if (fd < 0 && errno == ENOSYS)
-		fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
+	if (fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close((int)fd);
+		return -ENOTREG;
+	}
 	k = read((int)fd, buf, n - 1);
 	close((int)fd);
 	if (k < 0)
@@ -61,46 +109,51 @@ static int read_attr_beneath(int dirfd, const char *rel, char *buf, size_t n)
 	return 0;
 }
 
-static unsigned long read_hex(int dirfd, const char *name)
+static unsigned long read_hex(struct devdir *dd, const char *name)
 {
 	char buf[32];
 
-	if (read_attr(dirfd, name, buf, sizeof(buf)) < 0)
+	if (read_attr(dd, name, buf, sizeof(buf)) < 0)
 		return 0;
 	return strtoul(buf, NULL, 16);
 }
 
-static int read_int(int dirfd, const char *name, int fallback)
+static int read_int(struct devdir *dd, const char *name, int fallback)
 {
 	char buf[32], *end;
 	long v;
 
-	if (read_attr(dirfd, name, buf, sizeof(buf)) < 0)
+	if (read_attr(dd, name, buf, sizeof(buf)) < 0)
 		return fallback;
 	v = strtol(buf, &end, 10);
 	return end == buf ? fallback : (int)v;
 }
 
-/* The last path component of a symlink's target: driver, iommu_group, physfn */
-static char *link_base(int dirfd, const char *name)
+/* The last path component of a symlink's target: driver, iommu_group, physfn.
+ * Control characters in it (no kernel makes them) are shown escaped. */
+static char *link_base(struct devdir *dd, const char *name)
 {
-	char target[4096];
-	ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	char target[4096], path[400];
+	ssize_t n;
 	char *slash;
 
+	snprintf(path, sizeof(path), "%s/%s", dd->rel, name);
+	n = root_readlink(dd->root, path, target, sizeof(target));
+	if (n == -ENAMETOOLONG && !dd->error)
+		dd->error = (int)n;
 	if (n <= 0)
 		return NULL;
-	target[n] = '\0';
 	slash = strrchr(target, '/');
-	return strdup(slash ? slash + 1 : target);
+	return text_escape_controls(slash ? slash + 1 : target);
 }
 
+/* a canonical address, as sysfs names a function: 0000:01:00.0, 10000:e1:00.0 */
 static bool is_pci_addr(const char *s)
 {
-	char addr[16];
+	char addr[PCI_ADDR_SIZE];
 	uint16_t v, d;
 
-	return strlen(s) == 12 && pdev_parse_arg(s, addr, &v, &d) == 1;
+	return pdev_parse_arg(s, addr, &v, &d) == 1 && strcmp(addr, s) == 0;
 }
 
 /* ---- module aliases, cached: VFs by the hundred share one modalias ---- */
@@ -182,28 +235,23 @@ static void silent_log(void *data, int priority, const char *file, int line, con
 {
 }
 
-static struct kmod_ctx *kmod_for(int root_fd, const char *kver)
+static struct kmod_ctx *kmod_for(struct root *root, const char *kver)
 {
 	const char *none[] = { "/dev/null/none", NULL };
-	char rel[512], path[64];
+	char path[PATH_MAX];
 	struct kmod_ctx *ctx;
-	int fd;
 
-	snprintf(rel, sizeof(rel), "lib/modules/%s", kver);
-	fd = root_openat(root_fd, rel, O_PATH | O_DIRECTORY);
-	if (fd < 0)
+	/* libkmod opens its indexes by path: copies read through the root */
+	if (root_kmod_dir(root, kver, path, sizeof(path)) < 0)
 		return NULL;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	ctx = kmod_new(path, none);
 	if (ctx) {
 		kmod_set_log_fn(ctx, silent_log, NULL);
-		/* the indexes are mapped now; the directory fd is no longer needed */
 		if (kmod_load_resources(ctx) < 0) {
 			kmod_unref(ctx);
 			ctx = NULL;
 		}
 	}
-	close(fd);
 	return ctx;
 }
 
@@ -240,7 +288,7 @@ static char *name_or_null(struct pci_access *pa, int flags, ...)
 /* ---- host-critical devices ---- */
 
 /* The last PCI address on a sysfs device path: the function nearest the leaf */
-static bool last_pci_in(const char *path, char out[16])
+static bool last_pci_in(const char *path, char out[PCI_ADDR_SIZE])
 {
 	const char *p = path;
 	bool found = false;
@@ -249,13 +297,13 @@ static bool last_pci_in(const char *path, char out[16])
 		const char *slash = strchr(p, '/');
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
 
-		if (n == 12) {
-			char comp[13];
+		if (n >= 12 && n < PCI_ADDR_SIZE) {
+			char comp[PCI_ADDR_SIZE];
 
-			memcpy(comp, p, 12);
-			comp[12] = '\0';
+			memcpy(comp, p, n);
+			comp[n] = '\0';
 			if (is_pci_addr(comp)) {
-				memcpy(out, comp, 13);
+				memcpy(out, comp, n + 1);
 				found = true;
 			}
 		}
@@ -288,23 +336,23 @@ static void mark(struct pdev_list *l, const char *addr, unsigned flag, const cha
 
 /* A block device (sys/dev/block/MAJ:MIN or sys/class/block/NAME): its PCI
  * function, or those of the devices below it (dm, md: slaves/). */
-static void mark_block(int root_fd, struct pdev_list *l, const char *rel, unsigned flag,
+static void mark_block(struct root *root, struct pdev_list *l, const char *rel, unsigned flag,
 		       const char *what, unsigned depth)
 {
-	char target[4096], addr[16], slaves[600];
+	char target[4096], addr[PCI_ADDR_SIZE], slaves[600];
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
 	ssize_t n;
 
 	if (depth > 8)
 		return;
-	n = root_readlink(root_fd, rel, target, sizeof(target));
+	n = root_readlink(root, rel, target, sizeof(target));
 	if (n > 0 && last_pci_in(target, addr)) {
 		mark(l, addr, flag, what);
 		return;
 	}
 	snprintf(slaves, sizeof(slaves), "%s/slaves", rel);
-	d = root_opendir(root_fd, slaves);
+	d = root_opendir(root, slaves);
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
@@ -313,15 +361,15 @@ static void mark_block(int root_fd, struct pdev_list *l, const char *rel, unsign
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(sub, sizeof(sub), "sys/class/block/%s", de->d_name);
-		mark_block(root_fd, l, sub, flag, what, depth + 1);
+		mark_block(root, l, sub, flag, what, depth + 1);
 	}
 }
 
-static void find_storage(int root_fd, struct pdev_list *l)
+static void find_storage(struct root *root, struct pdev_list *l)
 {
 	_cleanup_free_ char *text = NULL;
 
-	if (root_read_file(root_fd, "proc/self/mountinfo", 4u << 20, &text, NULL) < 0)
+	if (root_read_file(root, "proc/self/mountinfo", 4u << 20, &text, NULL) < 0)
 		return;
 	for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
 		char majmin[32], mnt[512], rel[64], what[600];
@@ -342,15 +390,15 @@ static void find_storage(int root_fd, struct pdev_list *l)
 			continue;
 		snprintf(rel, sizeof(rel), "sys/dev/block/%s", majmin);
 		snprintf(what, sizeof(what), "holds %s", mnt);
-		mark_block(root_fd, l, rel, flag, what, 0);
+		mark_block(root, l, rel, flag, what, 0);
 	}
 }
 
 /* A network interface: its PCI function, or its lower devices (bond, bridge, VLAN) */
-static void mark_netdev(int root_fd, struct pdev_list *l, const char *iface, const char *what,
+static void mark_netdev(struct root *root, struct pdev_list *l, const char *iface, const char *what,
 			unsigned depth)
 {
-	char rel[600], target[4096], addr[16];
+	char rel[600], target[4096], addr[PCI_ADDR_SIZE];
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
 	ssize_t n;
@@ -358,24 +406,24 @@ static void mark_netdev(int root_fd, struct pdev_list *l, const char *iface, con
 	if (depth > 8 || strchr(iface, '/') || iface[0] == '.')
 		return;
 	snprintf(rel, sizeof(rel), "sys/class/net/%s", iface);
-	n = root_readlink(root_fd, rel, target, sizeof(target));
+	n = root_readlink(root, rel, target, sizeof(target));
 	if (n > 0 && last_pci_in(target, addr)) {
 		mark(l, addr, CRITICAL_ROUTE, what);
 		return;
 	}
-	d = root_opendir(root_fd, rel);
+	d = root_opendir(root, rel);
 	if (!d)
 		return;
 	while ((de = readdir(d)))
 		if (strncmp(de->d_name, "lower_", 6) == 0)
-			mark_netdev(root_fd, l, de->d_name + 6, what, depth + 1);
+			mark_netdev(root, l, de->d_name + 6, what, depth + 1);
 }
 
-static void find_route(int root_fd, struct pdev_list *l)
+static void find_route(struct root *root, struct pdev_list *l)
 {
 	_cleanup_free_ char *v4 = NULL, *v6 = NULL;
 
-	if (root_read_file(root_fd, "proc/net/route", 1u << 20, &v4, NULL) >= 0)
+	if (root_read_file(root, "proc/net/route", 1u << 20, &v4, NULL) >= 0)
 		for (char *line = v4, *eol; line && *line; line = eol ? eol + 1 : NULL) {
 			char iface[64], dest[16], what[128];
 			unsigned mask = 1;
@@ -389,10 +437,10 @@ static void find_route(int root_fd, struct pdev_list *l)
 			    strcmp(dest, "00000000") == 0 && mask == 0) {
 				snprintf(what, sizeof(what), "carries the default route (%s)",
 					 iface);
-				mark_netdev(root_fd, l, iface, what, 0);
+				mark_netdev(root, l, iface, what, 0);
 			}
 		}
-	if (root_read_file(root_fd, "proc/net/ipv6_route", 1u << 20, &v6, NULL) >= 0)
+	if (root_read_file(root, "proc/net/ipv6_route", 1u << 20, &v6, NULL) >= 0)
 		for (char *line = v6, *eol; line && *line; line = eol ? eol + 1 : NULL) {
 			char dest[40], plen[4], iface[64], what[128];
 
@@ -405,7 +453,7 @@ static void find_route(int root_fd, struct pdev_list *l)
 			    strcmp(plen, "00") == 0 && strcmp(iface, "lo") != 0) {
 				snprintf(what, sizeof(what), "carries the IPv6 default route (%s)",
 					 iface);
-				mark_netdev(root_fd, l, iface, what, 0);
+				mark_netdev(root, l, iface, what, 0);
 			}
 		}
 }
@@ -475,35 +523,39 @@ static int build_groups(struct pdev_list *l, int groups_fd)
 }
 
 /* The first 64 bytes of config space: one read instead of five attribute files */
-static int read_config(int dirfd, uint8_t cfg[64])
+/* the first 64 bytes of config space: the standard header */
+static int read_config(struct devdir *dd, uint8_t cfg[64])
 {
-	int fd = openat(dirfd, "config", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t k;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int k = dev_read(dd, "config", &data, &len);
 
-	if (fd < 0)
-		return -errno;
-	k = read(fd, cfg, 64);
-	close(fd);
-	return k == 64 ? 0 : -EIO;
+	if (k < 0)
+		return k;
+	if (len < 64)
+		return -EIO;
+	memcpy(cfg, data, 64);
+	return 0;
 }
 
-static int read_dev(int root_fd, const char *name, struct pdev *d, struct alias_cache *ac)
+static int read_dev(struct root *root, const char *name, struct pdev *d, struct alias_cache *ac)
 {
-	char rel[300], buf[256];
-	_cleanup_close_ int dfd = -1;
+	struct devdir dd = { .root = root };
+	char buf[256], path[400];
 	uint8_t cfg[64];
 	char *s;
+	int k;
 
-	/* name is a canonical address (is_pci_addr): 12 characters */
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", name);
-	dfd = root_openat(root_fd, rel, O_PATH | O_DIRECTORY);
-	if (dfd < 0)
-		return dfd;
+	/* name is a canonical address (is_pci_addr) */
+	snprintf(dd.rel, sizeof(dd.rel), "sys/bus/pci/devices/%s", name);
+	k = root_exists(root, dd.rel);
+	if (k <= 0)
+		return k < 0 ? k : -ENOENT;
 	*d = (struct pdev){ .group = -1, .sriov_total = -1, .sriov_num = -1 };
-	snprintf(d->addr, sizeof(d->addr), "%.12s", name);
+	snprintf(d->addr, sizeof(d->addr), "%.*s", PCI_ADDR_SIZE - 1, name);
 	sscanf(name, "%x:%x:%x.%x", &d->domain, &d->bus, &d->slot, &d->fn);
 
-	if (read_config(dfd, cfg) >= 0) {
+	if (read_config(&dd, cfg) >= 0) {
 		/* PCI Local Bus spec §6.1: IDs at 0x00/0x02, class at 0x09-0x0b, header type at
 		 * 0x0e, subsystem IDs at 0x2c/0x2e (header type 0) */
 		d->vendor = (uint16_t)(cfg[0] | cfg[1] << 8);
@@ -515,44 +567,46 @@ static int read_dev(int root_fd, const char *name, struct pdev *d, struct alias_
 			d->subdevice = (uint16_t)(cfg[0x2e] | cfg[0x2f] << 8);
 		}
 	} else {
-		d->class = (uint32_t)read_hex(dfd, "class");
+		d->class = (uint32_t)read_hex(&dd, "class");
 		d->bridge = (d->class >> 8) == 0x0604 || (d->class >> 8) == 0x0607;
 		d->vendor = 0xffff;
 	}
 	/* an SR-IOV VF's config space reads 0xffff for its IDs (PCIe base spec §9.3.4.1.1):
 	 * the kernel's attributes carry the real ones */
 	if (d->vendor == 0xffff) {
-		d->vendor = (uint16_t)read_hex(dfd, "vendor");
-		d->device = (uint16_t)read_hex(dfd, "device");
-		d->subvendor = (uint16_t)read_hex(dfd, "subsystem_vendor");
-		d->subdevice = (uint16_t)read_hex(dfd, "subsystem_device");
+		d->vendor = (uint16_t)read_hex(&dd, "vendor");
+		d->device = (uint16_t)read_hex(&dd, "device");
+		d->subvendor = (uint16_t)read_hex(&dd, "subsystem_vendor");
+		d->subdevice = (uint16_t)read_hex(&dd, "subsystem_device");
 	}
 	/* host bridges are never handed to a guest either */
 	if ((d->class >> 8) == 0x0600)
 		d->bridge = true;
 
-	d->driver = link_base(dfd, "driver");
-	s = link_base(dfd, "iommu_group");
+	d->driver = link_base(&dd, "driver");
+	s = link_base(&dd, "iommu_group");
 	if (s) {
 		d->group = atoi(s);
 		free(s);
 	}
-	d->numa_node = read_int(dfd, "numa_node", -1);
-	d->rom = faccessat(dfd, "rom", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-	if (read_attr(dfd, "reset_method", buf, sizeof(buf)) >= 0 && buf[0])
+	d->numa_node = read_int(&dd, "numa_node", -1);
+	/* that it exists, not its bytes: reading a ROM hangs some devices */
+	snprintf(path, sizeof(path), "%s/rom", dd.rel);
+	d->rom = root_exists(root, path) > 0;
+	if (read_attr(&dd, "reset_method", buf, sizeof(buf)) >= 0 && buf[0])
 		d->reset_methods = strdup(buf);
-	s = link_base(dfd, "physfn");
+	s = link_base(&dd, "physfn");
 	if (s) {
 		snprintf(d->physfn, sizeof(d->physfn), "%s", s);
 		free(s);
 	} else {
-		d->sriov_total = read_int(dfd, "sriov_totalvfs", -1);
+		d->sriov_total = read_int(&dd, "sriov_totalvfs", -1);
 		if (d->sriov_total >= 0)
-			d->sriov_num = read_int(dfd, "sriov_numvfs", 0);
+			d->sriov_num = read_int(&dd, "sriov_numvfs", 0);
 	}
 	/* only display controllers have boot_vga, only network ones a net/ directory */
 	if ((d->class >> 16) == 0x03)
-		d->boot_vga = read_int(dfd, "boot_vga", 0) == 1;
+		d->boot_vga = read_int(&dd, "boot_vga", 0) == 1;
 	/* the same string the kernel builds for the modalias attribute */
 	snprintf(buf, sizeof(buf), "pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", d->vendor,
 		 d->device, d->subvendor, d->subdevice, d->class >> 16, (d->class >> 8) & 0xff,
@@ -561,25 +615,28 @@ static int read_dev(int root_fd, const char *name, struct pdev *d, struct alias_
 	if (ac->ctx && d->modalias)
 		d->modules = lookup_modules(ac, d->modalias);
 	if ((d->class >> 16) == 0x02) {
-		int nfd = openat(dfd, "net", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		_cleanup_(closedirp) DIR *nd = NULL;
+		struct dirent *de;
 
-		if (nfd >= 0) {
-			DIR *nd = fdopendir(nfd);
-			struct dirent *de;
-
-			if (nd) {
-				while ((de = readdir(nd)))
-					if (de->d_name[0] != '.' && !d->netdev)
-						d->netdev = strdup(de->d_name);
-				closedir(nd);
-			} else
-				close(nfd);
-		}
+		snprintf(path, sizeof(path), "%s/net", dd.rel);
+		nd = root_opendir(root, path);
+		while (nd && (de = readdir(nd)))
+			if (de->d_name[0] != '.' && !d->netdev)
+				d->netdev = text_escape_controls(de->d_name);
+	}
+	if (dd.error < 0) {
+		/* the module list belongs to the alias cache still */
+		free(d->driver);
+		free(d->modalias);
+		free(d->reset_methods);
+		free(d->netdev);
+		*d = (struct pdev){};
+		return dd.error;
 	}
 	return 0;
 }
 
-int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
+int pdev_gather(struct root *root, const char *kver, struct pdev_list *ret)
 {
 	struct pdev_list l = {};
 	struct alias_cache ac = {};
@@ -588,14 +645,14 @@ int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
 	_cleanup_close_ int ids_fd = -1, groups_fd = -1;
 	struct dirent *de;
 	size_t alloc = 0;
-	int r = 0;
+	int r = 0, k;
 
 	memset(ret, 0, sizeof(*ret));
-	d = root_opendir(root_fd, "sys/bus/pci/devices");
+	d = root_opendir(root, "sys/bus/pci/devices");
 	if (!d && errno != ENOENT)
 		return -errno;
 	if (kver)
-		ac.ctx = kmod_for(root_fd, kver);
+		ac.ctx = kmod_for(root, kver);
 
 	while (d && (de = readdir(d))) {
 		if (!is_pci_addr(de->d_name))
@@ -611,19 +668,24 @@ int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
 			l.devs = nd;
 			alloc = na;
 		}
-		if (read_dev(root_fd, de->d_name, &l.devs[l.n], &ac) >= 0)
+		k = read_dev(root, de->d_name, &l.devs[l.n], &ac);
+		if (k >= 0)
 			l.n++;
+		else if (k != -ENOENT) {
+			r = k; /* named by root_failed_path() */
+			break;
+		}
 	}
 	/* the cache owns the module lists; hand each device its own copy pointer */
 	for (unsigned i = 0; i < l.n; i++)
 		if (l.devs[i].modules) {
-			size_t k = 0;
+			size_t m = 0;
 			char **copy;
 
-			while (l.devs[i].modules[k])
-				k++;
-			copy = calloc(k + 1, sizeof(*copy));
-			for (size_t j = 0; copy && j < k; j++)
+			while (l.devs[i].modules[m])
+				m++;
+			copy = calloc(m + 1, sizeof(*copy));
+			for (size_t j = 0; copy && j < m; j++)
 				copy[j] = strdup(l.devs[i].modules[j]);
 			l.devs[i].modules = copy;
 		}
@@ -636,9 +698,11 @@ int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
 		qsort(l.devs, l.n, sizeof(*l.devs), cmp_dev);
 
 	/* names, when the root has a PCI ID database */
-	ids_fd = root_openat(root_fd, "usr/share/misc/pci.ids", O_RDONLY);
+	/* libpci reopens it through /proc/self/fd: the file already resolved, and
+	 * regular (a FIFO there would block it) */
+	ids_fd = root_open_regular(root, "usr/share/misc/pci.ids");
 	if (ids_fd < 0)
-		ids_fd = root_openat(root_fd, "usr/share/hwdata/pci.ids", O_RDONLY);
+		ids_fd = root_open_regular(root, "usr/share/hwdata/pci.ids");
 	if (ids_fd >= 0 && l.n && (pa = pci_alloc())) {
 		char path[64];
 
@@ -666,7 +730,7 @@ int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
 	}
 
 	/* groups */
-	groups_fd = root_openat(root_fd, "sys/kernel/iommu_groups", O_PATH | O_DIRECTORY);
+	groups_fd = root_openat(root, "sys/kernel/iommu_groups", O_PATH | O_DIRECTORY);
 	l.groups_dir = groups_fd >= 0;
 	r = build_groups(&l, groups_fd);
 	if (r < 0) {
@@ -674,8 +738,8 @@ int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret)
 		return r;
 	}
 
-	find_storage(root_fd, &l);
-	find_route(root_fd, &l);
+	find_storage(root, &l);
+	find_route(root, &l);
 	for (unsigned i = 0; i < l.n; i++)
 		if (l.devs[i].boot_vga)
 			mark(&l, l.devs[i].addr, CRITICAL_BOOT_VGA,

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct root;
+
 enum {
 	CRITICAL_ROOTFS = 1 << 0,   /* storage behind / */
 	CRITICAL_BOOTFS = 1 << 1,   /* storage behind /boot or /boot/efi */
@@ -13,8 +15,12 @@ enum {
 	CRITICAL_ROUTE = 1 << 3,    /* the NIC carrying the default route */
 };
 
+/* a canonical PCI address, "0000:01:00.0" to "ffffffff:ff:1f.7" (VMD domains
+ * are 32 bits), and its NUL */
+#define PCI_ADDR_SIZE 17
+
 struct pdev {
-	char addr[16]; /* 0000:01:00.0 */
+	char addr[PCI_ADDR_SIZE]; /* 0000:01:00.0 */
 	unsigned domain, bus, slot, fn;
 	uint16_t vendor, device, subvendor, subdevice;
 	uint32_t class; /* 0x030000 */
@@ -26,7 +32,7 @@ struct pdev {
 	bool rom;
 	char *reset_methods;
 	int sriov_total, sriov_num; /* -1 unless an SR-IOV physical function */
-	char physfn[16];	    /* a VF's PF, "" otherwise */
+	char physfn[PCI_ADDR_SIZE]; /* a VF's PF, "" otherwise */
 	bool boot_vga;
 	bool bridge; /* bridges never count in a group and are never assigned */
 	char *netdev;
@@ -55,14 +61,16 @@ struct pdev_list {
  * Reads every PCI function below the root. kver: the kernel whose module
  * aliases answer "which modules could drive it" (NULL: skip).
  */
-int pdev_gather(int root_fd, const char *kver, struct pdev_list *ret);
+int pdev_gather(struct root *root, const char *kver, struct pdev_list *ret);
 void pdev_list_done(struct pdev_list *l);
 const struct pdev *pdev_find(const struct pdev_list *l, const char *addr);
 const struct pdev_group *pdev_find_group(const struct pdev_list *l, int number);
 
 /*
- * Parses a device argument: 0000:01:00.0, 01:00.0, pci_0000_01_00_0 into a
+ * Parses a device argument: 0000:01:00.0, 01:00.0, 10000:e1:00.0 (a 32-bit
+ * domain), pci_0000_01_00_0 into a
  * canonical address (1, ret_addr filled), or VVVV:DDDD (2, *ret_vendor and
  * *ret_device set). 0 if it is neither. Pure.
  */
-int pdev_parse_arg(const char *arg, char ret_addr[16], uint16_t *ret_vendor, uint16_t *ret_device);
+int pdev_parse_arg(const char *arg, char ret_addr[PCI_ADDR_SIZE], uint16_t *ret_vendor,
+		   uint16_t *ret_device);

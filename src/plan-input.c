@@ -17,14 +17,14 @@
 #include "root.h"
 #include "rules-load.h"
 
-static int read_src(int root_fd, const char *path, struct src_file *f, struct file_error *err)
+static int read_src(struct root *root, const char *path, struct src_file *f, struct file_error *err)
 {
 	int r;
 
 	*f = (struct src_file){ .path = strdup(path) };
 	if (!f->path)
 		return -ENOMEM;
-	r = root_read_file(root_fd, path, 1u << 20, &f->text, &f->len);
+	r = root_read_file(root, path, 1u << 20, &f->text, &f->len);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -32,7 +32,7 @@ static int read_src(int root_fd, const char *path, struct src_file *f, struct fi
 	return r;
 }
 
-int plan_input_gather(int root_fd, const char *root, const char *kver, struct plan_input *in,
+int plan_input_gather(struct root *root, const char *kver, struct plan_input *in,
 		      struct file_error *err)
 {
 	struct rules_origin o;
@@ -40,30 +40,30 @@ int plan_input_gather(int root_fd, const char *root, const char *kver, struct pl
 
 	memset(in, 0, sizeof(*in));
 	*err = (struct file_error){};
-	r = host_gather(root_fd, root, kver, &in->host);
+	r = host_gather(root, kver, &in->host);
 	if (r == -ENOENT) {
 		file_error_set(err, "", 0, "--kernel %s: no such kernel below the root", kver);
 		return r;
 	}
 	if (r < 0)
 		return r;
-	r = pdev_gather(root_fd, in->host.modules.kver[0] ? in->host.modules.kver : NULL, &in->pci);
+	r = pdev_gather(root, in->host.modules.kver[0] ? in->host.modules.kver : NULL, &in->pci);
 	if (r < 0)
 		return r;
-	r = rules_gather(root_fd, &in->rules, &o, err);
+	r = rules_gather(root, &in->rules, &o, err);
 	if (r < 0)
 		return r;
 	in->rules_found = o.found;
 	snprintf(in->rules_dirs, sizeof(in->rules_dirs), "%s", o.looked);
 	rules_origin_done(&o);
-	r = read_src(root_fd, DRACUT_FILE, &in->dracut_conf, err);
+	r = read_src(root, DRACUT_FILE, &in->dracut_conf, err);
 	if (r >= 0)
-		r = read_src(root_fd, DEVICES_FILE, &in->devices_conf, err);
+		r = read_src(root, DEVICES_FILE, &in->devices_conf, err);
 	if (r >= 0)
-		r = read_src(root_fd, ITOOLS_FILE, &in->itools_modules, err);
+		r = read_src(root, ITOOLS_FILE, &in->itools_modules, err);
 	if (r < 0)
 		return r;
-	r = regen_gather(root_fd, &in->host, &in->regen);
+	r = regen_gather(root, &in->host, &in->regen);
 	if (r < 0)
 		return r;
 	return 0;

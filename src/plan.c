@@ -36,23 +36,31 @@ void plan_done(struct plan *p)
 		free(p->files[i].new);
 	}
 	p->n_files = 0;
+	for (size_t i = 0; i < p->n_notes; i++)
+		free(p->notes[i]);
+	free(p->notes);
+	p->notes = NULL;
+	p->n_notes = 0;
 }
 
 void plan_note(struct plan *p, const char *fmt, ...)
 {
+	char **n = realloc(p->notes, (p->n_notes + 1) * sizeof(*n));
 	va_list ap;
+	int r;
 
-	if (p->n_notes == PLAN_NOTES_MAX) {
-		/* not silently: the last note says so */
-		p->notes_cut = true;
-		snprintf(p->notes[PLAN_NOTES_MAX - 1], sizeof(p->notes[0]),
-			 "(more notes than the %d this plan can list were left out)",
-			 PLAN_NOTES_MAX);
+	if (!n) {
+		p->oom = true; /* plan_decide() fails: no note is dropped silently */
 		return;
 	}
+	p->notes = n;
 	va_start(ap, fmt);
-	vsnprintf(p->notes[p->n_notes++], sizeof(p->notes[0]), fmt, ap);
+	r = vasprintf(&n[p->n_notes], fmt, ap);
 	va_end(ap);
+	if (r < 0)
+		p->oom = true;
+	else
+		p->n_notes++;
 }
 
 _printf_(3, 4) static int fail(struct file_error *err, int r, const char *fmt, ...)
@@ -182,7 +190,12 @@ static int ids_add(char *ids, size_t size, const char *one, struct file_error *e
 	if (!*one || clist_has(ids, one, strlen(one)))
 		return 0;
 	if (strlen(ids) + strlen(one) + 2 > size || strlen(ids) + strlen(one) + 2 > sizeof(copy))
-		return fail(err, -E2BIG, "too many vendor:device IDs for vfio-pci");
+		return fail(
+			err, -E2BIG,
+			"vfio-pci.ids: the IDs would take %zu characters, and vfio-pci's ids "
+			"parameter holds at most %d (the kernel refuses a longer one); name the "
+			"devices with --device ADDRESS, which binds them by address without ids",
+			strlen(ids) + 1 + strlen(one), VFIO_PCI_IDS_SIZE - 1);
 	snprintf(copy, sizeof(copy), "%.1100s%s%.16s", ids, *ids ? "," : "", one);
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (k == ARRAY_SIZE(list))
@@ -215,7 +228,7 @@ static int ids_parse(const char *list, const char *what, char *ids, size_t size,
 {
 	for (const char *s = list;;) {
 		size_t k = strcspn(s, ",");
-		char addr[16], one[16];
+		char addr[PCI_ADDR_SIZE], one[16];
 		uint16_t v, d;
 
 		if (k >= sizeof(one) || k == 0)
@@ -237,37 +250,54 @@ static int ids_parse(const char *list, const char *what, char *ids, size_t size,
 }
 
 /* etc/iommu-setup/vfio-devices.conf: "ADDRESS VENDOR:DEVICE WHY" lines; whys
- * (when not NULL) gets each line's WHY */
-static size_t devices_file_addrs(const char *text, char (*addrs)[16], char (*whys)[160], size_t max)
+ * (when not NULL) gets each line's WHY. A line that is not one, or more lines
+ * than fit, is an error naming the line: the file comes from the root. */
+static int devices_file_addrs(const char *text, char (*addrs)[PCI_ADDR_SIZE], char (*whys)[160],
+			      size_t max, size_t *ret_n, struct file_error *err)
 {
 	size_t n = 0;
+	unsigned lineno = 0;
 
-	for (const char *line = text; line && *line && n < max;) {
+	*ret_n = 0;
+	for (const char *line = text; line && *line;) {
 		const char *eol = strchr(line, '\n');
 		size_t len = eol ? (size_t)(eol - line) : strlen(line);
-		char addr[16];
+		char addr[PCI_ADDR_SIZE];
 		uint16_t v, d;
 		size_t k = strcspn(line, " \t\n");
 
-		if (line[0] != '#' && k < sizeof(addr)) {
-			memcpy(addr, line, k);
-			addr[k] = '\0';
-			if (pdev_parse_arg(addr, addrs[n], &v, &d) == 1) {
+		lineno++;
+		if (line[0] != '#' && len > 0) {
+			if (k < sizeof(addr)) {
+				memcpy(addr, line, k);
+				addr[k] = '\0';
+			}
+			if (k >= sizeof(addr) || pdev_parse_arg(addr, addr, &v, &d) != 1)
+				return file_error_set(err, DEVICES_FILE, lineno,
+						      "\"%.*s\" is not a PCI address",
+						      (int)(k > 40 ? 40 : k), line);
+			if (n == max)
+				return file_error_set(err, DEVICES_FILE, lineno,
+						      "more than %zu devices: iommu-setup binds at "
+						      "most %zu by address",
+						      max, max);
+			memcpy(addrs[n], addr, sizeof(addr));
+			if (whys) {
 				/* after the address and the ID */
 				const char *w = line + k, *e = line + len;
 
 				w += strspn(w, " \t");
 				w += strcspn(w, " \t\n");
 				w += strspn(w, " \t");
-				if (whys)
-					snprintf(whys[n], sizeof(whys[0]), "%.*s",
-						 (int)(e > w ? e - w : 0), w);
-				n++;
+				snprintf(whys[n], sizeof(whys[0]), "%.*s", (int)(e > w ? e - w : 0),
+					 w);
 			}
+			n++;
 		}
 		line = eol ? eol + 1 : NULL;
 	}
-	return n;
+	*ret_n = n;
+	return 0;
 }
 
 static const struct src_file *conf_file(const struct plan_input *in, const char *path)
@@ -380,10 +410,13 @@ static int plan_devices(struct devctx *c, struct file_error *err)
 	if (!p->devices_requested) {
 		/* as configured: the IDs in iommu-setup's own places, the addresses */
 		const struct src_file *ours = conf_file(in, MODPROBE_FILE);
-		char addrs[PLAN_DEVICES_MAX][16], whys[PLAN_DEVICES_MAX][160];
-		size_t na = in->devices_conf.text ? devices_file_addrs(in->devices_conf.text, addrs,
-								       whys, PLAN_DEVICES_MAX)
-						  : 0;
+		char addrs[PLAN_DEVICES_MAX][PCI_ADDR_SIZE], whys[PLAN_DEVICES_MAX][160];
+		size_t na = 0;
+
+		if (in->devices_conf.text &&
+		    (r = devices_file_addrs(in->devices_conf.text, addrs, whys, PLAN_DEVICES_MAX,
+					    &na, err)) < 0)
+			return r;
 
 		if (in->host.modules.mods[VFIO_MOD_VFIO_PCI].kind == MOD_BUILTIN && c->line) {
 			_cleanup_free_ char *cl = kcmdline_vfio_ids(c->line);
@@ -435,7 +468,7 @@ static int plan_devices(struct devctx *c, struct file_error *err)
 	}
 
 	for (size_t i = 0; i < c->req->n_ids; i++) {
-		char mine[1100] = "";
+		char mine[VFIO_PCI_IDS_SIZE] = "";
 
 		r = ids_parse(c->req->ids[i], "--ids", mine, sizeof(mine), err);
 		if (r < 0)
@@ -473,7 +506,7 @@ static int plan_devices(struct devctx *c, struct file_error *err)
 	}
 	for (size_t i = 0; i < c->req->n_devices; i++) {
 		const char *arg = c->req->devices[i];
-		char addr[16];
+		char addr[PCI_ADDR_SIZE];
 		uint16_t v, d;
 		const struct pdev *dev;
 
@@ -496,17 +529,18 @@ static int plan_devices(struct devctx *c, struct file_error *err)
 		struct verdict v;
 
 		device_verdict(l, d, &v);
+		if (v.critical)
+			return fail(err, -EINVAL,
+				    "%s cannot be assigned: %s (nothing overrides this, not even "
+				    "--force: the next boot would hand it to vfio-pci)",
+				    d->addr, v.reason);
 		if (!v.assignable && !(l->groups_dir && l->n_groups > 0)) {
 			plan_note(p, "%s: %s", d->addr, v.reason);
 			continue;
 		}
-		if (!v.assignable && !v.needs_force && !c->req->force)
-			return fail(err, -EINVAL,
-				    "%s cannot be assigned: %s (--force to plan it anyway)",
-				    d->addr, v.reason);
+		/* --force takes along group mates the host drives, nothing else */
 		if (!v.assignable && !v.needs_force)
-			plan_note(p, "%s: %s — planned anyway because of --force", d->addr,
-				  v.reason);
+			return fail(err, -EINVAL, "%s cannot be assigned: %s", d->addr, v.reason);
 		for (unsigned k = 0; k < v.n_drag; k++) {
 			const struct pdev *m = &l->devs[v.drag[k]];
 			char why[160];
@@ -535,6 +569,24 @@ static int plan_devices(struct devctx *c, struct file_error *err)
 			if ((r = ids_add(p->ids, sizeof(p->ids), one, err)) < 0)
 				return r;
 		}
+	/* vfio-pci.ids takes every function with the ID: a host-critical twin of a
+	 * requested device would go too */
+	for (unsigned i = 0; i < l->n; i++) {
+		const struct pdev *d = &l->devs[i];
+		char one[16];
+
+		id_of(d->vendor, d->device, one);
+		if (d->critical && !d->bridge && clist_has(p->ids, one, strlen(one)))
+			return fail(err, -EINVAL,
+				    "vfio-pci.ids=%s would take %s as well, which %s (the same "
+				    "ID): that cannot be planned%s",
+				    one, d->addr, d->critical_what,
+				    in->regen.dracut_host && !in->regen.itools
+					    ? "; name the device with --device ADDRESS instead, "
+					      "which binds it by address"
+					    : "; binding by address (--device) needs dracut "
+					      "and its iommu-setup module, which this root lacks");
+	}
 	return 0;
 }
 
@@ -544,14 +596,15 @@ static int devices_removed(struct devctx *c, const char *cur_ids, struct file_er
 	const struct plan_input *in = c->in;
 	const struct pdev_list *l = &in->pci;
 	struct plan *p = c->p;
-	char addrs[PLAN_DEVICES_MAX][16];
-	size_t na = in->devices_conf.text ? devices_file_addrs(in->devices_conf.text, addrs, NULL,
-							       PLAN_DEVICES_MAX)
-					  : 0;
+	char addrs[PLAN_DEVICES_MAX][PCI_ADDR_SIZE];
+	size_t na = 0;
 	int r;
 
 	if (!p->devices_requested)
 		return 0;
+	if (in->devices_conf.text && (r = devices_file_addrs(in->devices_conf.text, addrs, NULL,
+							     PLAN_DEVICES_MAX, &na, err)) < 0)
+		return r;
 	for (unsigned i = 0; i < l->n; i++) {
 		const struct pdev *d = &l->devs[i];
 		char one[16];
@@ -1149,7 +1202,7 @@ static int plan_module_options(const struct plan_input *in, const struct plan_re
 {
 	const struct host *h = &in->host;
 	const struct pdev_list *l = &in->pci;
-	struct check_report report;
+	struct fw_summary fw;
 	int r = 0;
 
 	/* the modules that could drive each planned device load vfio-pci first
@@ -1201,8 +1254,8 @@ static int plan_module_options(const struct plan_input *in, const struct plan_re
 			  line);
 	}
 	/* allow_unsafe_interrupts: only with the platform lacking remapping AND the opt-in */
-	checks_run(h, &report);
-	if (report.fw.valid && !report.fw.intr_remap) {
+	checks_firmware_summary(h, &fw);
+	if (fw.valid && !fw.intr_remap) {
 		if (req->allow_unsafe_interrupts) {
 			r = modprobe_line(p, "options vfio_iommu_type1 allow_unsafe_interrupts=1",
 					  err);
@@ -1365,11 +1418,38 @@ int plan_decide(const struct plan_input *in, const struct plan_request *req, str
 		r = regen_decide(&in->regen, h, req, p, err);
 	if (r >= 0)
 		p->reboot_required = needs_reboot(in, p);
+	if (r >= 0 && p->oom)
+		r = -ENOMEM;
 	kcmdline_done(&line);
 	nextboot_done(&nb);
 	if (r < 0)
 		plan_done(p);
 	return r;
+}
+
+int plan_command_set(struct plan_command *c, ...)
+{
+	va_list ap;
+	const char *w;
+	size_t used = 0;
+
+	c->argc = 0;
+	c->line[0] = '\0';
+	va_start(ap, c);
+	while ((w = va_arg(ap, const char *))) {
+		bool quote = !*w || strpbrk(w, " \t'\"\\$") != NULL;
+
+		if (c->argc == COMMAND_ARGS_MAX || strlen(w) >= sizeof(c->args[0]) ||
+		    used + strlen(w) + 4 >= sizeof(c->line)) {
+			va_end(ap);
+			return -E2BIG;
+		}
+		snprintf(c->args[c->argc++], sizeof(c->args[0]), "%s", w);
+		used += (size_t)snprintf(c->line + used, sizeof(c->line) - used, "%s%s%s%s",
+					 used ? " " : "", quote ? "'" : "", w, quote ? "'" : "");
+	}
+	va_end(ap);
+	return 0;
 }
 
 bool planned_file_changed(const struct planned_file *f)

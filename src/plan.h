@@ -21,12 +21,17 @@
 #include "rules.h"
 #include "sources.h"
 
+struct root;
+
 #define PLAN_OPS_MAX 32
 #define PLAN_FILES_MAX 64
-#define PLAN_NOTES_MAX 64
 #define PLAN_DEVICES_MAX 64
 #define PLAN_COMMANDS_MAX 8
 #define PLAN_REQUEST_MAX 64
+/* vfio-pci's ids parameter: module_param_string(ids, ids, sizeof(ids), 0) over
+ * char ids[1024] (drivers/vfio/pci/vfio_pci.c): a longer value is refused by
+ * the kernel ("string doesn't fit"), so no ID in it takes effect */
+#define VFIO_PCI_IDS_SIZE 1024
 #define MODPROBE_FILE "etc/modprobe.d/iommu-setup.conf"
 #define DRACUT_FILE "etc/dracut.conf.d/iommu-setup.conf"
 #define ITOOLS_FILE "etc/initramfs-tools/modules"
@@ -56,9 +61,13 @@ enum command_kind {
 	CMD_INITRAMFS, /* rebuilds the target kernel's initramfs */
 };
 
+#define COMMAND_ARGS_MAX 6
+
 struct plan_command {
 	enum command_kind kind;
-	char line[512];	  /* the argument vector, words separated by one space */
+	char args[COMMAND_ARGS_MAX][320]; /* the argument vector, args[0] absolute */
+	unsigned argc;
+	char line[1024];  /* the same for people: words separated by a blank, quoted if need be */
 	char why[640];	  /* why this command, on this host */
 	char output[600]; /* the file it writes, relative to the root ("" unknown) */
 	/* for CMD_INITRAMFS: the command that lists the image ("" not installed) */
@@ -67,7 +76,7 @@ struct plan_command {
 };
 
 struct plan_dev {
-	char addr[16];
+	char addr[PCI_ADDR_SIZE];
 	uint16_t vendor, device;
 	uint32_t class;
 	char why[160];
@@ -80,18 +89,18 @@ struct plan {
 	struct planned_file files[PLAN_FILES_MAX];
 	size_t n_files;
 	/* warnings and hints from the rules and the decisions, one line each */
-	char notes[PLAN_NOTES_MAX][640];
+	char **notes;
 	size_t n_notes;
-	bool notes_cut; /* more notes than fit: said in the last one */
+	bool oom; /* a note could not be kept: plan_decide() fails */
 	/* the devices for vfio-pci: requested, and the group mates that come along */
 	struct plan_dev devs[PLAN_DEVICES_MAX];
 	size_t n_devs;
 	/* devices vfio-pci gets now (from any file) that the request leaves out */
 	struct plan_dev removed[PLAN_DEVICES_MAX];
 	size_t n_removed;
-	bool devices_requested; /* --device or --ids: the request is the set of devices */
-	bool by_address;	/* the dracut module binds them by address */
-	char ids[1100];		/* the vendor:device IDs vfio-pci takes, sorted */
+	bool devices_requested;	     /* --device or --ids: the request is the set of devices */
+	bool by_address;	     /* the dracut module binds them by address */
+	char ids[VFIO_PCI_IDS_SIZE]; /* the vendor:device IDs vfio-pci takes, sorted */
 	/* the modprobe.d file's lines after its header */
 	char modprobe[4096];
 	/* what apply runs afterwards, in order; only the ones needed when
@@ -135,7 +144,7 @@ struct plan_input {
 	struct regen_facts regen;
 };
 
-int plan_input_gather(int root_fd, const char *root, const char *kver, struct plan_input *in,
+int plan_input_gather(struct root *root, const char *kver, struct plan_input *in,
 		      struct file_error *err);
 void plan_input_done(struct plan_input *in);
 
@@ -148,6 +157,9 @@ void plan_input_done(struct plan_input *in);
 int plan_decide(const struct plan_input *in, const struct plan_request *req, struct plan *p,
 		struct file_error *err);
 void plan_done(struct plan *p);
+/* Sets a command's argument vector from NULL-terminated words (and its line);
+ * -E2BIG when a word or their number exceeds what a command holds. */
+int plan_command_set(struct plan_command *c, ...) __attribute__((sentinel));
 /* Adds a note (a warning or hint, one line) to the plan. */
 __attribute__((format(printf, 2, 3))) void plan_note(struct plan *p, const char *fmt, ...);
 

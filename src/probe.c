@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * check --probe BDF: ask the kernel itself whether a device can be assigned.
+ * probe BDF: ask the kernel itself whether a device can be assigned.
  * For a function already bound to vfio-pci, its IOMMU group is opened and
  * attached to a type1 container, as QEMU does before it maps guest memory;
  * then everything is released. The kernel's answer is reported as it is:
@@ -26,7 +26,7 @@
 #include "root.h"
 
 struct probe {
-	char addr[16];
+	char addr[PCI_ADDR_SIZE];
 	char driver[64];
 	int group;
 	int api_version;
@@ -161,43 +161,50 @@ static int run_probe(struct probe *p)
 	return 0;
 }
 
-int probe_device(struct context *ctx, const char *arg)
+int verb_probe(struct context *ctx)
 {
 	struct probe p = { .group = -1 };
 	char rel[128], target[512];
+	const char *arg;
 	uint16_t v, d;
 	ssize_t n;
 
-	if (strcmp(ctx->root, "/") != 0) {
-		log_error("--probe asks the running kernel: it works on the live host only, not "
+	if (ctx->n_args != 1) {
+		log_error("probe takes one argument, a PCI address (0000:01:00.0)");
+		return EXIT_BAD_INPUT;
+	}
+	arg = ctx->args[0];
+
+	if (!root_is_host(ctx->root)) {
+		log_error("probe asks the running kernel: it works on the live host only, not "
 			  "with --root %s",
-			  ctx->root);
+			  ctx->root->path);
 		return EXIT_BAD_INPUT;
 	}
 	if (pdev_parse_arg(arg, p.addr, &v, &d) != 1) {
-		log_error("--probe: \"%s\" is not a PCI address (0000:01:00.0)", arg);
+		log_error("probe: \"%s\" is not a PCI address (0000:01:00.0)", arg);
 		return EXIT_BAD_INPUT;
 	}
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", p.addr);
-	if (root_exists(ctx->root_fd, rel) <= 0) {
-		log_error("--probe: no PCI device %s", p.addr);
+	if (root_exists(ctx->root, rel) <= 0) {
+		log_error("probe: no PCI device %s", p.addr);
 		return EXIT_BAD_INPUT;
 	}
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", p.addr);
-	n = root_readlink(ctx->root_fd, rel, target, sizeof(target));
+	n = root_readlink(ctx->root, rel, target, sizeof(target));
 	snprintf(p.driver, sizeof(p.driver), "%.63s", n > 0 ? last_component(target) : "");
 	if (strcmp(p.driver, "vfio-pci") != 0) {
-		log_error(
-			"--probe: %s is %s%s, not on vfio-pci; --probe never changes a binding: bind "
-			"it first (echo vfio-pci > /sys/bus/pci/devices/%s/driver_override, then "
-			"drivers_probe)",
-			p.addr, p.driver[0] ? "driven by " : "without a driver", p.driver, p.addr);
+		log_error("probe: %s is %s%s, not on vfio-pci; probe never changes a binding: bind "
+			  "it first (echo vfio-pci > /sys/bus/pci/devices/%s/driver_override, then "
+			  "drivers_probe)",
+			  p.addr, p.driver[0] ? "driven by " : "without a driver", p.driver,
+			  p.addr);
 		return EXIT_BAD_INPUT;
 	}
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/iommu_group", p.addr);
-	n = root_readlink(ctx->root_fd, rel, target, sizeof(target));
+	n = root_readlink(ctx->root, rel, target, sizeof(target));
 	if (n <= 0) {
-		log_error("--probe: %s has no IOMMU group: the IOMMU is not active", p.addr);
+		log_error("probe: %s has no IOMMU group: the IOMMU is not active", p.addr);
 		return EXIT_NOT_READY;
 	}
 	p.group = atoi(last_component(target));

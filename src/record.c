@@ -8,6 +8,7 @@
 #include "commalist.h"
 #include "kparams.h"
 #include "macro.h"
+#include "path-util.h"
 #include "record.h"
 
 #define RECORD_MAGIC "iommu-setup-record 2"
@@ -398,15 +399,15 @@ int record_parse(const char *text, size_t len, struct record *rec, unsigned *lin
 				n = 0;
 		if (n == 1 && strcmp(w[0], "end") == 0 && line[3] == '\0')
 			ended = true;
-		else if (n == 2 && strcmp(w[0], "dir") == 0 && *w[1])
+		else if (n == 2 && strcmp(w[0], "dir") == 0 && path_valid_below_root(w[1]))
 			r = record_add_dir(rec, w[1]);
 		else if (n == 2 && strcmp(w[0], "txn") == 0)
 			snprintf(rec->txn, sizeof(rec->txn), "%s", strcmp(w[1], "-") ? w[1] : "");
 		else if (n == 2 && strcmp(w[0], "boot") == 0 && strlen(w[1]) < sizeof(rec->boot_id))
 			snprintf(rec->boot_id, sizeof(rec->boot_id), "%s", w[1]);
 		else if (n == 5 && strcmp(w[0], "file") == 0 && file_kind_from_string(w[2]) >= 0 &&
-			 (strcmp(w[3], "created") == 0 || strcmp(w[3], "changed") == 0) && *w[1] &&
-			 !record_find(rec, w[1])) {
+			 (strcmp(w[3], "created") == 0 || strcmp(w[3], "changed") == 0) &&
+			 path_valid_below_root(w[1]) && !record_find(rec, w[1])) {
 			cur = record_add_file(rec, w[1],
 					      (enum file_kind)file_kind_from_string(w[2]), w[4]);
 			if (!cur)

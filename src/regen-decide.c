@@ -39,7 +39,8 @@ static int regen_bootcfg(const struct regen_facts *f, const struct host *h, bool
 		c = add_command(p, CMD_BOOTCFG);
 		if (!c)
 			return -E2BIG;
-		snprintf(c->line, sizeof(c->line), "%s", f->update_grub);
+		if (plan_command_set(c, f->update_grub, NULL) < 0)
+			return -E2BIG;
 		snprintf(c->output, sizeof(c->output), "boot/grub/grub.cfg");
 		snprintf(c->why, sizeof(c->why),
 			 "%s: update-grub writes /boot/grub/grub.cfg for BIOS and UEFI alike "
@@ -101,7 +102,13 @@ static int regen_bootcfg(const struct regen_facts *f, const struct host *h, bool
 	c = add_command(p, CMD_BOOTCFG);
 	if (!c)
 		return -E2BIG;
-	snprintf(c->line, sizeof(c->line), "%.127s -o /%.260s", tool, target);
+	{
+		char out[620];
+
+		snprintf(out, sizeof(out), "/%s", target);
+		if (plan_command_set(c, tool, "-o", out, NULL) < 0)
+			return -E2BIG;
+	}
 	snprintf(c->output, sizeof(c->output), "%s", target);
 	snprintf(c->why, sizeof(c->why), "%.639s", why);
 	return 0;
@@ -121,12 +128,15 @@ static int regen_initramfs(const struct regen_facts *f, const struct host *h, st
 			return -E2BIG;
 		/* the image the distribution boots: Debian names it initrd.img-K */
 		if (f->os.family == OS_DEBIAN || f->initrd_img) {
-			snprintf(c->line, sizeof(c->line),
-				 "%.60s -f --kver %.128s /boot/initrd.img-%.180s", f->dracut, kver,
-				 kver);
+			char img[300];
+
+			snprintf(img, sizeof(img), "/boot/initrd.img-%s", kver);
+			if (plan_command_set(c, f->dracut, "-f", "--kver", kver, img, NULL) < 0)
+				return -E2BIG;
 			snprintf(c->output, sizeof(c->output), "boot/initrd.img-%s", kver);
 		} else {
-			snprintf(c->line, sizeof(c->line), "%s -f --kver %s", f->dracut, kver);
+			if (plan_command_set(c, f->dracut, "-f", "--kver", kver, NULL) < 0)
+				return -E2BIG;
 			snprintf(c->output, sizeof(c->output), "boot/initramfs-%s.img", kver);
 		}
 		snprintf(c->lister, sizeof(c->lister), "%s", f->lsinitrd);
@@ -141,7 +151,8 @@ static int regen_initramfs(const struct regen_facts *f, const struct host *h, st
 		c = add_command(p, CMD_INITRAMFS);
 		if (!c)
 			return -E2BIG;
-		snprintf(c->line, sizeof(c->line), "%s -u -k %s", f->update_initramfs, kver);
+		if (plan_command_set(c, f->update_initramfs, "-u", "-k", kver, NULL) < 0)
+			return -E2BIG;
 		snprintf(c->output, sizeof(c->output), "boot/initrd.img-%s", kver);
 		snprintf(c->lister, sizeof(c->lister), "%s", f->lsinitramfs);
 		snprintf(c->lister_name, sizeof(c->lister_name), "lsinitramfs");

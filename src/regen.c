@@ -56,7 +56,7 @@ static bool word_in(const char *list, const char *word)
 	return false;
 }
 
-int os_release_read(int root_fd, struct os_release *ret)
+int os_release_read(struct root *root, struct os_release *ret)
 {
 	static const char *const paths[] = { "etc/os-release", "usr/lib/os-release" };
 	_cleanup_free_ char *text = NULL;
@@ -68,7 +68,7 @@ int os_release_read(int root_fd, struct os_release *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	for (size_t i = 0; i < ARRAY_SIZE(paths) && r < 0; i++)
-		r = root_read_file(root_fd, paths[i], 65536, &text, &len);
+		r = root_read_file(root, paths[i], 65536, &text, &len);
 	if (r >= 0 && shenv_source(&env, text, len, "os-release") >= 0) {
 		if ((v = shenv_get(&env, "ID")) && v->known && v->value)
 			snprintf(ret->id, sizeof(ret->id), "%s", v->value);
@@ -99,26 +99,26 @@ int os_release_read(int root_fd, struct os_release *ret)
 	if (ret->family == OS_UNKNOWN) {
 		char path[64];
 
-		if (regen_find_command(root_fd, "update-grub", path, sizeof(path)) == 0 ||
-		    root_exists(root_fd, "etc/initramfs-tools") > 0)
+		if (regen_find_command(root, "update-grub", path, sizeof(path)) == 0 ||
+		    root_exists(root, "etc/initramfs-tools") > 0)
 			ret->family = OS_DEBIAN;
-		else if (regen_find_command(root_fd, "grub2-mkconfig", path, sizeof(path)) == 0)
+		else if (regen_find_command(root, "grub2-mkconfig", path, sizeof(path)) == 0)
 			ret->family = OS_RHEL;
 	}
 	return r < 0 ? r : 0;
 }
 
-bool host_uses_dracut(int root_fd)
+bool host_uses_dracut(struct root *root)
 {
 	char path[64];
 
 	/* not usr/lib/dracut: iommu-setup's own package puts its module there on
 	 * hosts that build their initramfs with initramfs-tools too */
-	return root_exists(root_fd, "etc/dracut.conf.d") > 0 ||
-	       regen_find_command(root_fd, "dracut", path, sizeof(path)) == 0;
+	return root_exists(root, "etc/dracut.conf.d") > 0 ||
+	       regen_find_command(root, "dracut", path, sizeof(path)) == 0;
 }
 
-int regen_find_command(int root_fd, const char *name, char *path, size_t n)
+int regen_find_command(struct root *root, const char *name, char *path, size_t n)
 {
 	static const char *const dirs[] = { "usr/sbin", "usr/bin", "sbin", "bin" };
 
@@ -127,7 +127,7 @@ int regen_find_command(int root_fd, const char *name, char *path, size_t n)
 		_cleanup_close_ int fd = -1;
 
 		snprintf(rel, sizeof(rel), "%s/%s", dirs[i], name);
-		fd = root_openat(root_fd, rel, O_PATH);
+		fd = root_openat(root, rel, O_PATH);
 		if (fd >= 0) {
 			snprintf(path, n, "/%s", rel);
 			return 0;
@@ -137,11 +137,11 @@ int regen_find_command(int root_fd, const char *name, char *path, size_t n)
 }
 
 /* boot/efi in mountinfo: the device and its major:minor */
-static bool esp_mount(int root_fd, char *majmin, size_t n, char *source, size_t sn)
+static bool esp_mount(struct root *root, char *majmin, size_t n, char *source, size_t sn)
 {
 	_cleanup_free_ char *text = NULL;
 
-	if (root_read_file(root_fd, "proc/self/mountinfo", 4u << 20, &text, NULL) < 0)
+	if (root_read_file(root, "proc/self/mountinfo", 4u << 20, &text, NULL) < 0)
 		return false;
 	for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
 		char mm[32], mnt[512], src[128];
@@ -166,7 +166,8 @@ static bool esp_mount(int root_fd, char *majmin, size_t n, char *source, size_t 
 
 /* libblkid on the disk that holds the partition majmin (found in sysfs below
  * the root, probed through dev/<disk> below the root): its type and GUID */
-static int esp_blkid(int root_fd, const char *majmin, struct esp_info *e, char *why, size_t wn)
+static int esp_blkid(struct root *root, const char *majmin, struct esp_info *e, char *why,
+		     size_t wn)
 {
 	char rel[128], target[1024], disk[64], partno_s[32] = "";
 	_cleanup_free_ char *pn = NULL;
@@ -180,9 +181,9 @@ static int esp_blkid(int root_fd, const char *majmin, struct esp_info *e, char *
 	int partno;
 
 	snprintf(rel, sizeof(rel), "sys/dev/block/%s", majmin);
-	n = root_readlink(root_fd, rel, target, sizeof(target));
+	n = root_readlink(root, rel, target, sizeof(target));
 	snprintf(rel, sizeof(rel), "sys/dev/block/%s/partition", majmin);
-	if (n <= 0 || root_read_file(root_fd, rel, 64, &pn, NULL) < 0) {
+	if (n <= 0 || root_read_file(root, rel, 64, &pn, NULL) < 0) {
 		snprintf(why, wn, "sys/dev/block/%s does not describe a partition", majmin);
 		return -ENOENT;
 	}
@@ -195,7 +196,7 @@ static int esp_blkid(int root_fd, const char *majmin, struct esp_info *e, char *
 	slash = strrchr(target, '/');
 	snprintf(disk, sizeof(disk), "%.63s", slash ? slash + 1 : target);
 	snprintf(rel, sizeof(rel), "dev/%s", disk);
-	fd = root_openat(root_fd, rel, O_RDONLY);
+	fd = root_openat(root, rel, O_RDONLY);
 	if (fd < 0) {
 		snprintf(why, wn, "cannot open /dev/%s: %s", disk, strerror(-fd));
 		return fd;
@@ -259,9 +260,9 @@ static void esp_firmware(struct esp_info *e, char *why, size_t wn)
 }
 
 /* EFI/<dir> holding a boot loader or grub.cfg, other than BOOT; the number found */
-static unsigned esp_dirs_on_disk(int root_fd, const char *prefer, char *dir, size_t n)
+static unsigned esp_dirs_on_disk(struct root *root, const char *prefer, char *dir, size_t n)
 {
-	_cleanup_(closedirp) DIR *d = root_opendir(root_fd, "boot/efi/EFI");
+	_cleanup_(closedirp) DIR *d = root_opendir(root, "boot/efi/EFI");
 	struct dirent *de;
 	unsigned found = 0;
 
@@ -277,7 +278,7 @@ static unsigned esp_dirs_on_disk(int root_fd, const char *prefer, char *dir, siz
 			char rel[600];
 
 			snprintf(rel, sizeof(rel), "boot/efi/EFI/%.200s/%s", de->d_name, marks[i]);
-			has = root_exists(root_fd, rel) > 0;
+			has = root_exists(root, rel) > 0;
 		}
 		if (!has)
 			continue;
@@ -290,7 +291,8 @@ static unsigned esp_dirs_on_disk(int root_fd, const char *prefer, char *dir, siz
 	return found;
 }
 
-int esp_find(int root_fd, const struct host *h, const struct os_release *os, struct esp_info *e)
+int esp_find(struct root *root, const struct host *h, const struct os_release *os,
+	     struct esp_info *e)
 {
 	char majmin[32], fw_why[400] = "", blk_why[400] = "", fw_dir[64] = "", rel[600];
 	char prefer[64];
@@ -302,9 +304,9 @@ int esp_find(int root_fd, const struct host *h, const struct os_release *os, str
 	/* the RHEL family's %efi_vendor: ID, with rhel -> redhat */
 	snprintf(prefer, sizeof(prefer), "%s", strcmp(os->id, "rhel") == 0 ? "redhat" : os->id);
 
-	e->mounted = esp_mount(root_fd, majmin, sizeof(majmin), e->source, sizeof(e->source));
+	e->mounted = esp_mount(root, majmin, sizeof(majmin), e->source, sizeof(e->source));
 	if (e->mounted)
-		esp_blkid(root_fd, majmin, e, blk_why, sizeof(blk_why));
+		esp_blkid(root, majmin, e, blk_why, sizeof(blk_why));
 	else
 		snprintf(blk_why, sizeof(blk_why), "nothing is mounted at /boot/efi");
 	if (h->boot.uefi)
@@ -318,7 +320,7 @@ int esp_find(int root_fd, const struct host *h, const struct os_release *os, str
 			"directory)");
 	else if (e->loader_path[0]) {
 		snprintf(rel, sizeof(rel), "boot/efi/EFI/%s", fw_dir);
-		fw_ok = root_exists(root_fd, rel) > 0;
+		fw_ok = root_exists(root, rel) > 0;
 		if (!fw_ok)
 			appendf(fw_why, sizeof(fw_why), ", but /boot/efi/EFI/%s is not there",
 				fw_dir);
@@ -330,7 +332,7 @@ int esp_find(int root_fd, const struct host *h, const struct os_release *os, str
 				e->part_uuid);
 		}
 	}
-	n_disk = esp_dirs_on_disk(root_fd, prefer, e->dir, sizeof(e->dir));
+	n_disk = esp_dirs_on_disk(root, prefer, e->dir, sizeof(e->dir));
 	if (fw_ok) {
 		snprintf(e->dir, sizeof(e->dir), "%s", fw_dir);
 		appendf(e->how, sizeof(e->how), "EFI/%s from the firmware: %s; %s", fw_dir, fw_why,
@@ -348,37 +350,36 @@ int esp_find(int root_fd, const struct host *h, const struct os_release *os, str
 	return 0;
 }
 
-int regen_gather(int root_fd, const struct host *h, struct regen_facts *f)
+int regen_gather(struct root *root, const struct host *h, struct regen_facts *f)
 {
 	char rel[600];
 
 	*f = (struct regen_facts){ .esp_cfg = -1 };
-	os_release_read(root_fd, &f->os);
-	(void)regen_find_command(root_fd, "update-grub", f->update_grub, sizeof(f->update_grub));
-	(void)regen_find_command(root_fd, "grub2-mkconfig", f->grub2_mkconfig,
+	os_release_read(root, &f->os);
+	(void)regen_find_command(root, "update-grub", f->update_grub, sizeof(f->update_grub));
+	(void)regen_find_command(root, "grub2-mkconfig", f->grub2_mkconfig,
 				 sizeof(f->grub2_mkconfig));
-	(void)regen_find_command(root_fd, "grub-mkconfig", f->grub_mkconfig,
-				 sizeof(f->grub_mkconfig));
-	(void)regen_find_command(root_fd, "dracut", f->dracut, sizeof(f->dracut));
-	(void)regen_find_command(root_fd, "update-initramfs", f->update_initramfs,
+	(void)regen_find_command(root, "grub-mkconfig", f->grub_mkconfig, sizeof(f->grub_mkconfig));
+	(void)regen_find_command(root, "dracut", f->dracut, sizeof(f->dracut));
+	(void)regen_find_command(root, "update-initramfs", f->update_initramfs,
 				 sizeof(f->update_initramfs));
-	(void)regen_find_command(root_fd, "lsinitrd", f->lsinitrd, sizeof(f->lsinitrd));
-	(void)regen_find_command(root_fd, "lsinitramfs", f->lsinitramfs, sizeof(f->lsinitramfs));
-	f->itools = root_exists(root_fd, "etc/initramfs-tools") > 0;
-	f->dracut_host = host_uses_dracut(root_fd);
-	f->dracut_module = root_exists(root_fd, "usr/lib/dracut/modules.d/50iommu-setup") > 0;
+	(void)regen_find_command(root, "lsinitrd", f->lsinitrd, sizeof(f->lsinitrd));
+	(void)regen_find_command(root, "lsinitramfs", f->lsinitramfs, sizeof(f->lsinitramfs));
+	f->itools = root_exists(root, "etc/initramfs-tools") > 0;
+	f->dracut_host = host_uses_dracut(root);
+	f->dracut_module = root_exists(root, "usr/lib/dracut/modules.d/50iommu-setup") > 0;
 	if (h->modules.kver[0]) {
 		snprintf(rel, sizeof(rel), "boot/initrd.img-%s", h->modules.kver);
-		f->initrd_img = root_exists(root_fd, rel) > 0;
+		f->initrd_img = root_exists(root, rel) > 0;
 	}
 	if (h->boot.uefi && f->grub2_mkconfig[0]) {
 		_cleanup_free_ char *cfg = NULL;
 
 		f->esp_checked = true;
-		esp_find(root_fd, h, &f->os, &f->esp);
+		esp_find(root, h, &f->os, &f->esp);
 		if (f->esp.dir[0]) {
 			snprintf(rel, sizeof(rel), "boot/efi/EFI/%s/grub.cfg", f->esp.dir);
-			if (root_read_file(root_fd, rel, 1u << 20, &cfg, NULL) >= 0)
+			if (root_read_file(root, rel, 1u << 20, &cfg, NULL) >= 0)
 				f->esp_cfg = grub_cfg_is_stub(cfg) ? 0 : 1;
 		}
 	}

@@ -29,7 +29,7 @@ struct os_release {
 	char pretty[128];
 };
 
-int os_release_read(int root_fd, struct os_release *ret);
+int os_release_read(struct root *root, struct os_release *ret);
 
 /* The ESP and the distribution's directory on it, and how each was found. */
 struct esp_info {
@@ -44,7 +44,8 @@ struct esp_info {
 	char how[640];	       /* how dir was chosen, and what disagreed */
 };
 
-int esp_find(int root_fd, const struct host *h, const struct os_release *os, struct esp_info *ret);
+int esp_find(struct root *root, const struct host *h, const struct os_release *os,
+	     struct esp_info *ret);
 
 /* What the choice of commands depends on, gathered below the root. */
 struct regen_facts {
@@ -62,7 +63,7 @@ struct regen_facts {
 	int esp_cfg; /* -1 absent, 0 a stub that loads /boot/grub2/grub.cfg, 1 a full configuration */
 };
 
-int regen_gather(int root_fd, const struct host *h, struct regen_facts *ret);
+int regen_gather(struct root *root, const struct host *h, struct regen_facts *ret);
 
 /*
  * Adds the regeneration commands (boot loader configuration, initramfs) to
@@ -70,13 +71,15 @@ int regen_gather(int root_fd, const struct host *h, struct regen_facts *ret);
  * apply needs is not installed below the root.
  */
 #include "file-error.h"
+
+struct root;
 int regen_decide(const struct regen_facts *f, const struct host *h, const struct plan_request *req,
 		 struct plan *p, struct file_error *err);
 
 /* Does the host build its initramfs with dracut (its configuration
  * directory, or the dracut command, below the root)? */
-bool host_uses_dracut(int root_fd);
+bool host_uses_dracut(struct root *root);
 
 /* Where a command is below the root: usr/sbin, usr/bin, sbin, bin. Fills
  * path ("/usr/sbin/dracut") and returns 0, or -ENOENT. */
-int regen_find_command(int root_fd, const char *name, char *path, size_t n);
+int regen_find_command(struct root *root, const char *name, char *path, size_t n);

@@ -7,7 +7,7 @@
 #include "macro.h"
 #include "report.h"
 
-bool report_use_color(FILE *f)
+bool report_use_color(int fd)
 {
 	const char *term = getenv("TERM");
 	const char *no = getenv("NO_COLOR");
@@ -16,7 +16,7 @@ bool report_use_color(FILE *f)
 		return false;
 	if (term && strcmp(term, "dumb") == 0)
 		return false;
-	return isatty(fileno(f));
+	return isatty(fd);
 }
 
 static const char *const level_color[_CHECK_LEVEL_MAX] = {
@@ -60,7 +60,7 @@ void report_print_text(FILE *f, const struct check_report *r, bool color, bool q
 		fprintf(f, "%-*s : ", width, c->label);
 		print_level(f, c->level, color);
 		fprintf(f, "  %s\n", c->summary);
-		if (c->hint[0])
+		if (c->hint)
 			fprintf(f, "%*s   %*s  hint: %s\n", width, "", 4, "", c->hint);
 	}
 	if (!quiet || r->blocking)
@@ -72,7 +72,7 @@ void report_print_text(FILE *f, const struct check_report *r, bool color, bool q
 		else
 			fputs("NOT READY", f);
 		fprintf(f, " for device assignment: %s\n", r->blocking->summary);
-		if (r->blocking->hint[0])
+		if (r->blocking->hint)
 			fprintf(f, "Remedy: %s\n", r->blocking->hint);
 	} else if (!quiet)
 		fprintf(f, "Result: ready for device assignment as far as checked\n");
@@ -255,7 +255,7 @@ static void check_json(struct json *j, const char *key, const struct check *c)
 	json_string(j, "level", check_level_to_string(c->level));
 	json_string(j, "label", c->label);
 	json_string(j, "summary", c->summary);
-	json_string(j, "hint", c->hint[0] ? c->hint : NULL);
+	json_string(j, "hint", c->hint);
 	json_object_end(j);
 }
 

@@ -12,4 +12,4 @@ void report_print_text(FILE *f, const struct check_report *r, bool color, bool q
 void report_print_json(struct json *j, const struct host *h, const struct check_report *r);
 
 /* Colour on a terminal only, and never when NO_COLOR is set (no-color.org). */
-bool report_use_color(FILE *f);
+bool report_use_color(int fd);

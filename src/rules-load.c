@@ -98,7 +98,8 @@ void rules_origin_done(struct rules_origin *o)
 	o->n_files = 0;
 }
 
-int rules_gather(int root_fd, struct rule_set *set, struct rules_origin *o, struct file_error *err)
+int rules_gather(struct root *root, struct rule_set *set, struct rules_origin *o,
+		 struct file_error *err)
 {
 	DIR *d;
 	struct dirent *de;
@@ -115,7 +116,7 @@ int rules_gather(int root_fd, struct rule_set *set, struct rules_origin *o, stru
 			r = add_name(o, de->d_name);
 	if (d)
 		closedir(d);
-	d = root_opendir(root_fd, ETC_RULES_DIR);
+	d = root_opendir(root, ETC_RULES_DIR);
 	while (d && (de = readdir(d)) && r >= 0)
 		if (is_rules(de->d_name))
 			r = add_name(o, de->d_name);
@@ -132,16 +133,16 @@ int rules_gather(int root_fd, struct rule_set *set, struct rules_origin *o, stru
 		char rel[PATH_MAX], target[PATH_MAX];
 
 		snprintf(rel, sizeof(rel), "%s/%s", ETC_RULES_DIR, f->name);
-		if (root_readlink(root_fd, rel, target, sizeof(target)) >= 0 &&
+		if (root_readlink(root, rel, target, sizeof(target)) >= 0 &&
 		    strcmp(target, "/dev/null") == 0) {
 			f->origin = "masked";
 			snprintf(f->path, sizeof(f->path), "%s", rel);
 			continue;
 		}
-		if (root_exists(root_fd, rel) > 0) {
+		if (root_exists(root, rel) > 0) {
 			f->origin = "etc";
 			snprintf(f->path, sizeof(f->path), "%s", rel);
-			r = root_read_file(root_fd, rel, 1u << 20, &text, NULL);
+			r = root_read_file(root, rel, 1u << 20, &text, NULL);
 		} else {
 			snprintf(f->path, sizeof(f->path), "%.3800s/%.255s", o->shipped, f->name);
 			r = read_file(f->path, 1u << 20, &text, NULL);

@@ -18,6 +18,8 @@
 #include "file-error.h"
 #include "rules.h"
 
+struct root;
+
 #define ETC_RULES_DIR "etc/iommu-setup/rules.d"
 
 struct rules_file {
@@ -37,5 +39,6 @@ struct rules_origin {
 };
 
 /* 0; -EINVAL with err for a malformed rule; another -errno with err. */
-int rules_gather(int root_fd, struct rule_set *set, struct rules_origin *o, struct file_error *err);
+int rules_gather(struct root *root, struct rule_set *set, struct rules_origin *o,
+		 struct file_error *err);
 void rules_origin_done(struct rules_origin *o);

@@ -460,7 +460,8 @@ static int assign(struct lexer *lx, const struct word *w, bool conditional)
 		not_editable = "assigned with += (bash appends, dash runs a command)";
 		r = set_var(lx, w->text.s, w->name_len, NULL, false, not_editable);
 	} else if (conditional) {
-		not_editable = "assigned inside an if, a loop, a function or after && / ||";
+		not_editable =
+			"assigned inside an if, a case, a loop, a subshell, a function or after && / ||";
 		r = set_var(lx, w->text.s, w->name_len, NULL, false, not_editable);
 	} else
 		r = set_var(lx, w->text.s, w->name_len, w->known ? value : NULL, w->known, w->why);
@@ -488,7 +489,18 @@ static bool word_is(const struct word *w, const char *s)
 static int run_command(struct lexer *lx, struct word *words, size_t n)
 {
 	size_t i = 0, k;
+	struct shvar *v;
 	int r;
+
+	/* inside a compound command (a case arm's "pat) NAME=x", a loop body) any
+	 * assignment may or may not happen: every one makes its variable unknown */
+	if (lx->depth > 0)
+		for (size_t j = 0; j < n; j++)
+			if (words[j].assignment) {
+				r = assign(lx, &words[j], true);
+				if (r < 0)
+					return r;
+			}
 
 	/* reserved words at the start of a command */
 	while (i < n && !words[i].assignment) {
@@ -556,8 +568,11 @@ static int run_command(struct lexer *lx, struct word *words, size_t n)
 					    "unset conditionally");
 				if (r < 0)
 					return r;
-				chain_clear(find_var(lx->env, words[j].text.s,
-						     strlen(words[j].text.s)));
+				v = find_var(lx->env, words[j].text.s, strlen(words[j].text.s));
+				chain_clear(v);
+				/* no assignment is the last word on it any more */
+				v->editable = false;
+				v->edit_why = "unset after its last assignment";
 			}
 			return 0;
 		}
@@ -588,6 +603,8 @@ int shenv_source(struct shenv *env, const char *text, size_t len, const char *fi
 	struct word words[64];
 	size_t n = 0;
 	unsigned cmd_line = 1;
+	char *heredoc = NULL; /* the delimiter of a here-document whose body comes next */
+	bool heredoc_tabs = false;
 	int r = 0;
 
 	while (lx.p <= lx.end) {
@@ -617,9 +634,36 @@ int shenv_source(struct shenv *env, const char *text, size_t len, const char *fi
 			words_free(words, n);
 			n = 0;
 			if (r < 0)
-				return r;
+				break;
 			if (lx.p >= lx.end)
 				break;
+			if (c == '\n' && heredoc) {
+				/* the body, up to the line that is the delimiter */
+				bool found = false;
+
+				advance(&lx, 1);
+				while (lx.p < lx.end && !found) {
+					const char *eol =
+						memchr(lx.p, '\n', (size_t)(lx.end - lx.p));
+					const char *b = lx.p;
+					size_t ll = eol ? (size_t)(eol - lx.p)
+							: (size_t)(lx.end - lx.p);
+
+					while (heredoc_tabs && ll && *b == '\t')
+						b++, ll--;
+					found = ll == strlen(heredoc) &&
+						memcmp(b, heredoc, ll) == 0;
+					advance(&lx,
+						(size_t)(eol ? eol - lx.p + 1 : lx.end - lx.p));
+				}
+				free(heredoc);
+				heredoc = NULL;
+				if (!found && !env->unterminated_line)
+					env->unterminated_line = line;
+				lx.conditional = false;
+				cmd_line = lx.line;
+				continue;
+			}
 			lx.conditional = is_and_or;
 			if (c == '\n' || c == ';')
 				lx.conditional = false;
@@ -646,10 +690,40 @@ int shenv_source(struct shenv *env, const char *text, size_t len, const char *fi
 				if (lx.depth++ == 0)
 					lx.open_line = lx.line;
 			} else if (lx.parens > 0) {
+				/* the command before ')' ran in the subshell (or the case arm) */
+				r = run_command(&lx, words, n);
+				words_free(words, n);
+				n = 0;
+				if (r < 0)
+					break;
 				lx.parens--;
 				lx.depth--;
 			}
 			advance(&lx, 1);
+			continue;
+		}
+		if (c == '<' && at(&lx, 1, '<') && !at(&lx, 2, '<')) {
+			/* a here-document: its lines are text for a command, not commands;
+			 * what the command makes of them is not known */
+			struct word w;
+
+			advance(&lx, 2);
+			heredoc_tabs = at(&lx, 0, '-');
+			if (heredoc_tabs)
+				advance(&lx, 1);
+			while (lx.p < lx.end && is_blank(*lx.p))
+				advance(&lx, 1);
+			read_word(&lx, &w);
+			free(heredoc);
+			heredoc = w.text.oom ? NULL : w.text.s;
+			if (!heredoc) {
+				free(w.text.s);
+				r = -ENOMEM;
+				break;
+			}
+			r = make_uncertain(&lx, "a here-document feeds a command");
+			if (r < 0)
+				break;
 			continue;
 		}
 		if (c == '<' || c == '>') {
@@ -676,6 +750,7 @@ int shenv_source(struct shenv *env, const char *text, size_t len, const char *fi
 		n++;
 	}
 	words_free(words, n);
+	free(heredoc);
 	/* an if, loop, brace or subshell that never closes: the shell stops with a
 	 * syntax error there, and nothing after it means what it seems to */
 	if (lx.depth > 0 && !env->unterminated_line)

@@ -1,188 +1,38 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The transaction (txn.h): the lock, the journal, recovery, and every write
+ * below the root, each through the root object (root.c), which resolves
+ * every component inside the root and refuses a link that appears in a
+ * resolved path. What the journal and the record name is validated
+ * (path-util.c) before anything is done with it.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "exec.h"
+#include "fileops.h"
+#include "journal.h"
 #include "log.h"
 #include "macro.h"
+#include "path-util.h"
 #include "root.h"
 #include "txn.h"
 
 #define JOURNAL "journal"
 #define JOURNAL_NEW "journal.new"
 #define RECORD "record"
-#define SELINUX_XATTR "security.selinux"
+#define COMMAND "command"     /* in the journal: the process group of the command running */
 #define FILE_MAX (256u << 20) /* an initramfs, at most */
-
-/* ---- small helpers ---- */
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void split_path(const char *resolved, char *dir, size_t n, const char **base)
-{
-	const char *slash = strrchr(resolved, '/');
-
-	if (slash) {
-		snprintf(dir, n, "%.*s", (int)(slash - resolved), resolved);
-		*base = slash + 1;
-	} else {
-		snprintf(dir, n, ".");
-		*base = resolved;
-	}
-}
-
-/* creates the directories of rel below dir_fd (mode 0755), like mkdir -p */
-static int mkdir_parents(int dir_fd, const char *rel)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", rel);
-	for (char *p = buf; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		if (mkdirat(dir_fd, buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
-/*
- * Writes data to dir_fd/base by temp + fsync + rename. like: the file whose
- * mode, owner and SELinux label the new one gets (the old one), or -1 for
- * mode 0644 owned by the caller.
- */
-static int write_atomic_at(int dir_fd, const char *base, const char *data, size_t len, int like_fd,
-			   int src_fd)
-{
-	char tmp[NAME_MAX + 1];
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	int r;
-
-	for (unsigned attempt = 0;; attempt++) {
-		unsigned rnd = 0;
-
-		(void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
-		snprintf(tmp, sizeof(tmp), ".#%.200s.%08x", base,
-			 rnd ^ (unsigned)getpid() ^ attempt);
-		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-			    0600);
-		if (fd >= 0)
-			break;
-		if (errno != EEXIST || attempt > 16)
-			return -errno;
-	}
-	if (src_fd >= 0) {
-		/* a large file (an initramfs): copied, not held in memory */
-		char buf[65536];
-		ssize_t n;
-
-		r = 0;
-		while ((n = read(src_fd, buf, sizeof(buf))) > 0 && r >= 0)
-			r = write_all(fd, buf, (size_t)n);
-		if (n < 0)
-			r = -errno;
-	} else
-		r = write_all(fd, data, len);
-	if (r >= 0 && like_fd >= 0 && fstat(like_fd, &st) == 0) {
-		char label[256];
-		ssize_t ln;
-
-		if (fchown(fd, st.st_uid, st.st_gid) < 0 && errno != EPERM)
-			r = -errno;
-		if (r >= 0 && fchmod(fd, st.st_mode & 07777) < 0)
-			r = -errno;
-		ln = fgetxattr(like_fd, SELINUX_XATTR, label, sizeof(label));
-		if (r >= 0 && ln > 0 && fsetxattr(fd, SELINUX_XATTR, label, (size_t)ln, 0) < 0 &&
-		    errno != ENOTSUP)
-			r = -errno;
-	} else if (r >= 0 && fchmod(fd, 0644) < 0)
-		r = -errno;
-	if (r >= 0 && fsync(fd) < 0)
-		r = -errno;
-	if (r >= 0 && renameat(dir_fd, tmp, dir_fd, base) < 0)
-		r = -errno;
-	if (r < 0) {
-		(void)unlinkat(dir_fd, tmp, 0);
-		return r;
-	}
-	return fsync(dir_fd) < 0 ? -errno : 0;
-}
-
-/* opens the directory of resolved below the root (for writing in it) */
-static int open_dir_of(int root_fd, const char *resolved, const char **base)
-{
-	char dir[PATH_MAX];
-	int fd;
-
-	split_path(resolved, dir, sizeof(dir), base);
-	fd = openat(root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
-}
-
-/* ---- lock and recovery ---- */
-
-static int read_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len)
-{
-	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0)
-		return -errno;
-	return read_fd_full(fd, max, ret, ret_len);
-}
-
-static int rm_rf_at(int dir_fd, const char *name)
-{
-	_cleanup_close_ int fd =
-		openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	DIR *d;
-	struct dirent *de;
-
-	if (fd < 0)
-		return errno == ENOENT	  ? 0
-		       : errno == ENOTDIR ? (unlinkat(dir_fd, name, 0) < 0 ? -errno : 0)
-					  : -errno;
-	d = fdopendir(fd);
-	if (!d)
-		return -errno;
-	fd = -1;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (de->d_type == DT_DIR)
-			rm_rf_at(dirfd(d), de->d_name);
-		else
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-	}
-	closedir(d);
-	return unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
-}
+#define STATE_MODE 0700	      /* copies of the administrator's files live here */
 
 static const char *journal_copy_name(size_t i, char *buf, size_t n)
 {
@@ -190,100 +40,45 @@ static const char *journal_copy_name(size_t i, char *buf, size_t n)
 	return buf;
 }
 
-static int add_dir(struct txn *t, const char *path)
+/* removes directory path below the root if it is empty */
+static int rmdir_below(struct root *r, const char *path)
 {
-	char **n;
+	_cleanup_free_ char *resolved = NULL;
+	_cleanup_close_ int dir = -1;
+	const char *base;
+	int k;
 
-	for (size_t i = 0; i < t->n_dirs; i++)
-		if (strcmp(t->dirs[i], path) == 0)
-			return 0;
-	n = realloc(t->dirs, (t->n_dirs + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	t->dirs = n;
-	n[t->n_dirs] = strdup(path);
-	if (!n[t->n_dirs])
-		return -ENOMEM;
-	t->n_dirs++;
+	/* where it leads inside the root (STATE_DIR below a linked var/lib) */
+	k = root_resolve(r, path, &resolved);
+	if (k < 0)
+		return k == -ENOENT ? 0 : k;
+	if (!path_valid_below_root(resolved))
+		return -EINVAL;
+	dir = root_open_dir_of(r, resolved, &base);
+	if (dir < 0)
+		return dir == -ENOENT ? 0 : dir;
+	if (unlinkat(dir, base, AT_REMOVEDIR) < 0 && errno != ENOENT && errno != ENOTEMPTY &&
+	    errno != EEXIST)
+		return -errno;
 	return 0;
 }
 
-/* journal/list: "txn ID", "dir PATH" (created by the run), "file EXISTED MODE UID GID PATH" */
-static int journal_load(struct txn *t, int jfd, char *txn_id, size_t n)
+/* ---- the journal ---- */
+
+/* journal/list, parsed (journal.c): refused whole, *bad_line set, when it
+ * names anything but plain paths below the root */
+static int journal_load(struct txn *t, int jfd, unsigned *bad_line)
 {
 	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
 
-	if (read_at(jfd, "list", 1u << 20, &text, NULL) < 0)
-		return -EBADMSG;
-	txn_id[0] = '\0';
-	for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
-		unsigned existed, mode, uid, gid;
-		int off = 0;
-
-		eol = strchr(line, '\n');
-		if (eol)
-			*eol = '\0';
-		if (strncmp(line, "txn ", 4) == 0)
-			snprintf(txn_id, n, "%s", line + 4);
-		else if (strncmp(line, "dir ", 4) == 0) {
-			int r = add_dir(t, line + 4);
-
-			if (r < 0)
-				return r;
-		} else if (sscanf(line, "file %u %o %u %u %n", &existed, &mode, &uid, &gid, &off) ==
-				   4 &&
-			   off > 0) {
-			struct txn_entry *e = realloc(t->ents, (t->n + 1) * sizeof(*e));
-
-			if (!e)
-				return -ENOMEM;
-			t->ents = e;
-			e[t->n] = (struct txn_entry){ strdup(line + off), existed != 0, mode, uid,
-						      gid };
-			if (!e[t->n].path)
-				return -ENOMEM;
-			t->n++;
-		}
-	}
-	return txn_id[0] ? 0 : -EBADMSG;
-}
-
-/* ".#NAME.XXXXXXXX" next to a journalled file: a write that was killed */
-static void remove_temporaries(int dir, const char *base)
-{
-	_cleanup_close_ int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	size_t bl = strlen(base);
-	DIR *d;
-	struct dirent *de;
-
-	if (fd < 0 || !(d = fdopendir(fd)))
-		return;
-	fd = -1;
-	while ((de = readdir(d)))
-		if (strncmp(de->d_name, ".#", 2) == 0 && strncmp(de->d_name + 2, base, bl) == 0 &&
-		    de->d_name[2 + bl] == '.' && strlen(de->d_name + 3 + bl) == 8)
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
-}
-
-/* same bytes? (a file this run never got to write is left alone) */
-static bool same_content(int a, int b)
-{
-	char x[65536], y[65536];
-	struct stat sa, sb;
-
-	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0 || sa.st_size != sb.st_size ||
-	    (sa.st_mode & 07777) != (sb.st_mode & 07777))
-		return false;
-	for (;;) {
-		ssize_t n = read(a, x, sizeof(x)), m;
-
-		if (n <= 0)
-			return n == 0 && read(b, y, 1) == 0;
-		m = read(b, y, (size_t)n);
-		if (m != n || memcmp(x, y, (size_t)n) != 0)
-			return false;
-	}
+	*bad_line = 0;
+	r = read_regular_at(jfd, "list", 1u << 20, &text, &len);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EBADMSG;
+	journal_done(&t->j);
+	return journal_parse(text, len, &t->j, bad_line);
 }
 
 static int restore_entries(struct txn *t, int jfd)
@@ -291,8 +86,8 @@ static int restore_entries(struct txn *t, int jfd)
 	int ret = 0;
 
 	/* in reverse: the last file written is the first put back */
-	for (size_t i = t->n; i-- > 0;) {
-		struct txn_entry *e = &t->ents[i];
+	for (size_t i = t->j.n_files; i-- > 0;) {
+		const struct journal_file *e = &t->j.files[i];
 		char name[32];
 		const char *base;
 		_cleanup_close_ int dir = -1;
@@ -300,8 +95,8 @@ static int restore_entries(struct txn *t, int jfd)
 
 		/* a directory removed since (revert) comes back with the file */
 		if (e->existed)
-			(void)mkdir_parents(t->root_fd, e->path);
-		dir = open_dir_of(t->root_fd, e->path, &base);
+			(void)root_mkdir_parents(t->rootobj, e->path, false, 0755, NULL, NULL);
+		dir = root_open_dir_of(t->rootobj, e->path, &base);
 		if (dir >= 0)
 			remove_temporaries(dir, base);
 		if (dir < 0) {
@@ -320,17 +115,18 @@ static int restore_entries(struct txn *t, int jfd)
 		{
 			_cleanup_close_ int src =
 				openat(jfd, journal_copy_name(i, name, sizeof(name)),
-				       O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
+				       O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 			_cleanup_close_ int cur = -1;
+			struct stat st;
 
-			if (src < 0) {
-				ret = log_error_errno(
-					errno, "Failed to restore /%s: its copy is missing: %m",
-					e->path);
+			if (src < 0 || fstat(src, &st) < 0 || !S_ISREG(st.st_mode)) {
+				ret = log_error_errno(src < 0 ? errno : ENOTREG,
+						      "Failed to restore /%s: its copy in the "
+						      "journal is missing or not a file: %m",
+						      e->path);
 				continue;
 			}
-			cur = openat(dir, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			cur = openat(dir, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 			if (cur >= 0 && same_content(cur, src))
 				continue;
 			if (lseek(src, 0, SEEK_SET) < 0) {
@@ -338,7 +134,7 @@ static int restore_entries(struct txn *t, int jfd)
 				continue;
 			}
 			/* the copy kept the original's mode, owner and label */
-			r = write_atomic_at(dir, base, NULL, 0, src, src);
+			r = write_atomic_at(dir, base, NULL, 0, src, src, 0644);
 			if (r < 0)
 				ret = log_error_errno(r, "Failed to restore /%s: %m", e->path);
 		}
@@ -346,32 +142,74 @@ static int restore_entries(struct txn *t, int jfd)
 	return ret;
 }
 
-static void drop_dirs(struct txn *t, bool remove)
+/* forgets the journal; remove: its directories are removed too (a rollback) */
+static void drop_journal(struct txn *t, bool remove)
 {
-	for (size_t i = t->n_dirs; i-- > 0;) {
-		if (remove)
-			(void)unlinkat(t->root_fd, t->dirs[i], AT_REMOVEDIR);
-		free(t->dirs[i]);
-	}
-	free(t->dirs);
-	t->dirs = NULL;
-	t->n_dirs = 0;
+	for (size_t i = t->j.n_dirs; remove && i-- > 0;)
+		(void)rmdir_below(t->rootobj, t->j.dirs[i]);
+	journal_done(&t->j);
 }
 
-static void drop_entries(struct txn *t)
+/* ---- commands ---- */
+
+/* this host's boot: a process group noted in another boot is long gone */
+static void host_boot_id(char *buf, size_t n)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free(t->ents[i].path);
-	free(t->ents);
-	t->ents = NULL;
-	t->n = 0;
+	_cleanup_free_ char *text = NULL;
+
+	buf[0] = '\0';
+	if (read_file("/proc/sys/kernel/random/boot_id", 64, &text, NULL) >= 0)
+		snprintf(buf, n, "%.*s", (int)strcspn(text, "\n"), text);
 }
+
+int txn_note_command(struct txn *t, pid_t pgid, unsigned long long starttime)
+{
+	_cleanup_close_ int jfd = -1;
+	char text[256], boot[64];
+
+	if (!t->journal)
+		return 0;
+	host_boot_id(boot, sizeof(boot));
+	snprintf(text, sizeof(text), "pgid %d start %llu boot %s\n", (int)pgid, starttime,
+		 boot[0] ? boot : "-");
+	jfd = openat(t->state_fd, JOURNAL, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (jfd < 0)
+		return -errno;
+	return write_atomic_at(jfd, COMMAND, text, strlen(text), -1, -1, 0600);
+}
+
+/* a command of an interrupted run that may still be alive: killed first, or
+ * it would write its output over what recovery restores */
+static int stop_leftover_command(struct txn *t, int jfd)
+{
+	_cleanup_free_ char *text = NULL;
+	char boot[64], noted[64] = "";
+	unsigned long long start = 0;
+	int pgid = 0, r;
+
+	if (read_regular_at(jfd, COMMAND, 4096, &text, NULL) < 0)
+		return 0;
+	if (sscanf(text, "pgid %d start %llu boot %63s", &pgid, &start, noted) != 3 || pgid <= 1)
+		return 0;
+	host_boot_id(boot, sizeof(boot));
+	if (!boot[0] || strcmp(boot, noted) != 0)
+		return 0; /* another boot: nothing of it runs now */
+	r = exec_kill_leftover(pgid, start, t->rootobj->fd);
+	if (r > 0)
+		log_warning("a command of the interrupted run (process group %d) was still "
+			    "running: killed",
+			    pgid);
+	return r < 0 ? r : 0;
+}
+
+/* ---- lock and recovery ---- */
 
 static int recover(struct txn *t)
 {
 	_cleanup_close_ int jfd = -1;
 	_cleanup_free_ char *rec_text = NULL;
 	char jid[64];
+	size_t n_files;
 	struct record rec;
 	unsigned line;
 	size_t len;
@@ -383,58 +221,88 @@ static int recover(struct txn *t)
 		return log_error_errno(r, "Failed to remove /%s/%s: %m", STATE_DIR, JOURNAL_NEW);
 	jfd = openat(t->state_fd, JOURNAL, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (jfd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	r = journal_load(t, jfd, jid, sizeof(jid));
+		return errno == ENOENT ? 0
+				       : log_error_errno(errno, "Failed to open /%s/%s: %m",
+							 STATE_DIR, JOURNAL);
+	r = stop_leftover_command(t, jfd);
+	if (r < 0)
+		return log_error_errno(r, "Failed to stop a command of the interrupted run: %m");
+	r = journal_load(t, jfd, &line);
 	if (r == -ENOMEM)
 		return r;
+	if (r < 0 && line) {
+		/* it names something that is not a path below the root: nothing of it is
+		 * done, and it stays for someone to look at */
+		drop_journal(t, false);
+		log_error("/%s/%s/list:%u: not a path below the root; the journal was not "
+			  "written by iommu-setup and is left alone (remove /%s/%s to go on)",
+			  STATE_DIR, JOURNAL, line, STATE_DIR, JOURNAL);
+		return -EBADMSG;
+	}
 	if (r < 0) {
 		/* a journal directory without a complete list was never sealed */
-		drop_dirs(t, false);
-		drop_entries(t);
+		drop_journal(t, false);
 		return rm_rf_at(t->state_fd, JOURNAL);
 	}
-	if (read_at(t->state_fd, RECORD, 64u << 20, &rec_text, &len) >= 0 &&
+	snprintf(jid, sizeof(jid), "%s", t->j.txn);
+	if (read_regular_at(t->state_fd, RECORD, 64u << 20, &rec_text, &len) >= 0 &&
 	    record_parse(rec_text, len, &rec, &line) >= 0) {
 		bool committed = strcmp(rec.txn, jid) == 0;
 
 		record_done(&rec);
 		if (committed) {
-			drop_dirs(t, false);
-			drop_entries(t);
+			drop_journal(t, false);
 			return rm_rf_at(t->state_fd, JOURNAL);
 		}
 	}
 	r = restore_entries(t, jfd);
-	if (r >= 0)
-		drop_dirs(t, true);
+	n_files = t->j.n_files;
+	drop_journal(t, r >= 0);
 	snprintf(t->recovered, sizeof(t->recovered),
-		 "an earlier run (%.60s) was interrupted: its %zu file%s %s restored", jid, t->n,
-		 t->n == 1 ? "" : "s", t->n == 1 ? "was" : "were");
-	drop_entries(t);
+		 "an earlier run (%.60s) was interrupted: its %zu file%s %s restored", jid, n_files,
+		 n_files == 1 ? "" : "s", n_files == 1 ? "was" : "were");
 	if (r < 0)
 		return r;
 	return rm_rf_at(t->state_fd, JOURNAL);
 }
 
-int txn_begin(struct txn *t, int root_fd, const char *root)
+/* the state directory, created inside the root (0700) and opened there */
+static int open_state(struct txn *t)
 {
+	_cleanup_free_ char *resolved = NULL;
+	int r;
+
+	/* where var/lib leads inside the root (a link to another directory of it,
+	 * or one that points out of it, taken inside like every link): the
+	 * directories are created there, none through a link */
+	r = root_resolve(t->rootobj, STATE_DIR, &resolved);
+	if (r >= 0 && !path_valid_below_root(resolved))
+		r = -ELOOP;
+	if (r >= 0)
+		r = root_mkdir_parents(t->rootobj, resolved, true, STATE_MODE, NULL, NULL);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create /%s: %m", STATE_DIR);
+	t->state_fd = root_openat(t->rootobj, resolved, O_RDONLY | O_DIRECTORY);
+	if (t->state_fd < 0)
+		return log_error_errno(t->state_fd, "Failed to open /%s: %m", STATE_DIR);
+	return 0;
+}
+
+int txn_begin(struct txn *t, struct root *root)
+{
+	struct stat st;
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	t->root_fd = root_fd;
-	t->root = root;
+	t->rootobj = root;
 	t->state_fd = -1;
 	t->journal_fd = -1;
-	r = mkdir_parents(root_fd, STATE_DIR "/");
-	if (r < 0)
-		return log_error_errno(r, "Failed to create /%s: %m", STATE_DIR);
 	for (;;) {
 		struct stat a, b;
 
-		t->state_fd =
-			openat(root_fd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (t->state_fd < 0)
-			return log_error_errno(errno, "Failed to open /%s: %m", STATE_DIR);
+		r = open_state(t);
+		if (r < 0)
+			return r;
 		if (flock(t->state_fd, LOCK_EX | LOCK_NB) < 0) {
 			if (errno != EWOULDBLOCK)
 				return log_error_errno(errno, "Failed to lock /%s: %m", STATE_DIR);
@@ -444,14 +312,10 @@ int txn_begin(struct txn *t, int root_fd, const char *root)
 				return log_error_errno(errno, "Failed to lock /%s: %m", STATE_DIR);
 		}
 		/* the holder may have removed the directory (revert): lock the new one */
-		if (fstat(t->state_fd, &a) == 0 &&
-		    fstatat(root_fd, STATE_DIR, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (fstat(t->state_fd, &a) == 0 && root_stat(root, STATE_DIR, &b) == 0 &&
 		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
 			break;
 		closep(&t->state_fd);
-		r = mkdir_parents(root_fd, STATE_DIR "/");
-		if (r < 0)
-			return log_error_errno(r, "Failed to create /%s: %m", STATE_DIR);
 	}
 	{
 		struct timespec ts;
@@ -462,8 +326,15 @@ int txn_begin(struct txn *t, int root_fd, const char *root)
 		snprintf(t->id, sizeof(t->id), "%lld-%d-%08x", (long long)ts.tv_sec, getpid(), rnd);
 	}
 	r = recover(t);
+	if (r == -EBADMSG)
+		return r;
 	if (r < 0)
 		return log_error_errno(r, "Failed to recover an interrupted run: %m");
+	/* one made by an earlier version, or by someone else: ours is private
+	 * (once nothing is wrong with it: a refused journal leaves it as it is) */
+	if (fstat(t->state_fd, &st) == 0 && (st.st_mode & 077) &&
+	    fchmod(t->state_fd, STATE_MODE) < 0)
+		return log_error_errno(errno, "Failed to make /%s private: %m", STATE_DIR);
 	if (t->recovered[0])
 		log_warning("%s", t->recovered);
 	return 0;
@@ -476,7 +347,7 @@ int txn_read_record(struct txn *t, struct record *rec)
 	size_t len;
 	int r;
 
-	r = read_at(t->state_fd, RECORD, 64u << 20, &text, &len);
+	r = read_regular_at(t->state_fd, RECORD, 64u << 20, &text, &len);
 	if (r < 0)
 		return r;
 	r = record_parse(text, len, rec, &line);
@@ -487,10 +358,8 @@ int txn_read_record(struct txn *t, struct record *rec)
 
 int txn_read(struct txn *t, const char *path, char **ret, size_t *ret_len)
 {
-	return root_read_file(t->root_fd, path, FILE_MAX, ret, ret_len);
+	return root_read_file(t->rootobj, path, FILE_MAX, ret, ret_len);
 }
-
-/* ---- journal ---- */
 
 static int journal_open(struct txn *t)
 {
@@ -498,7 +367,7 @@ static int journal_open(struct txn *t)
 
 	if (r < 0)
 		return r;
-	if (mkdirat(t->state_fd, JOURNAL_NEW, 0700) < 0)
+	if (mkdirat(t->state_fd, JOURNAL_NEW, STATE_MODE) < 0)
 		return -errno;
 	t->journal_fd =
 		openat(t->state_fd, JOURNAL_NEW, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -509,7 +378,6 @@ int txn_journal_add(struct txn *t, const char *path)
 {
 	_cleanup_free_ char *resolved = NULL;
 	_cleanup_close_ int src = -1;
-	struct txn_entry *e;
 	struct stat st = {};
 	char name[32];
 	int r;
@@ -519,15 +387,16 @@ int txn_journal_add(struct txn *t, const char *path)
 		if (r < 0)
 			return r;
 	}
-	r = root_resolve(t->root_fd, path, &resolved);
+	r = root_resolve(t->rootobj, path, &resolved);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->ents[i].path, resolved) == 0)
-			return 0;
-	src = openat(t->root_fd, resolved, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (src < 0 && errno != ENOENT)
-		return -errno;
+	if (!path_valid_below_root(resolved))
+		return -EINVAL; /* the root itself, or worse: never a file to write */
+	if (journal_find(&t->j, resolved))
+		return 0;
+	src = root_openat(t->rootobj, resolved, O_RDONLY | O_NONBLOCK);
+	if (src < 0 && src != -ENOENT)
+		return src;
 	if (src < 0) {
 		/* the directories txn_write() will create: removed again by a rollback */
 		char buf[PATH_MAX];
@@ -536,43 +405,35 @@ int txn_journal_add(struct txn *t, const char *path)
 		snprintf(buf, sizeof(buf), "%s", resolved);
 		for (char *p = buf; (p = strchr(p, '/')); p++) {
 			*p = '\0';
-			if (fstatat(t->root_fd, buf, &dst, AT_SYMLINK_NOFOLLOW) < 0) {
-				if (errno != ENOENT)
-					return -errno;
-				r = add_dir(t, buf);
-				if (r < 0)
-					return r;
-			}
+			r = root_stat(t->rootobj, buf, &dst);
+			if (r == -ENOENT)
+				r = journal_add_dir(&t->j, buf);
+			else if (r >= 0 && !S_ISDIR(dst.st_mode))
+				r = -ENOTDIR;
+			if (r < 0)
+				return r;
 			*p = '/';
 		}
 	}
 	if (src >= 0 && fstat(src, &st) < 0)
 		return -errno;
 	if (src >= 0 && !S_ISREG(st.st_mode))
-		return -EISDIR;
-	e = realloc(t->ents, (t->n + 1) * sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	t->ents = e;
-	e[t->n] = (struct txn_entry){ TAKE_PTR(resolved), src >= 0, st.st_mode & 07777, st.st_uid,
-				      st.st_gid };
+		return S_ISDIR(st.st_mode) ? -EISDIR : -ENOTREG;
 	if (src >= 0) {
-		r = write_atomic_at(t->journal_fd, journal_copy_name(t->n, name, sizeof(name)),
-				    NULL, 0, src, src);
-		if (r < 0) {
-			free(e[t->n].path);
+		r = write_atomic_at(t->journal_fd,
+				    journal_copy_name(t->j.n_files, name, sizeof(name)), NULL, 0,
+				    src, src, 0600);
+		if (r < 0)
 			return r;
-		}
 	}
-	t->n++;
-	return 0;
+	return journal_add_file(&t->j, resolved, src >= 0, st.st_mode & 07777, st.st_uid,
+				st.st_gid);
 }
 
 int txn_journal_seal(struct txn *t)
 {
 	char *list = NULL;
 	size_t len = 0;
-	FILE *f;
 	int r;
 
 	if (t->journal_fd < 0) {
@@ -580,20 +441,11 @@ int txn_journal_seal(struct txn *t)
 		if (r < 0)
 			return r;
 	}
-	f = open_memstream(&list, &len);
-	if (!f)
-		return -ENOMEM;
-	fprintf(f, "txn %s\n", t->id);
-	for (size_t i = 0; i < t->n_dirs; i++)
-		fprintf(f, "dir %s\n", t->dirs[i]);
-	for (size_t i = 0; i < t->n; i++)
-		fprintf(f, "file %d %o %u %u %s\n", t->ents[i].existed, t->ents[i].mode,
-			t->ents[i].uid, t->ents[i].gid, t->ents[i].path);
-	if (fclose(f) != 0) {
-		free(list);
-		return -ENOMEM;
-	}
-	r = write_atomic_at(t->journal_fd, "list", list, len, -1, -1);
+	snprintf(t->j.txn, sizeof(t->j.txn), "%s", t->id);
+	r = journal_format(&t->j, &list, &len);
+	if (r < 0)
+		return r;
+	r = write_atomic_at(t->journal_fd, "list", list, len, -1, -1, 0600);
 	free(list);
 	if (r < 0)
 		return r;
@@ -612,8 +464,8 @@ int txn_journal_seal(struct txn *t)
 
 static bool journalled(struct txn *t, const char *resolved)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->ents[i].path, resolved) == 0)
+	for (size_t i = 0; i < t->j.n_files; i++)
+		if (strcmp(t->j.files[i].path, resolved) == 0)
 			return true;
 	return false;
 }
@@ -621,7 +473,7 @@ static bool journalled(struct txn *t, const char *resolved)
 /* path resolved inside the root; -EPERM (a bug) when the run did not journal it */
 static int resolve_journalled(struct txn *t, const char *path, char **ret)
 {
-	int r = root_resolve(t->root_fd, path, ret);
+	int r = root_resolve(t->rootobj, path, ret);
 
 	if (r < 0)
 		return r;
@@ -643,14 +495,16 @@ int txn_write(struct txn *t, const char *path, const char *data, size_t len)
 	r = resolve_journalled(t, path, &resolved);
 	if (r < 0)
 		return r;
-	r = mkdir_parents(t->root_fd, resolved);
+	r = root_mkdir_parents(t->rootobj, resolved, false, 0755, NULL, NULL);
 	if (r < 0)
 		return r;
-	dir = open_dir_of(t->root_fd, resolved, &base);
+	dir = root_open_dir_of(t->rootobj, resolved, &base);
 	if (dir < 0)
 		return dir;
-	like = openat(dir, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	return write_atomic_at(dir, base, data, len, like, -1);
+	like = openat(dir, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (like < 0 && errno != ENOENT)
+		return -errno;
+	return write_atomic_at(dir, base, data, len, like, -1, 0644);
 }
 
 int txn_remove(struct txn *t, const char *path)
@@ -663,7 +517,7 @@ int txn_remove(struct txn *t, const char *path)
 	r = resolve_journalled(t, path, &resolved);
 	if (r < 0)
 		return r;
-	dir = open_dir_of(t->root_fd, resolved, &base);
+	dir = root_open_dir_of(t->rootobj, resolved, &base);
 	if (dir < 0)
 		return dir == -ENOENT ? 0 : dir;
 	if (unlinkat(dir, base, 0) < 0 && errno != ENOENT)
@@ -674,14 +528,14 @@ int txn_remove(struct txn *t, const char *path)
 int txn_remove_dir(struct txn *t, const char *path)
 {
 	_cleanup_free_ char *resolved = NULL;
-	int r = root_resolve(t->root_fd, path, &resolved);
+	int r;
 
+	if (!path_valid_below_root(path))
+		return -EINVAL;
+	r = root_resolve(t->rootobj, path, &resolved);
 	if (r < 0)
 		return r;
-	if (unlinkat(t->root_fd, resolved, AT_REMOVEDIR) < 0 && errno != ENOENT &&
-	    errno != ENOTEMPTY && errno != EEXIST)
-		return -errno;
-	return 0;
+	return rmdir_below(t->rootobj, resolved);
 }
 
 int txn_rollback(struct txn *t)
@@ -692,7 +546,7 @@ int txn_rollback(struct txn *t)
 	if (!t->journal) {
 		closep(&t->journal_fd);
 		t->journal_fd = -1;
-		drop_entries(t);
+		drop_journal(t, false);
 		return rm_rf_at(t->state_fd, JOURNAL_NEW);
 	}
 	jfd = openat(t->state_fd, JOURNAL, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -701,8 +555,7 @@ int txn_rollback(struct txn *t)
 	r = restore_entries(t, jfd);
 	if (r < 0)
 		return r; /* the journal stays: the next run tries again */
-	drop_dirs(t, true);
-	drop_entries(t);
+	drop_journal(t, true);
 	t->journal = false;
 	return rm_rf_at(t->state_fd, JOURNAL);
 }
@@ -722,12 +575,13 @@ int txn_commit(struct txn *t, const struct record *rec)
 	r = record_format(&copy, &text, &len);
 	if (r < 0)
 		return r;
-	r = write_atomic_at(t->state_fd, RECORD, text, len, -1, -1);
+	/* copies of the administrator's files: readable by root alone */
+	r = write_atomic_at(t->state_fd, RECORD, text, len, -1, -1, 0600);
 	free(text);
 	if (r < 0)
 		return r;
 	/* committed: the journal is of no use now */
-	drop_entries(t);
+	drop_journal(t, false);
 	t->journal = false;
 	r = rm_rf_at(t->state_fd, JOURNAL);
 	if (r < 0)
@@ -736,9 +590,9 @@ int txn_commit(struct txn *t, const struct record *rec)
 	if (rec->n_files == 0) {
 		(void)unlinkat(t->state_fd, RECORD, 0);
 		(void)fsync(t->state_fd);
-		if (unlinkat(t->root_fd, STATE_DIR, AT_REMOVEDIR) < 0 && errno != ENOTEMPTY &&
-		    errno != EEXIST)
-			return -errno;
+		r = rmdir_below(t->rootobj, STATE_DIR);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -755,120 +609,9 @@ void txn_end(struct txn *t)
 	 * again, so a run that changed nothing leaves nothing behind */
 	if (!t->journal && fstatat(t->state_fd, RECORD, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno == ENOENT)
-		(void)unlinkat(t->root_fd, STATE_DIR, AT_REMOVEDIR);
-	drop_entries(t);
-	drop_dirs(t, false);
+		(void)rmdir_below(t->rootobj, STATE_DIR);
+	drop_journal(t, false);
 	closep(&t->journal_fd);
 	closep(&t->state_fd); /* the lock goes with the descriptor */
 	t->state_fd = -1;
-}
-
-/* ---- commands ---- */
-
-int run_command(const char *root, const char *line, char **output, int *status)
-{
-	char *argv[32], copy[1024], *save = NULL;
-	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", "HOME=/",
-			       "TERM=dumb", NULL };
-	bool chroot_needed = strcmp(root, "/") != 0;
-	int pipefd[2], errpipe[2];
-	size_t argc = 0, len = 0, cap = 4096;
-	char *out;
-	pid_t pid;
-	int wst, child_errno = 0;
-
-	*output = NULL;
-	snprintf(copy, sizeof(copy), "%s", line);
-	for (char *w = strtok_r(copy, " ", &save); w && argc + 1 < ARRAY_SIZE(argv);
-	     w = strtok_r(NULL, " ", &save))
-		argv[argc++] = w;
-	argv[argc] = NULL;
-	if (argc == 0 || argv[0][0] != '/')
-		return -EINVAL;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(errpipe, O_CLOEXEC) < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -errno;
-	}
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-
-		close(pipefd[0]);
-		close(pipefd[1]);
-		close(errpipe[0]);
-		close(errpipe[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
-
-		if (fd >= 0)
-			dup2(fd, STDIN_FILENO);
-		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		signal(SIGPIPE, SIG_DFL);
-		if (chroot_needed && (chroot(root) < 0 || chdir("/") < 0)) {
-			e = errno;
-			(void)!write(errpipe[1], &e, sizeof(e));
-			_exit(127);
-		}
-		execve(argv[0], argv, envp);
-		e = errno;
-		(void)!write(errpipe[1], &e, sizeof(e));
-		_exit(127);
-	}
-	close(pipefd[1]);
-	close(errpipe[1]);
-	out = malloc(cap);
-	for (;;) {
-		ssize_t n;
-
-		if (out && len + 4096 > cap) {
-			char *o = realloc(out, cap * 2);
-
-			if (!o) {
-				free(out);
-				out = NULL;
-			} else {
-				out = o;
-				cap *= 2;
-			}
-		}
-		if (!out) {
-			char sink[4096];
-
-			n = read(pipefd[0], sink, sizeof(sink));
-		} else
-			n = read(pipefd[0], out + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (out && len + (size_t)n < (4u << 20))
-			len += (size_t)n;
-	}
-	close(pipefd[0]);
-	if (read(errpipe[0], &child_errno, sizeof(child_errno)) != sizeof(child_errno))
-		child_errno = 0;
-	close(errpipe[0]);
-	while (waitpid(pid, &wst, 0) < 0)
-		if (errno != EINTR) {
-			free(out);
-			return -errno;
-		}
-	if (out)
-		out[len] = '\0';
-	*output = out;
-	if (child_errno) {
-		free(out);
-		*output = NULL;
-		return -child_errno;
-	}
-	*status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
-	return 0;
 }

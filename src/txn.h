@@ -22,39 +22,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "journal.h"
 #include "record.h"
 
 #define STATE_DIR "var/lib/iommu-setup"
 
-struct txn_entry {
-	char *path; /* resolved below the root */
-	bool existed;
-	unsigned mode, uid, gid;
-};
-
 struct txn {
-	int root_fd;
-	const char *root;
+	struct root *rootobj;
 	int state_fd; /* STATE_DIR, locked */
 	char id[64];
-	struct txn_entry *ents;
-	size_t n;
+	struct journal j;    /* what the run journalled; its dirs txn_write() created */
 	int journal_fd;	     /* journal.new/ while it is filled, -1 after */
 	bool journal;	     /* journal/ is in place: files may have changed */
 	char recovered[256]; /* what recovery did, "" nothing */
-	char **dirs;	     /* directories txn_write() created, parents first */
-	size_t n_dirs;
 };
 
 /* Locks the state directory (creating it), waiting for another run; recovers. */
-int txn_begin(struct txn *t, int root_fd, const char *root);
+int txn_begin(struct txn *t, struct root *root);
 /* Reads the committed record; -ENOENT when there is none. */
 int txn_read_record(struct txn *t, struct record *rec);
 /* Journals path (its current content, or its absence). Before txn_journal_seal(). */
 int txn_journal_add(struct txn *t, const char *path);
 int txn_journal_seal(struct txn *t);
 /* Atomic replacement / removal of a journalled path; txn_write() creates
- * missing directories (listed in t->dirs; removed again by a rollback). */
+ * missing directories (listed in t->j.dirs; removed again by a rollback). */
 int txn_write(struct txn *t, const char *path, const char *data, size_t len);
 int txn_remove(struct txn *t, const char *path);
 /* Restores every journalled file; the journal is dropped. */
@@ -69,11 +60,9 @@ int txn_remove_dir(struct txn *t, const char *path);
 /* Reads the current content of path below the root; -ENOENT if missing. */
 int txn_read(struct txn *t, const char *path, char **ret, size_t *ret_len);
 
-/*
- * Runs a command line (words separated by spaces, the first an absolute path
- * inside the root) with execve, in a chroot into root unless root is "/",
- * with a fixed environment. *output gets stdout and stderr together
- * (malloc'ed, NUL-terminated), *status the exit status (or 128+signal).
- * Returns 0 when it ran, -errno when it could not be started.
- */
-int run_command(const char *root, const char *line, char **output, int *status);
+/* Notes in the journal the process group of the command now running, so that
+ * the recovery of an interrupted run kills it before restoring anything. */
+#include <sys/types.h>
+
+struct root;
+int txn_note_command(struct txn *t, pid_t pgid, unsigned long long starttime);

@@ -17,7 +17,7 @@ static int decode_one(struct context *ctx, struct json *j, const char *path, con
 	size_t size;
 	int r;
 
-	r = live ? root_read_file(ctx->root_fd, path, ACPI_TABLE_MAX, &buf, &size)
+	r = live ? root_read_file(ctx->root, path, ACPI_TABLE_MAX, &buf, &size)
 		 : read_file(path, ACPI_TABLE_MAX, &buf, &size);
 	if (r == -EFBIG) {
 		log_error("%s: larger than %u bytes, not a DMAR or IVRS table", shown,
@@ -100,12 +100,13 @@ int verb_acpi(struct context *ctx)
 			char shown[4096];
 			int k, e;
 
-			e = root_exists(ctx->root_fd, live[i]);
+			e = root_exists(ctx->root, live[i]);
 			if (e == 0)
 				continue;
 			found++;
-			snprintf(shown, sizeof(shown), "%s%s%s", ctx->root,
-				 ctx->root[strlen(ctx->root) - 1] == '/' ? "" : "/", live[i]);
+			snprintf(shown, sizeof(shown), "%s%s%s", ctx->root->path,
+				 ctx->root->path[strlen(ctx->root->path) - 1] == '/' ? "" : "/",
+				 live[i]);
 			k = decode_one(ctx, &j, live[i], shown, true, &first);
 			if (k > ret)
 				ret = k;
@@ -119,7 +120,8 @@ int verb_acpi(struct context *ctx)
 	if (ctx->n_args == 0 && found == 0) {
 		log_error("no DMAR or IVRS table in %s%s" ACPI_TABLES_DIR
 			  ": the firmware describes no IOMMU (disabled in its setup?)",
-			  ctx->root, ctx->root[strlen(ctx->root) - 1] == '/' ? "" : "/");
+			  ctx->root->path,
+			  ctx->root->path[strlen(ctx->root->path) - 1] == '/' ? "" : "/");
 		return EXIT_NOT_READY;
 	}
 	return ret;

@@ -47,7 +47,7 @@ static bool selected(const struct pdev *d, struct context *ctx)
 	if (ctx->n_args == 0)
 		return true;
 	for (int i = 0; i < ctx->n_args; i++) {
-		char addr[16];
+		char addr[PCI_ADDR_SIZE];
 		uint16_t v, dv;
 		int k = pdev_parse_arg(ctx->args[i], addr, &v, &dv);
 
@@ -62,7 +62,7 @@ static bool selected(const struct pdev *d, struct context *ctx)
 static int check_args(const struct pdev_list *l, struct context *ctx)
 {
 	for (int i = 0; i < ctx->n_args; i++) {
-		char addr[16];
+		char addr[PCI_ADDR_SIZE];
 		uint16_t v, dv;
 		int k = pdev_parse_arg(ctx->args[i], addr, &v, &dv);
 		bool found = false;
@@ -279,9 +279,52 @@ static void text_groups(const struct pdev_list *l)
 }
 
 /* libvirt's <hostdev>; managed='yes' lets libvirt detach and reattach the device */
+/* Text in an XML element or attribute value */
+static void xml_text(const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '<':
+			fputs("&lt;", stdout);
+			break;
+		case '>':
+			fputs("&gt;", stdout);
+			break;
+		case '&':
+			fputs("&amp;", stdout);
+			break;
+		case '\'':
+			fputs("&apos;", stdout);
+			break;
+		case '"':
+			fputs("&quot;", stdout);
+			break;
+		default:
+			fputc(*s, stdout);
+		}
+}
+
+/* Text in an XML comment, which cannot hold "--" (nor end in "-") */
+static void xml_comment(const char *s)
+{
+	for (; *s; s++)
+		fputs(*s == '-' && (s[1] == '-' || !s[1]) ? "- " : (char[]){ *s, 0 }, stdout);
+}
+
+/* A Linux interface name (the kernel's dev_valid_name()), in the characters
+ * that can go into XML, a file name and a shell word as they are */
+static bool plain_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strstr(s, "--"))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
 static int print_xml(const struct pdev_list *l, const char *arg)
 {
-	char addr[16];
+	char addr[PCI_ADDR_SIZE];
 	uint16_t v, dv;
 	const struct pdev *d;
 	struct verdict vd;
@@ -298,9 +341,11 @@ static int print_xml(const struct pdev_list *l, const char *arg)
 	device_verdict(l, d, &vd);
 	printf("<!-- libvirt node device: pci_%04x_%02x_%02x_%x -->\n", d->domain, d->bus, d->slot,
 	       d->fn);
-	if (!vd.assignable)
-		printf("<!-- WARNING: not assignable: %s -->\n", vd.reason);
-	else if (vd.n_drag)
+	if (!vd.assignable) {
+		printf("<!-- WARNING: not assignable: ");
+		xml_comment(vd.reason);
+		printf(" -->\n");
+	} else if (vd.n_drag)
 		printf("<!-- its IOMMU group holds other devices that must be assigned too or "
 		       "left without a driver -->\n");
 	printf("<hostdev mode='subsystem' type='pci' managed='yes'>\n"
@@ -320,7 +365,7 @@ static int print_xml(const struct pdev_list *l, const char *arg)
 
 static int print_pool(const struct pdev_list *l, const char *arg)
 {
-	char addr[16];
+	char addr[PCI_ADDR_SIZE];
 	uint16_t v, dv;
 	const struct pdev *d = NULL;
 
@@ -352,17 +397,22 @@ static int print_pool(const struct pdev_list *l, const char *arg)
 			  addr);
 		return EXIT_BAD_INPUT;
 	}
+	if (!plain_ifname(d->netdev)) {
+		log_error("sys/bus/pci/devices/%s/net: \"%s\" is not an interface name that can "
+			  "name a libvirt network",
+			  addr, d->netdev);
+		return EXIT_BAD_INPUT;
+	}
 	printf("<!-- a pool of the %d virtual functions of %s (%d enabled now: "
 	       "echo N > /sys/bus/pci/devices/%s/sriov_numvfs); guests take one with "
 	       "<interface type='network'><source network='vf-pool-%s'/></interface> -->\n",
 	       d->sriov_total, d->addr, d->sriov_num, d->addr, d->netdev);
-	printf("<network>\n"
-	       "  <name>vf-pool-%s</name>\n"
-	       "  <forward mode='hostdev' managed='yes'>\n"
-	       "    <pf dev='%s'/>\n"
-	       "  </forward>\n"
-	       "</network>\n",
-	       d->netdev, d->netdev);
+	/* the name is plain (plain_ifname()); escaped all the same, as XML is */
+	printf("<network>\n  <name>vf-pool-");
+	xml_text(d->netdev);
+	printf("</name>\n  <forward mode='hostdev' managed='yes'>\n    <pf dev='");
+	xml_text(d->netdev);
+	printf("'/>\n  </forward>\n</network>\n");
 	/* what the seeds do next, kept inside the XML as a comment */
 	printf("<!-- saved as vf-pool-%s.xml:\n"
 	       "  virsh net-define vf-pool-%s.xml\n"
@@ -380,8 +430,8 @@ static void explain_no_groups(struct context *ctx)
 	struct host host;
 
 	printf("\nNo IOMMU groups: the IOMMU is off, so no device can be assigned.\n");
-	if (host_gather(ctx->root_fd, ctx->root, ctx->kernel, &host) >= 0) {
-		checks_run(&host, &report);
+	if (host_gather(ctx->root, ctx->kernel, &host) >= 0) {
+		(void)checks_run(&host, &report); /* what it has, if incomplete */
 		for (size_t i = 0; i < report.n; i++) {
 			const struct check *c = &report.items[i];
 
@@ -389,10 +439,11 @@ static void explain_no_groups(struct context *ctx)
 						       strncmp(c->id, "kernel.iommu", 12) != 0))
 				continue;
 			printf("Why: %s\n", c->summary);
-			if (c->hint[0])
+			if (c->hint)
 				printf("Remedy: %s\n", c->hint);
 			break;
 		}
+		checks_done(&report);
 	}
 	host_done(&host);
 	printf("See `iommu-setup check` for the whole chain.\n");
@@ -404,15 +455,15 @@ int verb_devices(struct context *ctx)
 	char kver[256];
 	int r, ret = EXIT_OK;
 
-	r = modules_target_kernel(ctx->root_fd, ctx->kernel, kver, sizeof(kver));
+	r = modules_target_kernel(ctx->root, ctx->kernel, kver, sizeof(kver));
 	if (r == -ENOENT) {
 		log_error("--kernel %s: no such kernel below the root", ctx->kernel);
 		return EXIT_BAD_INPUT;
 	}
-	r = pdev_gather(ctx->root_fd, kver[0] ? kver : NULL, &l);
+	r = pdev_gather(ctx->root, kver[0] ? kver : NULL, &l);
 	if (r < 0) {
-		log_error_errno(r, "Failed to read the PCI devices: %m");
-		return EXIT_SYSTEM;
+		log_root_error(ctx->root, r, "Failed to read the PCI devices");
+		return exit_for_error(r);
 	}
 	if (l.n == 0) {
 		log_error("no PCI devices in sys/bus/pci/devices below the root");

@@ -76,7 +76,7 @@ int plan_for_request(struct context *ctx, bool for_apply, struct plan_input *in,
 	struct file_error err;
 	int r;
 
-	r = plan_input_gather(ctx->root_fd, ctx->root, ctx->kernel, in, &err);
+	r = plan_input_gather(ctx->root, ctx->kernel, in, &err);
 	if (r == -EINVAL || (r == -ENOENT && err.message[0])) {
 		log_file_error(&err);
 		return EXIT_BAD_INPUT;
@@ -84,8 +84,8 @@ int plan_for_request(struct context *ctx, bool for_apply, struct plan_input *in,
 	if (r < 0) {
 		if (err.message[0])
 			log_file_error(&err);
-		log_error_errno(r, "Failed to read the host: %m");
-		return EXIT_SYSTEM;
+		log_root_error(ctx->root, r, "Failed to read the host");
+		return exit_for_error(r);
 	}
 	r = plan_decide(in, &req, p, &err);
 	if (r == -EINVAL || r == -ENOENT) {
@@ -93,10 +93,13 @@ int plan_for_request(struct context *ctx, bool for_apply, struct plan_input *in,
 		return EXIT_BAD_INPUT;
 	}
 	if (r < 0) {
-		if (err.message[0])
+		if (err.message[0]) {
+			/* a limit, a file the plan cannot edit with certainty: said there */
 			log_file_error(&err);
-		log_error_errno(r, "Failed to plan: %m");
-		return EXIT_SYSTEM;
+			return exit_for_error(r);
+		}
+		log_root_error(ctx->root, r, "Failed to plan");
+		return exit_for_error(r);
 	}
 	return EXIT_OK;
 }

@@ -32,7 +32,7 @@ int verb_rules(struct context *ctx)
 		log_error("rules takes no arguments");
 		return EXIT_BAD_INPUT;
 	}
-	r = rules_gather(ctx->root_fd, &set, &o, &err);
+	r = rules_gather(ctx->root, &set, &o, &err);
 	if (r == -EINVAL) {
 		log_error("%s:%u: %s", err.file, err.line, err.message);
 		return EXIT_BAD_INPUT;

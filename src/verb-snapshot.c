@@ -24,7 +24,7 @@
 #define MAX_SYMLINKS 40
 
 struct snap {
-	int root_fd;
+	struct root *root;
 	struct tar tar;
 	char **done; /* paths already in the archive: an open-addressing hash set */
 	size_t n_done, cap;
@@ -103,9 +103,9 @@ static void add_file(struct snap *s, const char *path)
 		tar_add_file(&s->tar, path, "", 0, 0600);
 		return;
 	}
-	if (root_read_file(s->root_fd, path, 64u << 20, &data, &size) < 0)
+	if (root_read_file(s->root, path, 64u << 20, &data, &size) < 0)
 		return; /* unreadable now (sysfs write-only, vanished): leave it out */
-	if (fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(s->root->fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		st.st_mode = 0644;
 	tar_add_file(&s->tar, path, data, size, st.st_mode & 0777);
 }
@@ -117,7 +117,7 @@ static void add_path_empty(struct snap *s, const char *rel);
  * (their names are what was read), and files only when they were read too. */
 static void add_listing(struct snap *s, const char *dir)
 {
-	_cleanup_close_ int fd = openat(s->root_fd, dir[0] ? dir : ".",
+	_cleanup_close_ int fd = openat(s->root->fd, dir[0] ? dir : ".",
 					O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	struct dirent **names = NULL;
 	char fdpath[64];
@@ -137,14 +137,14 @@ static void add_listing(struct snap *s, const char *dir)
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 		    snprintf(path, sizeof(path), "%s%s%s", dir, dir[0] ? "/" : "", name) >=
 			    (int)sizeof(path) ||
-		    fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		    fstatat(s->root->fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			free(names[i]);
 			continue;
 		}
 		if (S_ISDIR(st.st_mode) && !seen(s, path))
 			tar_add_dir(&s->tar, path);
 		else if (S_ISLNK(st.st_mode) && !seen(s, path)) {
-			len = readlinkat(s->root_fd, path, target, sizeof(target) - 1);
+			len = readlinkat(s->root->fd, path, target, sizeof(target) - 1);
 			if (len >= 0) {
 				target[len] = '\0';
 				relative_target(path, target, rel, sizeof(rel));
@@ -184,12 +184,12 @@ static void add_path(struct snap *s, const char *rel, bool listed, unsigned dept
 		snprintf(resolved + rlen, sizeof(resolved) - rlen, "%s%.*s", rlen ? "/" : "",
 			 (int)clen, p);
 		rlen = strlen(resolved);
-		if (fstatat(s->root_fd, resolved, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(s->root->fd, resolved, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return;
 		if (S_ISLNK(st.st_mode)) {
 			char target[PATH_MAX], relt[2 * PATH_MAX], next[3 * PATH_MAX],
 				base[PATH_MAX];
-			ssize_t n = readlinkat(s->root_fd, resolved, target, sizeof(target) - 1);
+			ssize_t n = readlinkat(s->root->fd, resolved, target, sizeof(target) - 1);
 
 			if (n < 0)
 				return;
@@ -229,76 +229,11 @@ static void add_path_empty(struct snap *s, const char *rel)
 	s->empty = false;
 }
 
-/* A PCI function's directory: devices reads its attributes through the
- * directory's fd, so they are listed here rather than recorded one by one. */
-static void add_pci_function(struct snap *s, const char *dir)
-{
-	static const char *const attrs[] = {
-		"vendor",    "device",	     "subsystem_vendor", "subsystem_device", "class",
-		"numa_node", "reset_method", "sriov_totalvfs",	 "sriov_numvfs",     "boot_vga",
-		"modalias",  "driver",	     "iommu_group",	 "physfn",	     "config",
-	};
-	char path[PATH_MAX];
-	struct stat st;
-
-	for (size_t i = 0; i < ARRAY_SIZE(attrs); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, attrs[i]);
-		if (root_exists(s->root_fd, path) > 0 ||
-		    fstatat(s->root_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			add_path(s, path, false, 0);
-	}
-	/* the expansion ROM: whether it exists, not its bytes */
-	snprintf(path, sizeof(path), "%s/rom", dir);
-	if (root_exists(s->root_fd, path) > 0)
-		add_path_empty(s, path);
-	snprintf(path, sizeof(path), "%s/net", dir);
-	if (root_exists(s->root_fd, path) > 0)
-		add_path(s, path, true, 0);
-}
-
-/* Files the libraries read themselves, without going through root_openat() */
-static void add_library_files(struct snap *s, const struct host *h)
-{
-	static const char *const kmod_files[] = {
-		"modules.dep",
-		"modules.dep.bin",
-		"modules.alias",
-		"modules.alias.bin",
-		"modules.builtin",
-		"modules.builtin.bin",
-		"modules.builtin.alias.bin",
-		"modules.builtin.modinfo",
-		"modules.softdep",
-		"modules.symbols",
-		"modules.symbols.bin",
-		"modules.devname",
-		"modules.order",
-	};
-	static const char *const efivars[] = { "SecureBoot", "SetupMode" };
-	char path[PATH_MAX];
-
-	if (h->modules.kver[0])
-		for (size_t i = 0; i < ARRAY_SIZE(kmod_files); i++) {
-			snprintf(path, sizeof(path), "lib/modules/%s/%s", h->modules.kver,
-				 kmod_files[i]);
-			if (root_exists(s->root_fd, path) > 0)
-				add_path(s, path, false, 0);
-		}
-	if (h->boot.uefi)
-		for (size_t i = 0; i < ARRAY_SIZE(efivars); i++) {
-			snprintf(path, sizeof(path),
-				 "sys/firmware/efi/efivars/%s-8be4df61-93ca-11d2-aa0d-00e098032b8c",
-				 efivars[i]);
-			if (root_exists(s->root_fd, path) > 0)
-				add_path(s, path, false, 0);
-		}
-}
-
 int verb_snapshot(struct context *ctx)
 {
 	_cleanup_free_ char *tmp = NULL;
 	const struct root_access *acc;
-	struct snap s = { .root_fd = ctx->root_fd };
+	struct snap s = { .root = ctx->root };
 	struct host host;
 	const char *out;
 	size_t n;
@@ -310,37 +245,37 @@ int verb_snapshot(struct context *ctx)
 		return EXIT_BAD_INPUT;
 	}
 	out = ctx->args[0];
-	if (!ctx->force && access(out, F_OK) == 0) {
-		log_error("%s exists; pass --force to replace it", out);
+	if (!ctx->replace && access(out, F_OK) == 0) {
+		log_error("%s exists; pass --replace to replace it", out);
 		return EXIT_BAD_INPUT;
 	}
 
-	root_record_start();
-	r = host_gather(ctx->root_fd, ctx->root, ctx->kernel, &host);
+	root_record_start(ctx->root);
+	r = host_gather(ctx->root, ctx->kernel, &host);
 	if (r >= 0) {
 		struct pdev_list pci;
 
 		/* and what `devices` reads */
-		if (pdev_gather(ctx->root_fd, host.modules.kver[0] ? host.modules.kver : NULL,
-				&pci) >= 0)
+		if (pdev_gather(ctx->root, host.modules.kver[0] ? host.modules.kver : NULL, &pci) >=
+		    0)
 			pdev_list_done(&pci);
 	}
 	if (r == -ENOENT) {
 		log_error("--kernel %s: no such kernel below the root", ctx->kernel);
-		root_record_stop();
+		root_record_stop(ctx->root);
 		host_done(&host);
 		return EXIT_BAD_INPUT;
 	}
 	if (r < 0) {
-		log_error_errno(r, "Failed to read the host: %m");
-		root_record_stop();
+		log_root_error(ctx->root, r, "Failed to read the host");
+		root_record_stop(ctx->root);
 		host_done(&host);
-		return EXIT_SYSTEM;
+		return exit_for_error(r);
 	}
 
 	/* written next to OUT, then put in place in one step */
 	if (asprintf(&tmp, "%s.XXXXXX", out) < 0) {
-		root_record_stop();
+		root_record_stop(ctx->root);
 		host_done(&host);
 		return EXIT_SYSTEM;
 	}
@@ -349,22 +284,25 @@ int verb_snapshot(struct context *ctx)
 		log_error_errno(errno, "%s: cannot create: %m", tmp);
 		if (fd >= 0)
 			close(fd);
-		root_record_stop();
+		root_record_stop(ctx->root);
 		host_done(&host);
 		return EXIT_SYSTEM;
 	}
 	(void)fchmod(fd, 0644);
 	tar_init(&s.tar, f);
 
-	n = root_recorded(&acc);
-	for (size_t i = 0; i < n; i++) {
-		add_path(&s, acc[i].path, acc[i].listed, 0);
-		if (strncmp(acc[i].path, "sys/bus/pci/devices/", 20) == 0 &&
-		    !strchr(acc[i].path + 20, '/'))
-			add_pci_function(&s, acc[i].path);
-	}
-	add_library_files(&s, &host);
-	root_record_stop();
+	n = root_recorded(ctx->root, &acc);
+	/* what was read, with its bytes; what was only looked at (that a file
+	 * exists, where a link points), empty: the recorder in the root object
+	 * saw every access, libraries' included (root_kmod_dir(), efivars) */
+	for (size_t i = 0; i < n; i++)
+		if (acc[i].read || acc[i].listed)
+			add_path(&s, acc[i].path, acc[i].listed, 0);
+		else
+			add_path_empty(&s, acc[i].path);
+	if (ctx->root->record_error < 0 && s.error >= 0)
+		s.error = ctx->root->record_error;
+	root_record_stop(ctx->root);
 	host_done(&host);
 
 	r = tar_finish(&s.tar);
@@ -375,8 +313,8 @@ int verb_snapshot(struct context *ctx)
 	if (fclose(f) != 0 && r >= 0)
 		r = -errno;
 	if (r >= 0) {
-		/* without --force, link() refuses to replace a file that appeared meanwhile */
-		if (ctx->force)
+		/* without --replace, link() refuses to replace a file that appeared meanwhile */
+		if (ctx->replace)
 			r = rename(tmp, out) < 0 ? -errno : 0;
 		else {
 			r = link(tmp, out) < 0 ? -errno : 0;

@@ -8,7 +8,12 @@
 # it. Boot goes on whatever happens here.
 
 iommu_setup_log() {
-    echo "iommu-setup: $*" >/dev/kmsg 2>/dev/null || echo "iommu-setup: $*" >&2
+    # IOMMU_SETUP_LOG: a file instead of the kernel log (the tests)
+    if [ -n "${IOMMU_SETUP_LOG:-}" ]; then
+        echo "iommu-setup: $*" >>"$IOMMU_SETUP_LOG"
+    else
+        echo "iommu-setup: $*" >/dev/kmsg 2>/dev/null || echo "iommu-setup: $*" >&2
+    fi
 }
 
 iommu_setup_bind() {
@@ -23,6 +28,13 @@ iommu_setup_bind() {
     modprobe -q vfio-pci 2>/dev/null
     while read -r addr id _; do
         case $addr in '' | '#'*) continue ;; esac
+        # a PCI address and nothing else: the file names paths below /sys
+        case $addr in
+        *[!0-9a-f:.]* | *..* | .* | *:*:*:* | *.*.*)
+            iommu_setup_log "$addr: not a PCI address: skipped"
+            continue
+            ;;
+        esac
         dev=$sys/bus/pci/devices/$addr
         if [ ! -e "$dev" ]; then
             iommu_setup_log "$addr: no such PCI device: skipped"
