@@ -34,6 +34,7 @@
 #include "root.h"
 #include "rules.h"
 #include "shellvars.h"
+#include "textsafe.h"
 
 static int n_pass, n_fail;
 static bool failed;
@@ -824,7 +825,7 @@ static void test_checks_verdicts(void)
 	snprintf(h.modules.kver, sizeof(h.modules.kver), "6.1.0-13-amd64");
 	for (int i = 0; i < _VFIO_MOD_MAX; i++)
 		h.modules.mods[i] = (struct mod_info){ vfio_module_name(i), MOD_MODULE, -1 };
-	checks_run(&h, &r);
+	CHECK(checks_run(&h, &r) == 0);
 	CHECK(r.blocking && strcmp(r.blocking->id, "firmware.iommu_table") == 0);
 
 	dmar_header(&t, 0x00);
@@ -833,21 +834,29 @@ static void test_checks_verdicts(void)
 	CHECK(dmar(&t, &d, NULL) == 0);
 	h.dmar.present = true;
 	h.dmar.dmar = d;
-	checks_run(&h, &r);
+	checks_done(&r);
+	CHECK(checks_run(&h, &r) == 0);
 	CHECK(r.fw.units == 1 && !r.fw.intr_remap);
 	CHECK(r.blocking && strcmp(r.blocking->id, "firmware.interrupt_remapping") == 0);
 
 	d->flags = DMAR_FLAG_INTR_REMAP;
-	checks_run(&h, &r);
+	checks_done(&r);
+	CHECK(checks_run(&h, &r) == 0);
 	CHECK(!r.blocking && r.fw.intr_remap);
 
 	h.modules.mods[VFIO_MOD_VFIO_PCI].kind = MOD_MISSING;
-	checks_run(&h, &r);
+	checks_done(&r);
+	CHECK(checks_run(&h, &r) == 0);
 	CHECK(r.blocking && strcmp(r.blocking->id, "modules.vfio") == 0);
 
 	h.cpu.vmx = false;
-	checks_run(&h, &r);
+	checks_done(&r);
+	CHECK(checks_run(&h, &r) == 0);
 	CHECK(r.blocking && strcmp(r.blocking->id, "cpu.virtualization") == 0);
+	/* every check has its words; the list is not cut */
+	for (size_t i = 0; i < r.n; i++)
+		CHECK(r.items[i].summary && r.items[i].summary[0]);
+	checks_done(&r);
 }
 
 /* ---- kernel parameter edits ---- */
@@ -1051,7 +1060,7 @@ static void test_rules_parse(void)
 
 static void test_pdev_parse_arg(void)
 {
-	char addr[16];
+	char addr[PCI_ADDR_SIZE];
 	uint16_t v = 0, d = 0;
 
 	CHECK(pdev_parse_arg("0000:01:00.0", addr, &v, &d) == 1 &&
@@ -1061,6 +1070,15 @@ static void test_pdev_parse_arg(void)
 	      strcmp(addr, "0001:0a:1f.7") == 0);
 	CHECK(pdev_parse_arg("0000:0A:00.0", addr, &v, &d) == 1 &&
 	      strcmp(addr, "0000:0a:00.0") == 0);
+	/* Intel VMD puts its devices in 32-bit domains: 10000:e1:00.0 */
+	CHECK(pdev_parse_arg("10000:e1:00.0", addr, &v, &d) == 1 &&
+	      strcmp(addr, "10000:e1:00.0") == 0);
+	CHECK(pdev_parse_arg("ffffffff:ff:1f.7", addr, &v, &d) == 1 &&
+	      strcmp(addr, "ffffffff:ff:1f.7") == 0);
+	CHECK(pdev_parse_arg("pci_10000_e1_00_0", addr, &v, &d) == 1 &&
+	      strcmp(addr, "10000:e1:00.0") == 0);
+	CHECK(pdev_parse_arg("100000000:00:00.0", addr, &v, &d) == 0); /* 9 digits */
+	CHECK(pdev_parse_arg("000:01:00.0", addr, &v, &d) == 0);
 	CHECK(pdev_parse_arg("8086:1533", addr, &v, &d) == 2 && v == 0x8086 && d == 0x1533);
 	CHECK(pdev_parse_arg("01:20.0", addr, &v, &d) == 0); /* slot > 1f */
 	CHECK(pdev_parse_arg("01:00.8", addr, &v, &d) == 0);
@@ -1068,41 +1086,109 @@ static void test_pdev_parse_arg(void)
 	CHECK(pdev_parse_arg("gpu", addr, &v, &d) == 0);
 	CHECK(pdev_parse_arg("", addr, &v, &d) == 0);
 	CHECK(pdev_parse_arg("8086:15330", addr, &v, &d) == 0);
+	CHECK(pdev_parse_arg("../../../x:00.0", addr, &v, &d) == 0);
 }
 
 static void test_device_verdict(void)
 {
-	struct pdev devs[4] = {
-		{ .addr = "0000:00:01.0", .bridge = true, .group = 1, .driver = "pcieport" },
-		{ .addr = "0000:01:00.0", .group = 1, .driver = "nouveau" },
-		{ .addr = "0000:01:00.1", .group = 1, .driver = "snd_hda_intel" },
-		{ .addr = "0000:01:00.2", .group = 1 },
+	struct pdev devs[5] = {
+		{ .addr = "0000:00:01.0",
+		  .slot = 1,
+		  .bridge = true,
+		  .group = 1,
+		  .driver = "pcieport" },
+		{ .addr = "0000:01:00.0", .bus = 1, .group = 1, .driver = "nouveau" },
+		{ .addr = "0000:01:00.1", .bus = 1, .fn = 1, .group = 1, .driver = "snd_hda_intel" },
+		{ .addr = "0000:01:00.2", .bus = 1, .fn = 2, .group = 1 },
+		{ .addr = "0000:02:00.0", .bus = 2, .group = 1, .driver = "nvme" },
 	};
-	unsigned members[4] = { 0, 1, 2, 3 };
+	unsigned members[5] = { 0, 1, 2, 3, 4 };
 	struct pdev_group g = { .number = 1, .members = members, .n_members = 4 };
 	struct pdev_list l = {
 		.devs = devs, .n = 4, .groups = &g, .n_groups = 1, .groups_dir = true
 	};
 	struct verdict v;
 
+	/* the GPU takes its audio function along (same card), the free one stays free */
 	device_verdict(&l, &devs[1], &v);
-	CHECK(v.assignable && v.n_drag == 1 && v.drag[0] == 2 && v.n_free == 1);
+	CHECK(v.assignable && !v.critical && v.n_drag == 1 && v.drag[0] == 2 && v.n_free == 1);
 	CHECK(strstr(v.reason, "0000:01:00.1 (snd_hda_intel)"));
 	device_verdict(&l, &devs[0], &v);
 	CHECK(!v.assignable && strstr(v.reason, "bridge"));
-	devs[2].critical = CRITICAL_ROOTFS;
-	devs[2].critical_what = "holds /";
+	/* another card the host drives in the group: only with --force */
+	l.n = 5;
+	g.n_members = 5;
 	device_verdict(&l, &devs[1], &v);
-	CHECK(!v.assignable && strstr(v.reason, "also holds 0000:01:00.1, which holds /"));
-	device_verdict(&l, &devs[2], &v);
-	CHECK(!v.assignable && strstr(v.reason, "HOST-CRITICAL"));
+	CHECK(!v.assignable && v.needs_force && !v.critical && strstr(v.reason, "0000:02:00.0"));
+	/* that card holds /: host-critical, which nothing overrides */
+	devs[4].critical = CRITICAL_ROOTFS;
+	devs[4].critical_what = "holds /";
+	device_verdict(&l, &devs[1], &v);
+	CHECK(!v.assignable && v.critical && !v.needs_force &&
+	      strstr(v.reason, "also holds 0000:02:00.0, which holds /"));
+	device_verdict(&l, &devs[4], &v);
+	CHECK(!v.assignable && v.critical && strstr(v.reason, "HOST-CRITICAL"));
+	/* no IOMMU groups yet (the first run): still decided, from the device and its card */
+	l.n_groups = 0;
+	l.groups_dir = false;
+	device_verdict(&l, &devs[4], &v);
+	CHECK(!v.assignable && v.critical && strstr(v.reason, "HOST-CRITICAL"));
+	devs[4].critical = 0;
+	devs[2].critical = CRITICAL_BOOT_VGA;
+	devs[2].critical_what = "is the boot display";
+	device_verdict(&l, &devs[1], &v);
+	CHECK(!v.assignable && v.critical && strstr(v.reason, "same card, 0000:01:00.1"));
+	device_verdict(&l, &devs[4], &v);
+	CHECK(!v.assignable && !v.critical && strstr(v.reason, "no IOMMU groups"));
 	devs[2].critical = 0;
 	devs[2].driver = "vfio-pci";
+	l.n_groups = 1;
+	l.groups_dir = true;
+	l.n = 4;
+	g.n_members = 4;
 	device_verdict(&l, &devs[1], &v);
 	CHECK(v.assignable && v.n_drag == 0 && v.n_free == 2);
-	l.n_groups = 0;
-	device_verdict(&l, &devs[1], &v);
-	CHECK(!v.assignable && strstr(v.reason, "no IOMMU groups"));
+}
+
+/* ---- text for a terminal ---- */
+
+static const char *safe(bool sgr, const char *in, size_t chunk)
+{
+	static char out[1024];
+	struct textsafe st = { .sgr = sgr };
+	size_t len = 0, n = strlen(in);
+
+	/* fed in pieces: a sequence cut between two writes is whole again */
+	for (size_t i = 0; i < n; i += chunk)
+		textsafe_filter(&st, in + i, n - i < chunk ? n - i : chunk, false, out, &len);
+	textsafe_filter(&st, "", 0, true, out, &len);
+	out[len] = '\0';
+	return out;
+}
+
+static void test_textsafe(void)
+{
+	for (size_t chunk = 1; chunk <= 64; chunk *= 4) {
+		CHECK(strcmp(safe(false, "caf\xc3\xa9\tok\n", chunk), "caf\xc3\xa9\tok\n") == 0);
+		/* a title change, a carriage return that would forge a line */
+		CHECK(strcmp(safe(false, "a\x1b]0;x\x07\rPASS", chunk),
+			     "a\\x1b]0;x\\x07\\x0dPASS") == 0);
+		/* colour passes only when colours are on, and only colour */
+		CHECK(strcmp(safe(true, "\x1b[1;31mFAIL\x1b[0m", chunk), "\x1b[1;31mFAIL\x1b[0m") ==
+		      0);
+		CHECK(strcmp(safe(false, "\x1b[1;31m", chunk), "\\x1b[1;31m") == 0);
+		CHECK(strcmp(safe(true, "\x1b[2J", chunk), "\\x1b[2J") == 0);
+		/* C1 (CSI as U+009B), a lone byte, an overlong '/', a surrogate, DEL */
+		CHECK(strcmp(safe(false, "\xc2\x9b\xff\xc0\xaf\xed\xa0\x80\x7f", chunk),
+			     "\\xc2\\x9b\\xff\\xc0\\xaf\\xed\\xa0\\x80\\x7f") == 0);
+		/* a sequence cut by the end of the text */
+		CHECK(strcmp(safe(false, "x\xe2\x82", chunk), "x\\xe2\\x82") == 0);
+	}
+	{
+		_cleanup_free_ char *e = text_escape_controls("vfio-pci\nCPU : PASS\t");
+
+		CHECK(e && strcmp(e, "vfio-pci\\x0aCPU : PASS\\x09") == 0);
+	}
 }
 
 /* ---- json ---- */
@@ -1118,6 +1204,7 @@ static void test_json_escaping(void)
 	json_init(&j, f);
 	json_object_begin(&j, NULL);
 	json_string(&j, "s", "a\"b\\c\n\x01\xc3");
+	json_string(&j, "u", "caf\xc3\xa9 \xc2\x9b\xff\xed\xa0\x80");
 	json_hex64(&j, "h", 0xfed90000);
 	json_array_begin(&j, "e");
 	json_array_end(&j);
@@ -1126,7 +1213,10 @@ static void test_json_escaping(void)
 	json_finish(&j);
 	fclose(f);
 	CHECK(strcmp(out,
-		     "{\n  \"s\": \"a\\\"b\\\\c\\n\\u0001\\u00c3\",\n"
+		     "{\n  \"s\": \"a\\\"b\\\\c\\n\\u0001\\udcc3\",\n"
+		     /* UTF-8 as it is, a C1 control escaped, bytes that are not UTF-8
+		      * (a lone 0xff, an encoded surrogate) as \udcNN */
+		     "  \"u\": \"caf\xc3\xa9 \\u009b\\udcff\\udced\\udca0\\udc80\",\n"
 		     "  \"h\": \"0x00000000FED90000\",\n  \"e\": [],\n  \"n\": null\n}\n") == 0);
 }
 
@@ -1135,9 +1225,12 @@ static void test_json_escaping(void)
 static void test_root_resolution(void)
 {
 	char tmpl[] = "/tmp/iommu-setup-unit-XXXXXX";
-	char path[4200];
-	_cleanup_close_ int rfd = -1;
-	int (*const openers[])(int, const char *, int) = { root_openat, root_openat_walk };
+	char path[4200], buf[PATH_MAX], *data = NULL;
+	size_t len;
+	struct root *root = NULL;
+	struct stat st;
+	int (*const openers[])(struct root *, const char *, int) = { root_openat,
+								     root_openat_walk };
 
 	CHECK(mkdtemp(tmpl));
 	snprintf(path, sizeof(path), "%s/etc", tmpl);
@@ -1150,25 +1243,61 @@ static void test_root_resolution(void)
 	CHECK(symlink("../../../../etc", path) == 0); /* ".." stops at the root */
 	snprintf(path, sizeof(path), "%s/loop", tmpl);
 	CHECK(symlink("loop", path) == 0);
+	snprintf(path, sizeof(path), "%s/fifo", tmpl);
+	CHECK(mkfifo(path, 0644) == 0);
+	snprintf(path, sizeof(path), "%s/etc/null", tmpl);
+	CHECK(symlink("/dev/null", path) == 0); /* <root>/dev/null: absent */
+	snprintf(path, sizeof(path), "%s/proc", tmpl);
+	CHECK(symlink("/proc/self/root/etc", path) == 0);
 
-	rfd = root_open(tmpl);
-	CHECK(rfd >= 0);
+	CHECK(root_new(tmpl, &root) == 0);
+	CHECK(!root_is_host(root));
 	for (size_t i = 0; i < ARRAY_SIZE(openers); i++) {
-		_cleanup_close_ int a = openers[i](rfd, "/abs/inside", O_RDONLY);
-		_cleanup_close_ int b = openers[i](rfd, "up/inside", O_RDONLY);
-		_cleanup_close_ int c = openers[i](rfd, "abs/passwd", O_RDONLY);
-		_cleanup_close_ int d = openers[i](rfd, "loop", O_RDONLY);
-		_cleanup_close_ int e = openers[i](rfd, "etc/../../etc/./inside", O_RDONLY);
+		_cleanup_close_ int a = openers[i](root, "/abs/inside", O_RDONLY);
+		_cleanup_close_ int b = openers[i](root, "up/inside", O_RDONLY);
+		_cleanup_close_ int c = openers[i](root, "abs/passwd", O_RDONLY);
+		_cleanup_close_ int d = openers[i](root, "loop", O_RDONLY);
+		_cleanup_close_ int e = openers[i](root, "etc/../../etc/./inside", O_RDONLY);
+		_cleanup_close_ int f = openers[i](root, "proc/passwd", O_RDONLY);
 
 		CHECK(a >= 0);
 		CHECK(b >= 0);
 		CHECK(c == -ENOENT); /* the host's /etc/passwd is out of reach */
 		CHECK(d == -ELOOP);
 		CHECK(e >= 0);
+		CHECK(f < 0); /* not through /proc/self/root of this process either */
 	}
-	CHECK(root_exists(rfd, "etc/inside") == 1);
-	CHECK(root_exists(rfd, "etc/missing") == 0);
-	CHECK(root_exists(rfd, "etc/inside/x") == 0);
+	CHECK(root_exists(root, "etc/inside") == 1);
+	CHECK(root_exists(root, "etc/missing") == 0);
+	CHECK(root_exists(root, "etc/inside/x") == 0);
+	/* only regular files are read: a FIFO is an error at once, never a hang */
+	CHECK(root_read_file(root, "fifo", 100, &data, &len) == -ENOTREG);
+	CHECK(root_read_file(root, "etc", 100, &data, &len) == -EISDIR);
+	CHECK(root_read_file(root, "etc/null", 100, &data, &len) == -ENOENT);
+	CHECK(strcmp(root_strerror(-ENOTREG), "not a regular file") == 0);
+	/* a limit is an error, not a short read */
+	snprintf(path, sizeof(path), "%s/etc/big", tmpl);
+	{
+		FILE *big = fopen(path, "we");
+
+		CHECK(big && fputs("0123456789", big) >= 0 && fclose(big) == 0);
+	}
+	CHECK(root_read_file(root, "etc/big", 9, &data, &len) == -EFBIG);
+	CHECK(root_read_file(root, "etc/big", 10, &data, &len) == 0 && len == 10);
+	free(data);
+	CHECK(root_stat(root, "abs/big", &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 10);
+	CHECK(root_readlink(root, "abs", buf, sizeof(buf)) == 4 && strcmp(buf, "/etc") == 0);
+	CHECK(root_readlink(root, "abs", buf, 4) == -ENAMETOOLONG);
+	/* a library's copy of a directory: regular files only, masks empty */
+	CHECK(root_copy_dir(root, "etc", 1024, buf, sizeof(buf)) == 0);
+	CHECK(strncmp(buf, tmpl, strlen(tmpl)) != 0); /* in the scratch, not the root */
+	snprintf(path, sizeof(path), "%s/big", buf);
+	CHECK(stat(path, &st) == 0 && st.st_size == 10);
+	snprintf(path, sizeof(path), "%s/null", buf);
+	CHECK(stat(path, &st) < 0); /* a dangling link: nothing */
+	CHECK(root_copy_dir(root, "etc", 5, buf, sizeof(buf)) == -EFBIG);
+	CHECK(root_copy_dir(root, "nope", 5, buf, sizeof(buf)) == -ENOENT);
+	root = root_free(root);
 
 	snprintf(path, sizeof(path), "rm -rf '%s'", tmpl);
 	CHECK(system(path) == 0);
@@ -1249,6 +1378,12 @@ static void test_record_malformed(void)
 		{ "iommu-setup-record 1\nfile a owned created x\nours -1\n\nend\n", 3 },
 		{ "iommu-setup-record 1\nfile a owned created x\nadd %zz on\nend\n", 3 },
 		{ "iommu-setup-record 1\nfrobnicate\nend\n", 2 },
+		/* paths the record names stay below the root */
+		{ "iommu-setup-record 2\nfile ../../etc/shadow owned created x\nend\n", 2 },
+		{ "iommu-setup-record 2\nfile /etc/shadow owned created x\nend\n", 2 },
+		{ "iommu-setup-record 2\ndir etc/./x\nend\n", 2 },
+		{ "iommu-setup-record 2\ndir etc/\nend\n", 2 },
+		{ "iommu-setup-record 2\nfile etc/%0Ax owned created x\nend\n", 2 },
 		{ "iommu-setup-record 1\nfile a owned created x\nours 3\nabcend\n", 3 },
 	};
 
@@ -1719,6 +1854,7 @@ int main(int argc, char *argv[])
 	RUN(test_rules_parse);
 	RUN(test_pdev_parse_arg);
 	RUN(test_device_verdict);
+	RUN(test_textsafe);
 	RUN(test_json_escaping);
 	RUN(test_root_resolution);
 	RUN(test_record_roundtrip);
