@@ -101,8 +101,7 @@ bool apply_run_commands(struct context *ctx, struct txn *t, const struct plan *p
 			printf("Running %s\n", c->line);
 		fflush(stdout);
 		r = apply_run_one(ctx, t, c, c->line, argv, &res);
-		snprintf(o->commands[o->n_commands].line, sizeof(o->commands[0].line), "%s",
-			 c->line);
+		o->commands[o->n_commands].cmd = *c;
 		o->commands[o->n_commands++].status = r < 0 && !res.status ? -1 : res.status;
 		exec_result_done(&res);
 		if (r < 0)

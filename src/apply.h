@@ -28,11 +28,13 @@ struct outcome {
 	struct {
 		char path[600];
 		char what[64];
-		char how[160]; /* "changed", "created", "removed", "restored", ... */
+		char how[160];	 /* for people: "restored to its content before apply" */
+		char action[16]; /* for machines: created changed removed restored edited */
+		char *diff;	 /* unified, NULL when it could not be made */
 	} files[PLAN_FILES_MAX];
 	size_t n_files;
 	struct {
-		char line[1024];
+		struct plan_command cmd;
 		int status;
 	} commands[PLAN_COMMANDS_MAX];
 	size_t n_commands;
@@ -51,10 +53,15 @@ void outcome_done(struct outcome *o);
 /* one line of the proof; NULL-safe for memory: o->oom says a line was lost */
 _printf_(3, 4) void outcome_check(struct outcome *o, bool ok, const char *fmt, ...);
 _printf_(2, 3) void outcome_note(struct outcome *o, const char *fmt, ...);
-void outcome_file(struct outcome *o, const char *path, const char *what, const char *how);
-/* "Changed:"/"Reverted:", the commands, the read-back, the notes; or JSON */
+/* a file the run wrote, with its change from old to new (new NULL: removed) */
+void outcome_file(struct outcome *o, const char *path, const char *what, const char *action,
+		  const char *how, const char *old, size_t old_len, const char *new,
+		  size_t new_len);
+/* "Changed:"/"Reverted:", the commands, the read-back, the notes; or JSON.
+ * failed: the run was rolled back (its error logged); nothing: the text
+ * when nothing changed. */
 void apply_report(struct context *ctx, const char *verb, const struct outcome *o, bool changed,
-		  bool reboot, const char *nothing);
+		  bool failed, bool reboot, const char *nothing);
 
 /*
  * Runs one command (exec.c), its process group noted in the journal when t is

@@ -22,8 +22,8 @@ const char *check_level_to_string(enum check_level l)
 	return l >= 0 && l < _CHECK_LEVEL_MAX ? names[l] : NULL;
 }
 
-static struct check *add(struct check_report *r, const char *id, enum check_level level,
-			 const char *label)
+static struct check *add(struct check_report *r, const char *id, const char *code,
+			 enum check_level level, const char *label)
 {
 	struct check *c, *n;
 
@@ -38,7 +38,7 @@ static struct check *add(struct check_report *r, const char *id, enum check_leve
 	}
 	free(c->summary);
 	free(c->hint);
-	*c = (struct check){ .id = id, .level = level };
+	*c = (struct check){ .id = id, .code = code, .level = level };
 	snprintf(c->label, sizeof(c->label), "%s", label);
 	return c;
 }
@@ -64,6 +64,42 @@ _printf_(2, 3) static void summary(struct check *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A check that a loop finds more than once is one item (ids are unique in a
+ * report): the second finding is appended to the first one's summary. */
+static struct check *add_or_extend(struct check_report *r, const char *id, const char *code,
+				   enum check_level level, const char *label)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->items[i].id, id) == 0)
+			return &r->items[i];
+	return add(r, id, code, level, label);
+}
+
+/* Appends "; text" to the summary, or sets it when there is none yet. */
+_printf_(2, 3) static void summary_more(struct check *c, const char *fmt, ...)
+{
+	_cleanup_free_ char *t = NULL, *prev = c->summary;
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vasprintf(&t, fmt, ap);
+	va_end(ap);
+	if (k < 0) {
+		c->oom = true;
+		return;
+	}
+	if (!prev) {
+		c->summary = TAKE_PTR(t);
+		return;
+	}
+	c->summary = NULL;
+	if (asprintf(&c->summary, "%s; %s", prev, t) < 0) {
+		c->summary = TAKE_PTR(prev);
+		c->oom = true;
+	}
+}
+
 _printf_(2, 3) static void hint(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -85,7 +121,7 @@ static void check_cpu(const struct host *h, struct check_report *r)
 	struct check *c;
 
 	if (!h->cpuinfo_found || !cpu->found) {
-		c = add(r, "cpu.vendor", CHECK_FAIL, "CPU");
+		c = add(r, "cpu.vendor", "CPU_UNKNOWN", CHECK_FAIL, "CPU");
 		if (!h->cpuinfo_found)
 			summary(c, "proc/cpuinfo cannot be read: %s", strerror(-h->cpuinfo_error));
 		else
@@ -95,25 +131,25 @@ static void check_cpu(const struct host *h, struct check_report *r)
 		return;
 	}
 	if (cpu->vendor == CPU_VENDOR_OTHER) {
-		c = add(r, "cpu.vendor", CHECK_FAIL, "CPU");
+		c = add(r, "cpu.vendor", "CPU_VENDOR_UNSUPPORTED", CHECK_FAIL, "CPU");
 		summary(c, "vendor \"%s\" is neither Intel nor AMD", cpu->vendor_id);
 		hint(c, "iommu-setup handles Intel VT-d and AMD-Vi IOMMUs only");
 		return;
 	}
-	c = add(r, "cpu.vendor", CHECK_PASS, "CPU");
+	c = add(r, "cpu.vendor", NULL, CHECK_PASS, "CPU");
 	summary(c, "%s (%s), %s%s", cpu_vendor_display_name(cpu->vendor), cpu->vendor_id,
 		cpu->model_name[0] ? cpu->model_name : "unknown model",
 		cpu->hypervisor ? ", running as a virtual machine" : "");
 
 	if ((amd && cpu->svm) || (!amd && cpu->vmx)) {
-		c = add(r, "cpu.virtualization", CHECK_PASS, "Hardware virtualization");
+		c = add(r, "cpu.virtualization", NULL, CHECK_PASS, "Hardware virtualization");
 		summary(c, "%s (%s flag)", amd ? "AMD-V" : "VT-x", amd ? "svm" : "vmx");
 		return;
 	}
 	/* inside a virtual machine (nested), VFIO assignment still works and can be
 	 * proven; its own guests would run under emulation: a warning, not a block */
-	c = add(r, "cpu.virtualization", cpu->hypervisor ? CHECK_WARN : CHECK_FAIL,
-		"Hardware virtualization");
+	c = add(r, "cpu.virtualization", "VIRT_EXTENSIONS_OFF",
+		cpu->hypervisor ? CHECK_WARN : CHECK_FAIL, "Hardware virtualization");
 	summary(c,
 		"no %s flag: %s is off or hidden from this kernel; KVM has no hardware support%s",
 		amd ? "svm" : "vmx", amd ? "AMD-V" : "VT-x",
@@ -170,7 +206,7 @@ static void check_firmware(const struct host *h, struct check_report *r)
 	snprintf(label, sizeof(label), "%s in firmware (%s)", fw->iommu, fw->table);
 
 	if (!t->present) {
-		c = add(r, "firmware.iommu_table", CHECK_FAIL, label);
+		c = add(r, "firmware.iommu_table", "FIRMWARE_IOMMU_OFF", CHECK_FAIL, label);
 		summary(c, "no %s table: the IOMMU is disabled in the firmware setup or absent",
 			fw->table);
 		if (h->cpu.hypervisor)
@@ -188,7 +224,7 @@ static void check_firmware(const struct host *h, struct check_report *r)
 		return;
 	}
 	if (t->error == -EBADMSG) {
-		c = add(r, "firmware.iommu_table", CHECK_FAIL, label);
+		c = add(r, "firmware.iommu_table", "FIRMWARE_TABLE_MALFORMED", CHECK_FAIL, label);
 		summary(c, "%s is malformed at byte %zu: %s", t->path, t->err.offset,
 			t->err.message);
 		hint(c,
@@ -198,34 +234,35 @@ static void check_firmware(const struct host *h, struct check_report *r)
 		return;
 	}
 	if (t->error < 0) {
-		c = add(r, "firmware.iommu_table", CHECK_FAIL, label);
+		c = add(r, "firmware.iommu_table", "FIRMWARE_TABLE_UNREADABLE", CHECK_FAIL, label);
 		summary(c, "%s cannot be read: %s", t->path, strerror(-t->error));
 		hint(c, "run as root: ACPI tables are readable by root only");
 		return;
 	}
 	if (fw->units == 0) {
-		c = add(r, "firmware.iommu_table", CHECK_FAIL, label);
+		c = add(r, "firmware.iommu_table", "FIRMWARE_NO_IOMMU_UNITS", CHECK_FAIL, label);
 		summary(c, "%s describes no IOMMU unit", fw->table);
 		hint(c, "update the firmware (BIOS); the IOMMU cannot be used without units");
 		return;
 	}
-	c = add(r, "firmware.iommu_table", CHECK_PASS, label);
+	c = add(r, "firmware.iommu_table", NULL, CHECK_PASS, label);
 	summary(c, "enabled: %s describes %u IOMMU unit%s", fw->table, fw->units,
 		fw->units == 1 ? "" : "s");
 	if (!acpi_checksum_ok(t->dmar ? &t->dmar->header : &t->ivrs->header)) {
-		c = add(r, "firmware.checksum", CHECK_WARN, "Table checksum");
+		c = add(r, "firmware.checksum", "FIRMWARE_TABLE_CHECKSUM", CHECK_WARN,
+			"Table checksum");
 		summary(c, "%s checksum is wrong (bytes sum to 0x%02X)", t->path,
 			t->dmar ? t->dmar->header.sum : t->ivrs->header.sum);
 		hint(c, "the table was decoded anyway; a firmware update may fix it");
 	}
 
 	if (fw->intr_remap) {
-		c = add(r, "firmware.interrupt_remapping", CHECK_PASS, "Interrupt remapping");
+		c = add(r, "firmware.interrupt_remapping", NULL, CHECK_PASS, "Interrupt remapping");
 		summary(c, "supported by the firmware (%s)",
 			t->dmar ? "DMAR INTR_REMAP flag, IOAPIC under a unit"
 				: "IVHD lists the IOAPIC");
 	} else {
-		c = add(r, "firmware.interrupt_remapping",
+		c = add(r, "firmware.interrupt_remapping", "IR_MISSING",
 			unsafe_opted_in(h) ? CHECK_WARN : CHECK_FAIL, "Interrupt remapping");
 		if (t->dmar && (t->dmar->flags & DMAR_FLAG_INTR_REMAP))
 			summary(c, "flagged in DMAR but no IOAPIC is under any unit: the kernel "
@@ -240,12 +277,14 @@ static void check_firmware(const struct host *h, struct check_report *r)
 	}
 
 	if (fw->x2apic_opt_out) {
-		c = add(r, "firmware.x2apic_opt_out", CHECK_NOTE, "x2APIC opt-out");
+		c = add(r, "firmware.x2apic_opt_out", "X2APIC_OPT_OUT", CHECK_NOTE,
+			"x2APIC opt-out");
 		summary(c, "firmware asks the OS to keep xAPIC mode (DMAR X2APIC_OPT_OUT)");
 		hint(c, "the kernel honours it unless booted with intremap=no_x2apic_optout");
 	}
 	if (fw->dma_opt_in) {
-		c = add(r, "firmware.dma_protection", CHECK_NOTE, "Pre-boot DMA protection");
+		c = add(r, "firmware.dma_protection", "DMA_PROTECTION_OPT_IN", CHECK_NOTE,
+			"Pre-boot DMA protection");
 		summary(c,
 			"firmware protected DMA before boot: the kernel keeps the IOMMU on "
 			"even without %s",
@@ -263,7 +302,8 @@ static void check_foreign_table(const struct host *h, struct check_report *r)
 	other = vendor_uses_amd_vi(h->cpu.vendor) ? &h->dmar : &h->ivrs;
 	if (!other->present)
 		return;
-	c = add(r, "firmware.foreign_table", CHECK_NOTE, "Other IOMMU table");
+	c = add(r, "firmware.foreign_table", "FOREIGN_IOMMU_TABLE", CHECK_NOTE,
+		"Other IOMMU table");
 	summary(c, "%s is present too; the kernel ignores it on this CPU", other->path);
 }
 
@@ -394,12 +434,14 @@ static void check_kernel(const struct host *h, struct check_report *r)
 	struct check *c;
 
 	if (!k->cmdline_found) {
-		c = add(r, "kernel.running", CHECK_NOTE, "Running kernel");
+		c = add(r, "kernel.running", "RUNNING_KERNEL_UNKNOWN", CHECK_NOTE,
+			"Running kernel");
 		summary(c, "no proc/cmdline below the root: the running kernel is not examined");
 		return;
 	}
 	if (!h->live) {
-		c = add(r, "kernel.running", CHECK_NOTE, "Running kernel");
+		c = add(r, "kernel.running", "RUNNING_KERNEL_NOT_TARGET", CHECK_NOTE,
+			"Running kernel");
 		summary(c,
 			"%s is not the target kernel %s (an installer or a chroot): its state "
 			"says nothing about the next boot and is not examined",
@@ -418,12 +460,12 @@ static void check_kernel(const struct host *h, struct check_report *r)
 		if (k->n_units > 8)
 			snprintf(units + used, sizeof(units) - used, " and %u more",
 				 k->n_units - 8);
-		c = add(r, "kernel.iommu", CHECK_PASS, "IOMMU in the kernel");
+		c = add(r, "kernel.iommu", NULL, CHECK_PASS, "IOMMU in the kernel");
 		summary(c, "active: %u unit%s (%s), %u IOMMU group%s", k->n_units,
 			k->n_units == 1 ? "" : "s", units[0] ? units : "none listed", k->n_groups,
 			k->n_groups == 1 ? "" : "s");
 	} else {
-		c = add(r, "kernel.iommu", CHECK_FAIL, "IOMMU in the kernel");
+		c = add(r, "kernel.iommu", "KERNEL_IOMMU_OFF", CHECK_FAIL, "IOMMU in the kernel");
 		if (iommu_disabled_by(&k->cmdline, what, sizeof(what))) {
 			summary(c, "off: the running command line has %s", what);
 			hint(c,
@@ -474,13 +516,15 @@ static void check_kernel(const struct host *h, struct check_report *r)
 		if (typed == 0) {
 			/* kernels before 5.11 have no type file */
 		} else if (pt_asked && !k->group_types[GROUP_IDENTITY]) {
-			c = add(r, "kernel.passthrough", CHECK_WARN, "DMA passthrough");
+			c = add(r, "kernel.passthrough", "PASSTHROUGH_NOT_EFFECTIVE", CHECK_WARN,
+				"DMA passthrough");
 			summary(c,
 				"iommu=pt is on the command line but no group is in identity mode "
 				"(%s)",
 				types);
 		} else {
-			c = add(r, "kernel.passthrough", CHECK_NOTE, "DMA passthrough");
+			c = add(r, "kernel.passthrough", "DEFAULT_DOMAINS", CHECK_NOTE,
+				"DMA passthrough");
 			summary(c, "default domains: %s%s", types,
 				k->group_types[GROUP_IDENTITY]
 					? " (identity = passthrough: host devices bypass translation)"
@@ -491,19 +535,21 @@ static void check_kernel(const struct host *h, struct check_report *r)
 	if (!k->interrupts_found)
 		return;
 	if (k->ir_lines > 0) {
-		c = add(r, "kernel.interrupt_remapping", CHECK_PASS, "Interrupt remapping in use");
+		c = add(r, "kernel.interrupt_remapping", NULL, CHECK_PASS,
+			"Interrupt remapping in use");
 		summary(c, "yes: %u interrupt%s delivered through %s chips (proc/interrupts)",
 			k->ir_lines, k->ir_lines == 1 ? "" : "s", k->ir_chip);
 		return;
 	}
 	if (unsafe_opted_in(h)) {
-		c = add(r, "kernel.interrupt_remapping", CHECK_WARN, "Interrupt remapping in use");
+		c = add(r, "kernel.interrupt_remapping", "IR_UNSAFE_OPT_IN", CHECK_WARN,
+			"Interrupt remapping in use");
 		summary(c,
 			"no IR- interrupt chips in proc/interrupts; allow_unsafe_interrupts lets "
 			"VFIO assign devices anyway, and a guest can forge interrupts");
 		return;
 	}
-	c = add(r, "kernel.interrupt_remapping",
+	c = add(r, "kernel.interrupt_remapping", "IR_NOT_IN_USE",
 		k->n_units > 0 || k->n_groups > 0 ? CHECK_FAIL : CHECK_WARN,
 		"Interrupt remapping in use");
 	summary(c, "no: no IR- interrupt chips in proc/interrupts, so VFIO refuses to attach "
@@ -527,8 +573,8 @@ static void check_unsafe_interrupts(const struct host *h, struct check_report *r
 
 	if (conf != 1 && now != 1)
 		return;
-	c = add(r, "vfio.allow_unsafe_interrupts", r->fw.intr_remap ? CHECK_WARN : CHECK_NOTE,
-		"allow_unsafe_interrupts");
+	c = add(r, "vfio.allow_unsafe_interrupts", "UNSAFE_INTERRUPTS_ALLOWED",
+		r->fw.intr_remap ? CHECK_WARN : CHECK_NOTE, "allow_unsafe_interrupts");
 	summary(c, "%s%s%s%s", now == 1 ? "in effect (vfio_iommu_type1 loaded with it)" : "",
 		now == 1 && conf == 1 ? "; " : "", conf == 1 ? "configured in " : "",
 		conf == 1 ? file : "");
@@ -548,19 +594,19 @@ static void check_modules(const struct host *h, struct check_report *r)
 	struct check *c;
 
 	if (!m->kver[0]) {
-		c = add(r, "modules.kernel", CHECK_FAIL, "Target kernel");
+		c = add(r, "modules.kernel", "NO_TARGET_KERNEL", CHECK_FAIL, "Target kernel");
 		summary(c,
 			"no kernel installed under lib/modules: the VFIO modules cannot be checked");
 		hint(c, "point --root at the installed system, or install a kernel");
 		return;
 	}
-	c = add(r, "modules.kernel", CHECK_NOTE, "Target kernel");
+	c = add(r, "modules.kernel", "TARGET_KERNEL", CHECK_NOTE, "Target kernel");
 	if (m->kver_from_arg)
 		summary(c, "%s (from --kernel)", m->kver);
 	else
 		summary(c, "%s (the newest of %u installed)", m->kver, m->n_kernels);
 	if (m->error < 0) {
-		c = add(r, "modules.vfio", CHECK_FAIL, "VFIO modules");
+		c = add(r, "modules.vfio", "MODULE_INDEX_UNREADABLE", CHECK_FAIL, "VFIO modules");
 		summary(c, "the module index of %s cannot be read: %s", m->kver,
 			strerror(-m->error));
 		hint(c, "run depmod %s", m->kver);
@@ -579,7 +625,8 @@ static void check_modules(const struct host *h, struct check_report *r)
 						i == VFIO_MOD_VFIO_IOMMU_TYPE1))
 			missing = true;
 	}
-	c = add(r, "modules.vfio", missing ? CHECK_FAIL : CHECK_PASS, "VFIO modules");
+	c = add(r, "modules.vfio", missing ? "VFIO_MODULES_MISSING" : NULL,
+		missing ? CHECK_FAIL : CHECK_PASS, "VFIO modules");
 	summary(c, "%s", line);
 	if (missing)
 		hint(c, "install a kernel package that ships VFIO (some cloud kernels do not)");
@@ -589,8 +636,10 @@ static void check_modules(const struct host *h, struct check_report *r)
 		const struct modconf_entry *e = &m->conf[i];
 
 		if (e->kind == MODCONF_BLACKLIST && modules_is_vfio(e->module)) {
-			c = add(r, "modprobe.blacklist", CHECK_WARN, "modprobe.d");
-			summary(c,
+			c = add_or_extend(r, "modprobe.blacklist", "VFIO_BLACKLISTED", CHECK_WARN,
+					  "modprobe.d");
+			summary_more(
+				c,
 				"%s is blacklisted in %s: it is not loaded for a device by alias",
 				e->module, e->file);
 			hint(c, "remove the blacklist line unless you mean it");
@@ -599,9 +648,11 @@ static void check_modules(const struct host *h, struct check_report *r)
 			for (int k = 0; k < _VFIO_MOD_MAX; k++)
 				if (strcmp(m->mods[k].name, e->module) == 0 &&
 				    m->mods[k].kind == MOD_BUILTIN) {
-					c = add(r, "modprobe.builtin_options", CHECK_WARN,
-						"modprobe.d");
-					summary(c,
+					c = add_or_extend(r, "modprobe.builtin_options",
+							  "OPTIONS_IGNORED_BUILTIN", CHECK_WARN,
+							  "modprobe.d");
+					summary_more(
+						c,
 						"\"options %s %s\" in %s is ignored: %s is built into %s",
 						e->module, e->value, e->file, e->module, m->kver);
 					hint(c,
@@ -621,9 +672,11 @@ static void check_modules(const struct host *h, struct check_report *r)
 					if (strcspn(a, " ") == strcspn(b, " ") &&
 					    strncmp(a, b, strcspn(a, " ")) == 0)
 						continue;
-					c = add(r, "modprobe.ids_conflict", CHECK_WARN,
-						"modprobe.d");
-					summary(c,
+					c = add_or_extend(r, "modprobe.ids_conflict",
+							  "VFIO_IDS_CONFLICT", CHECK_WARN,
+							  "modprobe.d");
+					summary_more(
+						c,
 						"vfio_pci ids set differently in %s (%.*s) and %s "
 						"(%.*s): only the last one counts",
 						e->file, (int)strcspn(a, " "), a, o->file,
@@ -634,9 +687,11 @@ static void check_modules(const struct host *h, struct check_report *r)
 		}
 	}
 	for (unsigned i = 0; i < m->n_ignored; i++) {
-		c = add(r, "modprobe.ignored_file", CHECK_WARN, "modprobe.d");
-		summary(c, "%s mentions VFIO but modprobe ignores it: only *.conf files are read",
-			m->ignored_files[i]);
+		c = add_or_extend(r, "modprobe.ignored_file", "MODPROBE_FILE_IGNORED", CHECK_WARN,
+				  "modprobe.d");
+		summary_more(c,
+			     "%s mentions VFIO but modprobe ignores it: only *.conf files are read",
+			     m->ignored_files[i]);
 		hint(c, "rename it to end in .conf");
 	}
 }
@@ -647,7 +702,7 @@ static void check_boot(const struct host *h, struct check_report *r)
 	char words[512];
 	struct check *c;
 
-	c = add(r, "boot.mode", CHECK_NOTE, "Firmware boot mode");
+	c = add(r, "boot.mode", "BOOT_MODE", CHECK_NOTE, "Firmware boot mode");
 	if (!b->uefi)
 		summary(c, "BIOS (legacy): sys/firmware/efi is absent");
 	else if (b->secure_boot == 1) {
@@ -664,23 +719,23 @@ static void check_boot(const struct host *h, struct check_report *r)
 
 	switch (b->loader) {
 	case LOADER_GRUB:
-		c = add(r, "boot.loader", CHECK_PASS, "Boot loader");
+		c = add(r, "boot.loader", NULL, CHECK_PASS, "Boot loader");
 		summary(c, "GRUB, entries generated from %s", b->grub_default_file);
 		break;
 	case LOADER_GRUB_BLS:
-		c = add(r, "boot.loader", CHECK_PASS, "Boot loader");
+		c = add(r, "boot.loader", NULL, CHECK_PASS, "Boot loader");
 		summary(c,
 			"GRUB with BLS entries (%u in boot/loader/entries; GRUB_ENABLE_BLSCFG=true)",
 			b->n_bls_entries);
 		break;
 	case LOADER_SYSTEMD_BOOT:
-		c = add(r, "boot.loader", CHECK_PASS, "Boot loader");
+		c = add(r, "boot.loader", NULL, CHECK_PASS, "Boot loader");
 		summary(c, "systemd-boot (loader.conf on the ESP), %u BLS entr%s", b->n_bls_entries,
 			b->n_bls_entries == 1 ? "y" : "ies");
 		break;
 	default:
-		c = add(r, "boot.loader", b->configured_found ? CHECK_NOTE : CHECK_WARN,
-			"Boot loader");
+		c = add(r, "boot.loader", "NO_BOOT_CONFIG",
+			b->configured_found ? CHECK_NOTE : CHECK_WARN, "Boot loader");
 		summary(c, "no GRUB or systemd-boot configuration found below the root");
 		if (!b->configured_found)
 			hint(c,
@@ -689,7 +744,7 @@ static void check_boot(const struct host *h, struct check_report *r)
 	}
 
 	if (h->live && h->boot_id[0] && strcmp(h->boot_id, h->applied_boot_id) == 0) {
-		c = add(r, "boot.reboot_pending", CHECK_WARN, "Reboot pending");
+		c = add(r, "boot.reboot_pending", "REBOOT_PENDING", CHECK_WARN, "Reboot pending");
 		summary(c, "iommu-setup apply changed the boot configuration during this boot: "
 			   "the kernel, its initramfs and modprobe.d take it at the next boot");
 		hint(c, "reboot; iommu-setup apply has nothing more to do");
@@ -697,14 +752,15 @@ static void check_boot(const struct host *h, struct check_report *r)
 	if (!b->configured_found)
 		return;
 	if (!b->configured_known) {
-		c = add(r, "boot.cmdline", CHECK_WARN, "Configured command line");
+		c = add(r, "boot.cmdline", "CMDLINE_NOT_EVALUABLE", CHECK_WARN,
+			"Configured command line");
 		summary(c, "%s cannot be evaluated without running it: %s", b->configured_file,
 			b->configured_why);
 		hint(c, "iommu-setup will not edit a value it cannot read with certainty");
 		return;
 	}
 	iommu_words(&b->configured, words, sizeof(words));
-	c = add(r, "boot.cmdline", CHECK_NOTE, "Configured command line");
+	c = add(r, "boot.cmdline", "CONFIGURED_CMDLINE", CHECK_NOTE, "Configured command line");
 	summary(c, "%s (%s): %s", b->configured_file, b->configured_how,
 		words[0] ? words : "no IOMMU or VFIO parameters");
 
@@ -733,25 +789,29 @@ static void check_boot(const struct host *h, struct check_report *r)
 			snprintf(hv, sizeof(hv), "%s%s%s", iommu_params[i],
 				 have && have->value ? "=" : "",
 				 have && have->value ? have->value : "");
-			c = add(r, "boot.drift", CHECK_WARN, "Reboot pending");
+			c = add_or_extend(r, "boot.drift", "PARAM_NOT_EFFECTIVE", CHECK_WARN,
+					  "Reboot pending");
 			if (want && !have)
-				summary(c,
+				summary_more(
+					c,
 					"%s is configured in %s but not on the running command line",
 					w, b->configured_file);
 			else if (!want)
-				summary(c,
+				summary_more(
+					c,
 					"%s is on the running command line but not configured in %s: "
 					"the next boot drops it",
 					hv, b->configured_file);
 			else
-				summary(c, "%s is configured in %s, the running kernel has %s", w,
-					b->configured_file, hv);
+				summary_more(c, "%s is configured in %s, the running kernel has %s",
+					     w, b->configured_file, hv);
 			hint(c, "reboot to apply the configured command line");
 		}
 	} else if (!vendor_uses_amd_vi(h->cpu.vendor) && h->cpu.vendor != CPU_VENDOR_OTHER &&
 		   !intel_iommu_on(&b->configured) && h->intel_iommu_default_on != 1) {
 		/* not running the target: will its next boot have the IOMMU on? */
-		c = add(r, "boot.next_iommu", CHECK_FAIL, "IOMMU at next boot");
+		c = add(r, "boot.next_iommu", "NEXT_BOOT_IOMMU_OFF", CHECK_FAIL,
+			"IOMMU at next boot");
 		summary(c,
 			"%s does not turn VT-d on by itself%s and %s does not add intel_iommu=on",
 			h->modules.kver,
@@ -770,7 +830,8 @@ static void check_boot(const struct host *h, struct check_report *r)
 		if (kcmdline_parse(b->kernel_cmdline, &kc) >= 0) {
 			iommu_words(&kc, kw, sizeof(kw));
 			if (strcmp(kw, words) != 0) {
-				c = add(r, "boot.kernel_cmdline", CHECK_WARN, "Future kernels");
+				c = add(r, "boot.kernel_cmdline", "FUTURE_KERNELS_CMDLINE",
+					CHECK_WARN, "Future kernels");
 				summary(c,
 					"etc/kernel/cmdline, which kernels installed later get, has %s%s%s "
 					"where %s has %s%s%s",

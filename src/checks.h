@@ -17,7 +17,8 @@ enum check_level {
 };
 
 struct check {
-	const char *id; /* stable, for scripts: "firmware.iommu_table" */
+	const char *id;	  /* stable and unique in a report: "firmware.iommu_table" */
+	const char *code; /* the finding, stable: "FIRMWARE_IOMMU_OFF"; NULL for a pass */
 	enum check_level level;
 	char label[48]; /* what was checked, for people (a constant of the code) */
 	char *summary;	/* what was found */

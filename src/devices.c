@@ -92,6 +92,7 @@ void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verd
 
 	memset(v, 0, sizeof(*v));
 	if (d->bridge) {
+		v->code = "BRIDGE";
 		snprintf(v->reason, sizeof(v->reason),
 			 "a bridge: it stays with the host and never counts against a group");
 		return;
@@ -100,23 +101,27 @@ void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verd
 	 * on the first run the IOMMU is off and there are none yet */
 	if (d->critical) {
 		v->critical = true;
+		v->code = "HOST_CRITICAL";
 		snprintf(v->reason, sizeof(v->reason), "HOST-CRITICAL: it %s", d->critical_what);
 		return;
 	}
 	for (unsigned i = 0; i < l->n; i++)
 		if (same_card(&l->devs[i], d) && l->devs[i].critical && !l->devs[i].bridge) {
 			v->critical = true;
+			v->code = "HOST_CRITICAL";
 			snprintf(v->reason, sizeof(v->reason),
 				 "HOST-CRITICAL: another function of the same card, %s, %s",
 				 l->devs[i].addr, l->devs[i].critical_what);
 			return;
 		}
 	if (!l->groups_dir || l->n_groups == 0) {
+		v->code = "NO_IOMMU_GROUPS";
 		snprintf(v->reason, sizeof(v->reason),
 			 "no IOMMU groups: the IOMMU is off (iommu-setup check says why)");
 		return;
 	}
 	if (d->group < 0) {
+		v->code = "NO_GROUP";
 		snprintf(v->reason, sizeof(v->reason), "in no IOMMU group");
 		return;
 	}
@@ -128,6 +133,7 @@ void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verd
 			continue;
 		if (m->critical) {
 			v->critical = true;
+			v->code = "HOST_CRITICAL";
 			snprintf(
 				v->reason, sizeof(v->reason),
 				"IOMMU group %d also holds %s, which %s: the group cannot leave the host",
@@ -136,6 +142,7 @@ void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verd
 			return;
 		}
 		if (v->n_free == VERDICT_MATES_MAX || v->n_drag == VERDICT_MATES_MAX) {
+			v->code = "GROUP_TOO_LARGE";
 			snprintf(v->reason, sizeof(v->reason),
 				 "IOMMU group %d holds more than %d devices, more than iommu-setup "
 				 "assigns together",
@@ -156,6 +163,7 @@ void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verd
 			const struct pdev *m = &l->devs[v->drag[i]];
 
 			v->needs_force = true;
+			v->code = "GROUP_SHARED";
 			snprintf(
 				v->reason, sizeof(v->reason),
 				"IOMMU group %d also holds %s (driver %s), a different device the "
@@ -165,6 +173,7 @@ void device_verdict(const struct pdev_list *l, const struct pdev *d, struct verd
 			return;
 		}
 	v->assignable = true;
+	v->code = "ASSIGNABLE";
 	used = (size_t)snprintf(v->reason, sizeof(v->reason), "assignable");
 	if (strcmp(d->driver ? d->driver : "", "vfio-pci") == 0)
 		used += (size_t)snprintf(v->reason + used, sizeof(v->reason) - used,

@@ -18,6 +18,9 @@ struct verdict {
 	/* not assignable only because the group holds another device the host
 	 * drives (a different card): --force takes it along */
 	bool needs_force;
+	/* the verdict for machines: ASSIGNABLE, BRIDGE, HOST_CRITICAL,
+	 * NO_IOMMU_GROUPS, NO_GROUP, GROUP_TOO_LARGE, GROUP_SHARED */
+	const char *code;
 	char reason[512];
 	/* endpoints of the same group that must leave their host driver too */
 	unsigned drag[VERDICT_MATES_MAX];

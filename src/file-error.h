@@ -13,6 +13,9 @@ struct file_error {
 	char file[512];
 	unsigned line;
 	char message[384];
+	/* the finding, for machines: "HOST_CRITICAL", "GROUP_NOT_VIABLE"; NULL
+	 * for an error that is not a refusal */
+	const char *code;
 };
 
 /* Fills err and returns -EINVAL. */
@@ -23,6 +26,7 @@ _printf_(4, 5) static inline int file_error_set(struct file_error *err, const ch
 
 	snprintf(err->file, sizeof(err->file), "%s", file);
 	err->line = line;
+	err->code = NULL;
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);

@@ -128,8 +128,10 @@ int host_gather(struct root *root, const char *kver, struct host *h)
 		size_t len;
 
 		if (root_read_file(root, STATE_DIR "/record", 16u << 20, &text, &len) >= 0 &&
-		    record_parse(text, len, &rec, &line) >= 0)
+		    record_parse(text, len, &rec, &line) >= 0) {
 			snprintf(h->applied_boot_id, sizeof(h->applied_boot_id), "%s", rec.boot_id);
+			h->applied = rec.n_files > 0;
+		}
 		record_done(&rec);
 	}
 	return boot_gather(root, h->modules.kver[0] ? h->modules.kver : NULL, &h->boot);

@@ -46,6 +46,8 @@ struct host {
 	 * (its record): while they are the same, a reboot is pending */
 	char boot_id[64];
 	char applied_boot_id[64];
+	/* an apply left a record that revert would undo */
+	bool applied;
 };
 
 /*

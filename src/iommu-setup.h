@@ -15,6 +15,12 @@ enum {
 	EXIT_NOT_READY = 1, /* check found a blocking problem */
 	EXIT_BAD_INPUT = 2, /* usage error or bad input; nothing written */
 	EXIT_SYSTEM = 3,    /* system error; nothing left half-written */
+	/* plan --exit-code, apply --exit-code (for automation; the first that
+	 * holds, in this order, after 2 and 3) */
+	EXIT_REFUSED = 7,	 /* a safety refusal: host-critical, group not viable */
+	EXIT_FIRMWARE = 6,	 /* the firmware has the IOMMU off: no configuration helps */
+	EXIT_CHANGES = 4,	 /* changes pending (plan) or made (apply) */
+	EXIT_REBOOT_PENDING = 5, /* nothing to change; the running system lacks it */
 };
 
 /* The exit status for an error: one of the root's making (a file no system
@@ -58,7 +64,10 @@ struct context {
 	size_t n_params;
 	bool no_passthrough;
 	bool passthrough; /* --passthrough: iommu=pt even over the host's strict settings */
-	bool exit_code;	  /* plan: exit 1 when changes are pending */
+	bool exit_code;	  /* plan, apply: the detailed exit status (EXIT_CHANGES...) */
+	/* the finding that made the verb fail, for --json's failure document:
+	 * "HOST_CRITICAL", "GROUP_NOT_VIABLE", ...; NULL when none applies */
+	const char *failure_code;
 	bool allow_unsafe_interrupts;
 	bool initramfs;		  /* apply: rebuild the initramfs even when no file of it changes */
 	bool no_mkconfig;	  /* apply: leave grub.cfg alone */
@@ -84,6 +93,20 @@ struct plan;
 /* Gathers the host below the root and decides the plan for ctx's request;
  * an exit status, the reason logged. */
 int plan_for_request(struct context *ctx, bool for_apply, struct plan_input *in, struct plan *p);
+
+struct planned_file;
+struct plan_command;
+struct json;
+struct host;
+/* A planned file's change as a unified diff (from /dev/null when created);
+ * NULL when unchanged or out of memory. Free it. */
+char *planned_file_diff(const struct planned_file *f);
+/* One command as --json shows it: command, argv, kind, and why or status */
+void commands_json(struct json *j, const struct plan_command *c, bool with_status, int status);
+/* The firmware describes no usable IOMMU: no configuration makes the host ready */
+bool firmware_blocks(const struct host *h);
+/* --exit-code: EXIT_FIRMWARE, EXIT_CHANGES, EXIT_REBOOT_PENDING or EXIT_OK */
+int detailed_exit(bool changes, bool reboot, bool fw_blocks);
 
 struct file_error;
 /* Logs err as "file:line: message" (or what of it is there). */

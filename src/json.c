@@ -86,8 +86,17 @@ static void key(struct json *j, const char *k)
 	}
 }
 
+static unsigned documents;
+
+bool json_document_begun(void)
+{
+	return documents > 0;
+}
+
 static void open_container(struct json *j, const char *k, char c)
 {
+	if (j->depth == 0)
+		documents++;
 	key(j, k);
 	fputc(c, j->f);
 	j->depth++;

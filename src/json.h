@@ -34,5 +34,8 @@ void json_bool(struct json *j, const char *key, bool value);
 void json_null(struct json *j, const char *key);
 /* 64-bit register values as "0x" + 16 upper-case hex digits, exact in every reader */
 void json_hex64(struct json *j, const char *key, uint64_t value);
+/* A document was begun in this process (main's --json failure document
+ * is written only when none was). */
+bool json_document_begun(void);
 /* Ends the document with a newline. */
 void json_finish(struct json *j);

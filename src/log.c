@@ -20,6 +20,13 @@ enum log_level log_get_max_level(void)
 	return max_level;
 }
 
+static char *last_error;
+
+const char *log_last_error(void)
+{
+	return last_error;
+}
+
 int log_full_errno(enum log_level level, int error, const char *fmt, ...)
 {
 	static const char *const prefix[] = {
@@ -28,32 +35,39 @@ int log_full_errno(enum log_level level, int error, const char *fmt, ...)
 		[LOG_LEVEL_INFO] = "",
 		[LOG_LEVEL_DEBUG] = "debug: ",
 	};
+	char f[1024];
+	const char *m = strstr(fmt, "%m");
+	char *msg = NULL;
 	va_list ap;
 
 	error = abs(error);
-	if (level <= max_level) {
-		char f[1024];
-		const char *m = strstr(fmt, "%m");
+	if (level > max_level && level != LOG_LEVEL_ERROR)
+		return -error;
+	/* %m is the error we were given (root_strerror() names ENOTREG), not
+	 * whatever errno holds */
+	if (m && strlen(fmt) + strlen(root_strerror(error)) < sizeof(f)) {
+		size_t used = (size_t)(m - fmt);
 
-		fprintf(stderr, "iommu-setup: %s", prefix[level]);
-		/* %m is the error we were given (root_strerror() names ENOTREG), not
-		 * whatever errno holds */
-		if (m && strlen(fmt) + strlen(root_strerror(error)) < sizeof(f)) {
-			size_t used = (size_t)(m - fmt);
-
-			memcpy(f, fmt, used);
-			for (const char *e = root_strerror(error); *e; e++)
-				used += (size_t)snprintf(f + used, sizeof(f) - used, "%s",
-							 *e == '%' ? "%%" : (char[]){ *e, 0 });
-			snprintf(f + used, sizeof(f) - used, "%s", m + 2);
-			fmt = f;
-		}
-		errno = error;
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
+		memcpy(f, fmt, used);
+		for (const char *e = root_strerror(error); *e; e++)
+			used += (size_t)snprintf(f + used, sizeof(f) - used, "%s",
+						 *e == '%' ? "%%" : (char[]){ *e, 0 });
+		snprintf(f + used, sizeof(f) - used, "%s", m + 2);
+		fmt = f;
 	}
+	errno = error;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (level <= max_level)
+		fprintf(stderr, "iommu-setup: %s%s\n", prefix[level], msg ? msg : fmt);
+	/* the last error, for the failure document of --json */
+	if (level == LOG_LEVEL_ERROR && msg) {
+		free(last_error);
+		last_error = msg;
+	} else
+		free(msg);
 	return -error;
 }
 

@@ -27,6 +27,9 @@ int log_full_errno(enum log_level level, int error, const char *fmt, ...) _print
 #define log_warning_errno(e, ...) log_full_errno(LOG_LEVEL_WARNING, (e), __VA_ARGS__)
 #define log_debug_errno(e, ...) log_full_errno(LOG_LEVEL_DEBUG, (e), __VA_ARGS__)
 
+/* The text of the last error logged (for --json's failure document), or NULL. */
+const char *log_last_error(void);
+
 struct root;
 /* "what: /the/file: the error" when the root knows which file failed with
  * error (root_failed_path()), else "what: the error". Returns -|error|. */

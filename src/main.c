@@ -83,6 +83,8 @@ enum {
 	O_REQUEST = O_IDS | O_DEVICE | O_PASSTHROUGH | O_PARAM | O_ALLOW_UNSAFE | O_FORCE,
 };
 static unsigned arg_seen;
+static const char *verb_name; /* NULL until the verb is known */
+static const char *failure_code;
 static const char *arg_seen_name[17];
 
 static const struct verb {
@@ -97,8 +99,8 @@ static const struct verb {
 	{ "devices",  verb_devices,  O_KERNEL | O_JSON | O_GROUPS | O_XML | O_XML_POOL },
 	{ "plan",     verb_plan,     O_KERNEL | O_JSON | O_QUIET | O_REQUEST | O_EXIT_CODE |
 				     O_INITRAMFS | O_NO_MKCONFIG },
-	{ "apply",    verb_apply,    O_KERNEL | O_JSON | O_QUIET | O_REQUEST | O_INITRAMFS |
-				     O_NO_MKCONFIG | O_COMMAND_TIMEOUT },
+	{ "apply",    verb_apply,    O_KERNEL | O_JSON | O_QUIET | O_REQUEST | O_EXIT_CODE |
+				     O_INITRAMFS | O_NO_MKCONFIG | O_COMMAND_TIMEOUT },
 	{ "revert",   verb_revert,   O_JSON | O_QUIET | O_INITRAMFS | O_NO_MKCONFIG |
 				     O_COMMAND_TIMEOUT },
 	{ "rules",    verb_rules,    O_JSON },
@@ -149,7 +151,9 @@ static void help(void)
 	       "                        platform lacks interrupt remapping (weaker isolation)\n"
 	       "      --force           Assign a device even when its group holds other\n"
 	       "                        devices the host still uses (never a host-critical one)\n"
-	       "      --exit-code       plan: exit 1 when changes are pending\n"
+	       "      --exit-code       plan, apply: detailed exit status for automation\n"
+	       "                        (4 changes, 5 reboot pending, 6 firmware has the\n"
+	       "                        IOMMU off, 7 safety refusal; see iommu-setup(8))\n"
 	       "      --initramfs       apply: rebuild the initramfs even if its files are unchanged\n"
 	       "      --no-initramfs    apply: leave the initramfs alone\n"
 	       "      --no-mkconfig     apply, revert: leave grub.cfg alone (image builders)\n"
@@ -350,6 +354,7 @@ static int run(int argc, char *argv[])
 		}
 		optind++;
 	}
+	verb_name = verb->name;
 	for (unsigned i = 0; i < ARRAY_SIZE(arg_seen_name); i++)
 		if ((arg_seen & (1u << i)) && !(verb->options & (1u << i))) {
 			log_error("%s is not an option of %s; see --help", arg_seen_name[i],
@@ -399,7 +404,23 @@ static int run(int argc, char *argv[])
 
 	r = verb->run(&ctx);
 	ctx.root = root_free(ctx.root);
+	failure_code = ctx.failure_code;
 	return r;
+}
+
+/* --json: a verb that fails before it wrote its document still answers in
+ * JSON (the contract's failure document), its error as msg */
+static void failure_document(int status)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	report_json_begin(&j, verb_name, false, true,
+			  log_last_error() ? log_last_error() : "failed (see the messages)");
+	json_int(&j, "status", status);
+	json_string(&j, "code", failure_code);
+	json_object_end(&j);
+	json_finish(&j);
 }
 
 int main(int argc, char *argv[])
@@ -413,6 +434,8 @@ int main(int argc, char *argv[])
 		return EXIT_SYSTEM;
 	}
 	r = run(argc, argv);
+	if (arg_json && r != EXIT_OK && !json_document_begun())
+		failure_document(r);
 
 	/* a report that did not reach its reader is a failure (util-linux's close_stdout) */
 	errno = 0;

@@ -69,6 +69,7 @@ _printf_(3, 4) static int fail(struct file_error *err, int r, const char *fmt, .
 
 	err->file[0] = '\0';
 	err->line = 0;
+	err->code = NULL;
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
@@ -529,31 +530,39 @@ static int plan_devices(struct devctx *c, struct file_error *err)
 		struct verdict v;
 
 		device_verdict(l, d, &v);
-		if (v.critical)
-			return fail(err, -EINVAL,
-				    "%s cannot be assigned: %s (nothing overrides this, not even "
-				    "--force: the next boot would hand it to vfio-pci)",
-				    d->addr, v.reason);
+		if (v.critical) {
+			fail(err, -EINVAL,
+			     "%s cannot be assigned: %s (nothing overrides this, not even "
+			     "--force: the next boot would hand it to vfio-pci)",
+			     d->addr, v.reason);
+			err->code = "HOST_CRITICAL";
+			return -EINVAL;
+		}
 		if (!v.assignable && !(l->groups_dir && l->n_groups > 0)) {
 			plan_note(p, "%s: %s", d->addr, v.reason);
 			continue;
 		}
 		/* --force takes along group mates the host drives, nothing else */
-		if (!v.assignable && !v.needs_force)
-			return fail(err, -EINVAL, "%s cannot be assigned: %s", d->addr, v.reason);
+		if (!v.assignable && !v.needs_force) {
+			fail(err, -EINVAL, "%s cannot be assigned: %s", d->addr, v.reason);
+			err->code = "GROUP_NOT_VIABLE";
+			return -EINVAL;
+		}
 		for (unsigned k = 0; k < v.n_drag; k++) {
 			const struct pdev *m = &l->devs[v.drag[k]];
 			char why[160];
 
 			if (have_dev(p->devs, p->n_devs, m->addr))
 				continue;
-			if (!v.drag_same_card[k] && !c->req->force)
-				return fail(
-					err, -EINVAL,
-					"%s shares IOMMU group %d with %s, which the host still "
-					"uses (driver %s): assigning it would take that device "
-					"from the host too; request it as well, or pass --force",
-					d->addr, m->group, m->addr, m->driver);
+			if (!v.drag_same_card[k] && !c->req->force) {
+				fail(err, -EINVAL,
+				     "%s shares IOMMU group %d with %s, which the host still "
+				     "uses (driver %s): assigning it would take that device "
+				     "from the host too; request it as well, or pass --force",
+				     d->addr, m->group, m->addr, m->driver);
+				err->code = "GROUP_NOT_VIABLE";
+				return -EINVAL;
+			}
 			snprintf(why, sizeof(why), "in IOMMU group %d with %s%s", m->group, d->addr,
 				 v.drag_same_card[k] ? ", same card" : ", taken with --force");
 			r = add_dev(p->devs, &p->n_devs, m, why, err);
@@ -576,16 +585,19 @@ static int plan_devices(struct devctx *c, struct file_error *err)
 		char one[16];
 
 		id_of(d->vendor, d->device, one);
-		if (d->critical && !d->bridge && clist_has(p->ids, one, strlen(one)))
-			return fail(err, -EINVAL,
-				    "vfio-pci.ids=%s would take %s as well, which %s (the same "
-				    "ID): that cannot be planned%s",
-				    one, d->addr, d->critical_what,
-				    in->regen.dracut_host && !in->regen.itools
-					    ? "; name the device with --device ADDRESS instead, "
-					      "which binds it by address"
-					    : "; binding by address (--device) needs dracut "
-					      "and its iommu-setup module, which this root lacks");
+		if (d->critical && !d->bridge && clist_has(p->ids, one, strlen(one))) {
+			fail(err, -EINVAL,
+			     "vfio-pci.ids=%s would take %s as well, which %s (the same "
+			     "ID): that cannot be planned%s",
+			     one, d->addr, d->critical_what,
+			     in->regen.dracut_host && !in->regen.itools
+				     ? "; name the device with --device ADDRESS instead, "
+				       "which binds it by address"
+				     : "; binding by address (--device) needs dracut "
+				       "and its iommu-setup module, which this root lacks");
+			err->code = "HOST_CRITICAL";
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "macro.h"
 #include "pdev.h"
+#include "report.h"
 #include "root.h"
 
 struct probe {
@@ -215,7 +216,9 @@ int verb_probe(struct context *ctx)
 		struct json j;
 
 		json_init(&j, stdout);
-		json_object_begin(&j, NULL);
+		report_json_begin(&j, "probe", false, false,
+				  p.step ? "REFUSED by the kernel"
+					 : "assignable, the kernel agrees");
 		json_string(&j, "device", p.addr);
 		json_string(&j, "driver", p.driver);
 		json_int(&j, "iommu_group", p.group);

@@ -252,6 +252,7 @@ static void check_json(struct json *j, const char *key, const struct check *c)
 {
 	json_object_begin(j, key);
 	json_string(j, "id", c->id);
+	json_string(j, "code", c->code);
 	json_string(j, "level", check_level_to_string(c->level));
 	json_string(j, "label", c->label);
 	json_string(j, "summary", c->summary);
@@ -259,9 +260,42 @@ static void check_json(struct json *j, const char *key, const struct check *c)
 	json_object_end(j);
 }
 
-void report_print_json(struct json *j, const struct host *h, const struct check_report *r)
+void report_json_open(struct json *j, const char *verb)
 {
 	json_object_begin(j, NULL);
+	json_string(j, "schema", JSON_SCHEMA_ID);
+	json_string(j, "verb", verb);
+}
+
+void report_json_begin(struct json *j, const char *verb, bool changed, bool failed, const char *msg)
+{
+	report_json_open(j, verb);
+	json_bool(j, "changed", changed);
+	json_bool(j, "failed", failed);
+	json_string(j, "msg", msg);
+}
+
+bool report_reboot_pending(const struct check_report *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->items[i].code && (strcmp(r->items[i].code, "REBOOT_PENDING") == 0 ||
+					 strcmp(r->items[i].code, "PARAM_NOT_EFFECTIVE") == 0))
+			return true;
+	return false;
+}
+
+void report_print_json(struct json *j, const struct host *h, const struct check_report *r)
+{
+	_cleanup_free_ char *msg = NULL;
+
+	if (!r->blocking)
+		msg = strdup("READY: the host can assign PCI devices to virtual machines");
+	else if (asprintf(&msg, "NOT READY: %s: %s", r->blocking->label,
+			  r->blocking->summary ? r->blocking->summary : "") < 0)
+		msg = NULL;
+	report_json_begin(j, "check", false, false, msg ? msg : "NOT READY");
+	json_bool(j, "reboot_required", report_reboot_pending(r));
+	json_bool(j, "applied", h->applied);
 	cpu_json(j, h);
 	firmware_json(j, &r->fw);
 	kernel_json(j, h);

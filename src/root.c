@@ -676,7 +676,9 @@ int write_atomic_at(int dir_fd, const char *base, const char *data, size_t len, 
 	for (unsigned attempt = 0;; attempt++) {
 		unsigned rnd = 0;
 
-		(void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
+		/* without entropy yet, the pid and the attempt keep names apart */
+		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+			rnd = 0;
 		snprintf(tmp, sizeof(tmp), ".#%.200s.%08x", base,
 			 rnd ^ (unsigned)getpid() ^ attempt);
 		fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,

@@ -322,7 +322,9 @@ int txn_begin(struct txn *t, struct root *root)
 		unsigned rnd = 0;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		(void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
+		/* the time and the pid make the id unique without it */
+		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+			rnd = 0;
 		snprintf(t->id, sizeof(t->id), "%lld-%d-%08x", (long long)ts.tv_sec, getpid(), rnd);
 	}
 	r = recover(t);

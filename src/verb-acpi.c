@@ -7,6 +7,7 @@
 #include "host.h"
 #include "iommu-setup.h"
 #include "log.h"
+#include "report.h"
 #include "root.h"
 
 static int decode_one(struct context *ctx, struct json *j, const char *path, const char *shown,
@@ -84,7 +85,7 @@ int verb_acpi(struct context *ctx)
 
 	json_init(&j, stdout);
 	if (ctx->json) {
-		json_object_begin(&j, NULL);
+		report_json_open(&j, "acpi");
 		json_array_begin(&j, "tables");
 	}
 
@@ -113,7 +114,15 @@ int verb_acpi(struct context *ctx)
 		}
 
 	if (ctx->json) {
+		bool none = ctx->n_args == 0 && found == 0;
+
 		json_array_end(&j);
+		json_bool(&j, "changed", false);
+		json_bool(&j, "failed", ret >= EXIT_BAD_INPUT);
+		json_string(&j, "msg",
+			    none ? "no DMAR or IVRS table: the firmware describes no IOMMU"
+			    : ret >= EXIT_BAD_INPUT ? "a table could not be decoded (see \"error\")"
+						    : "decoded");
 		json_object_end(&j);
 		json_finish(&j);
 	}

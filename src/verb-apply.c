@@ -141,13 +141,15 @@ int verb_apply(struct context *ctx)
 			paths[n_paths++] = p.files[i].path;
 	if (!n_paths && !any_cmd) {
 		apply_report(
-			ctx, "apply", &o, false, p.reboot_required,
+			ctx, "apply", &o, false, false, p.reboot_required,
 			p.reboot_required
 				? "Nothing to do: every file is already as requested; nothing was "
 				  "written and nothing was run.\nReboot required: the running system "
 				  "does not have this configuration yet."
 				: "Nothing to do: every file is already as requested; nothing was "
 				  "written and nothing was run.");
+		if (ctx->exit_code)
+			ret = detailed_exit(false, p.reboot_required, firmware_blocks(&in.host));
 		goto finish;
 	}
 	if (!ctx->quiet && !ctx->json)
@@ -174,7 +176,9 @@ int verb_apply(struct context *ctx)
 			ret = EXIT_SYSTEM;
 			goto rollback;
 		}
-		outcome_file(&o, f->path, f->what, f->created ? "created" : "changed");
+		outcome_file(&o, f->path, f->what, f->created ? "created" : "changed",
+			     f->created ? "created" : "changed", f->created ? NULL : f->old,
+			     f->old_len, f->new, f->new_len);
 	}
 	if (!apply_run_commands(ctx, &t, &p, needed, &o)) {
 		ret = EXIT_SYSTEM;
@@ -226,14 +230,18 @@ int verb_apply(struct context *ctx)
 		ret = EXIT_SYSTEM;
 		goto rollback;
 	}
-	apply_report(ctx, "apply", &o, true, p.reboot_required, "");
+	apply_report(ctx, "apply", &o, true, false, p.reboot_required, "");
+	if (ctx->exit_code)
+		ret = detailed_exit(true, p.reboot_required, firmware_blocks(&in.host));
 	goto finish;
 
 rollback:
 	apply_rollback(&t);
 	if (ctx->json) {
+		for (size_t i = 0; i < o.n_files; i++)
+			free(o.files[i].diff);
 		o.n_files = 0;
-		apply_report(ctx, "apply", &o, false, false, "");
+		apply_report(ctx, "apply", &o, false, true, false, "");
 	}
 finish:
 	txn_end(&t);

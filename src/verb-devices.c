@@ -15,6 +15,7 @@
 #include "log.h"
 #include "modules.h"
 #include "pdev.h"
+#include "report.h"
 
 static const char *driver_or_dash(const struct pdev *d)
 {
@@ -165,6 +166,7 @@ static void json_device(struct json *j, const struct pdev_list *l, const struct 
 			json_string(j, NULL, l->devs[g->members[i]].addr);
 	json_array_end(j);
 	json_bool(j, "assignable", v.assignable);
+	json_string(j, "verdict_code", v.code);
 	json_string(j, "verdict", v.reason);
 	json_array_begin(j, "brings_along");
 	for (unsigned i = 0; i < v.n_drag; i++)
@@ -484,7 +486,10 @@ int verb_devices(struct context *ctx)
 		struct json j;
 
 		json_init(&j, stdout);
-		json_object_begin(&j, NULL);
+		report_json_begin(&j, "devices", false, false,
+				  l.groups_dir && l.n_groups > 0
+					  ? "PCI functions and their IOMMU groups"
+					  : "PCI functions; no IOMMU groups: the IOMMU is off");
 		json_bool(&j, "iommu_groups", l.groups_dir && l.n_groups > 0);
 		json_bool(&j, "names_database", l.names);
 		json_array_begin(&j, "devices");

@@ -11,12 +11,14 @@
 #include <string.h>
 
 #include "bootcfg-edit.h"
+#include "checks.h"
 #include "host.h"
 #include "iommu-setup.h"
 #include "json.h"
 #include "log.h"
 #include "macro.h"
 #include "plan.h"
+#include "report.h"
 
 static void print_words(const char *label, const char *line)
 {
@@ -52,6 +54,22 @@ void log_file_error(const struct file_error *err)
 		log_error("%s: %s", err->file, err->message);
 	else
 		log_error("%s", err->message);
+}
+
+bool firmware_blocks(const struct host *h)
+{
+	struct fw_summary fw;
+
+	checks_firmware_summary(h, &fw);
+	return fw.iommu && !(fw.valid && fw.units > 0);
+}
+
+int detailed_exit(bool changes, bool reboot, bool fw_blocks)
+{
+	return fw_blocks ? EXIT_FIRMWARE
+	       : changes ? EXIT_CHANGES
+	       : reboot	 ? EXIT_REBOOT_PENDING
+			 : EXIT_OK;
 }
 
 int plan_for_request(struct context *ctx, bool for_apply, struct plan_input *in, struct plan *p)
@@ -90,7 +108,8 @@ int plan_for_request(struct context *ctx, bool for_apply, struct plan_input *in,
 	r = plan_decide(in, &req, p, &err);
 	if (r == -EINVAL || r == -ENOENT) {
 		log_file_error(&err);
-		return EXIT_BAD_INPUT;
+		ctx->failure_code = err.code;
+		return err.code && ctx->exit_code ? EXIT_REFUSED : EXIT_BAD_INPUT;
 	}
 	if (r < 0) {
 		if (err.message[0]) {
@@ -120,23 +139,60 @@ static void devs_json(struct json *j, const char *key, const struct plan_dev *d,
 	json_array_end(j);
 }
 
-static void render_json(const struct plan_input *in, const struct plan *p, bool pending)
+/* The file's change as a unified diff patch(1) applies (a created file comes
+ * from /dev/null); NULL when unchanged or out of memory. */
+char *planned_file_diff(const struct planned_file *f)
 {
+	char *diff = unified_diff(f->path, f->old, f->old_len, f->new, f->new_len);
+	char *nl, *d = NULL;
+
+	if (!diff || !f->created)
+		return diff;
+	nl = strchr(diff, '\n');
+	if (asprintf(&d, "--- /dev/null%s", nl ? nl : "\n") < 0)
+		d = NULL;
+	free(diff);
+	return d;
+}
+
+void commands_json(struct json *j, const struct plan_command *c, bool with_status, int status)
+{
+	json_object_begin(j, NULL);
+	json_string(j, "command", c->line);
+	json_array_begin(j, "argv");
+	for (unsigned k = 0; k < c->argc; k++)
+		json_string(j, NULL, c->args[k]);
+	json_array_end(j);
+	json_string(j, "kind", c->kind == CMD_BOOTCFG ? "bootcfg" : "initramfs");
+	if (with_status)
+		json_int(j, "status", status);
+	else
+		json_string(j, "why", c->why);
+	json_object_end(j);
+}
+
+static void render_json(const struct plan_input *in, const struct plan *p, bool pending,
+			bool fw_blocks)
+{
+	_cleanup_free_ char *msg = NULL;
 	struct json j;
 
+	if (asprintf(&msg, "%s%s%s", p->incomplete ? "INCOMPLETE (no vendor rules): " : "",
+		     pending ? "changes pending: apply would change the files in \"diff\" and run "
+			       "the commands in \"commands\""
+			     : "nothing to change: the configuration is already as planned",
+		     p->reboot_required ? "; reboot required" : "") < 0)
+		msg = NULL;
 	json_init(&j, stdout);
-	json_object_begin(&j, NULL);
+	report_json_begin(&j, "plan", pending, false, msg ? msg : "plan");
+	json_bool(&j, "reboot_required", p->reboot_required);
+	json_bool(&j, "firmware_blocker", fw_blocks);
 	json_string(&j, "loader", loader_to_string(in->host.boot.loader));
 	json_bool(&j, "incomplete", p->incomplete);
 	json_array_begin(&j, "parameters");
 	for (size_t i = 0; i < p->n_params; i++) {
 		json_object_begin(&j, NULL);
-		json_string(&j, "action",
-			    p->params[i].op.kind == KOP_REMOVE	  ? "remove"
-			    : p->params[i].op.kind == KOP_DROP	  ? "drop"
-			    : p->params[i].op.kind == KOP_SET	  ? "set"
-			    : p->params[i].op.kind == KOP_CORRECT ? "correct"
-								  : "ensure");
+		json_string(&j, "action", kop_kind_to_string(p->params[i].op.kind));
 		json_string(&j, "name", p->params[i].op.name);
 		json_string(&j, "value", p->params[i].op.value);
 		json_string(&j, "why", p->params[i].why);
@@ -156,28 +212,39 @@ static void render_json(const struct plan_input *in, const struct plan *p, bool 
 		const struct planned_file *f = &p->files[i];
 		_cleanup_free_ char *o = planned_file_cmdline(f, false),
 				    *n = planned_file_cmdline(f, true);
+		bool changed = planned_file_changed(f);
 
 		json_object_begin(&j, NULL);
 		json_string(&j, "path", f->path);
 		json_string(&j, "holds", f->what);
-		json_bool(&j, "changed", planned_file_changed(f));
+		json_bool(&j, "changed", changed);
+		json_string(&j, "action",
+			    !changed	 ? "unchanged"
+			    : f->created ? "created"
+					 : "changed");
 		words_json(&j, "old_parameters", o);
 		words_json(&j, "new_parameters", n);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
-	json_array_begin(&j, "commands");
-	for (size_t i = 0; i < p->n_commands; i++) {
-		if (!plan_command_needed(p, &p->commands[i]))
+	json_array_begin(&j, "diff");
+	for (size_t i = 0; i < p->n_files; i++) {
+		_cleanup_free_ char *d = NULL;
+
+		if (!planned_file_changed(&p->files[i]))
 			continue;
+		d = planned_file_diff(&p->files[i]);
 		json_object_begin(&j, NULL);
-		json_string(&j, "command", p->commands[i].line);
-		json_string(&j, "why", p->commands[i].why);
+		json_string(&j, "path", p->files[i].path);
+		json_string(&j, "unified", d);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
-	json_bool(&j, "reboot_required", p->reboot_required);
-	json_bool(&j, "changes_pending", pending);
+	json_array_begin(&j, "commands");
+	for (size_t i = 0; i < p->n_commands; i++)
+		if (plan_command_needed(p, &p->commands[i]))
+			commands_json(&j, &p->commands[i], false, 0);
+	json_array_end(&j);
 	json_object_end(&j);
 	json_finish(&j);
 }
@@ -240,13 +307,8 @@ static void render_text(const struct plan_input *in, const struct plan *p, bool 
 			print_words("before:", o);
 			print_words("after:", n);
 		}
-		diff = unified_diff(f->path, f->old, f->old_len, f->new, f->new_len);
-		if (diff && f->created) {
-			/* patch(1) creates a file from /dev/null */
-			char *nl = strchr(diff, '\n');
-
-			printf("--- /dev/null%s", nl ? nl : "\n");
-		} else if (diff)
+		diff = planned_file_diff(f);
+		if (diff)
 			fputs(diff, stdout);
 	}
 	if (pending) {
@@ -272,7 +334,7 @@ int verb_plan(struct context *ctx)
 {
 	static struct plan p;
 	static struct plan_input in;
-	bool pending;
+	bool pending, fw_blocks;
 	int ret;
 
 	if (ctx->n_args > 0) {
@@ -285,12 +347,13 @@ int verb_plan(struct context *ctx)
 		return ret;
 	}
 	pending = plan_pending(&p);
+	fw_blocks = firmware_blocks(&in.host);
 	if (ctx->json)
-		render_json(&in, &p, pending);
+		render_json(&in, &p, pending, fw_blocks);
 	else
 		render_text(&in, &p, pending);
-	if (pending && ctx->exit_code)
-		ret = EXIT_NOT_READY;
+	if (ctx->exit_code)
+		ret = detailed_exit(pending, p.reboot_required, fw_blocks);
 	plan_done(&p);
 	plan_input_done(&in);
 	return ret;

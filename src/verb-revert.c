@@ -209,7 +209,7 @@ int verb_revert(struct context *ctx)
 		if (r >= 0)
 			r = txn_commit(&t, &none);
 		apply_report(
-			ctx, "revert", &o, false, false,
+			ctx, "revert", &o, false, false, false,
 			"Nothing to revert: iommu-setup has no record of changes below this root.");
 		goto finish;
 	}
@@ -251,7 +251,11 @@ int verb_revert(struct context *ctx)
 		if (content[i] && content_len[i] == len && memcmp(content[i], cur, len) == 0)
 			continue; /* nothing of ours is left in it */
 		paths[n_paths++] = f->path;
-		outcome_file(&o, f->path, f->what, how);
+		outcome_file(&o, f->path, f->what,
+			     remove[i]		       ? "removed"
+			     : strstr(how, "restored") ? "restored"
+						       : "edited",
+			     how, cur, len, content[i], content_len[i]);
 		if (!strstr(how, "restored") && !strstr(how, "created"))
 			outcome_note(&o, "/%s: %s", f->path, how);
 	}
@@ -286,7 +290,7 @@ int verb_revert(struct context *ctx)
 		if (r >= 0)
 			r = txn_commit(&t, &none);
 		apply_report(
-			ctx, "revert", &o, false, false,
+			ctx, "revert", &o, false, false, false,
 			"Nothing to revert: nothing of iommu-setup's is left in the recorded files.");
 		goto finish;
 	}
@@ -323,11 +327,17 @@ int verb_revert(struct context *ctx)
 		ret = EXIT_SYSTEM;
 		goto rollback;
 	}
-	apply_report(ctx, "revert", &o, true, true, "");
+	apply_report(ctx, "revert", &o, true, false, true, "");
 	goto finish;
 
 rollback:
 	apply_rollback(&t);
+	if (ctx->json) {
+		for (size_t i = 0; i < o.n_files; i++)
+			free(o.files[i].diff);
+		o.n_files = 0;
+		apply_report(ctx, "revert", &o, false, true, false, "");
+	}
 finish:
 	for (size_t i = 0; i < PLAN_FILES_MAX; i++)
 		free(content[i]);

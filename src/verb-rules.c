@@ -15,6 +15,7 @@
 #include "iommu-setup.h"
 #include "json.h"
 #include "log.h"
+#include "report.h"
 #include "root.h"
 #include "rules-load.h"
 #include "rules.h"
@@ -54,7 +55,7 @@ int verb_rules(struct context *ctx)
 		struct json j;
 
 		json_init(&j, stdout);
-		json_object_begin(&j, NULL);
+		report_json_begin(&j, "rules", false, false, "the effective vendor rules");
 		json_array_begin(&j, "files");
 		for (size_t i = 0; i < n; i++) {
 			json_object_begin(&j, NULL);
