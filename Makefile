@@ -4,6 +4,7 @@ SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 DRACUTDIR ?= $(PREFIX)/lib/dracut/modules.d
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DESTDIR ?=
 VERSION := 0.1
 
@@ -123,6 +124,9 @@ check-vm: $(BIN)
 check-e2e: $(BIN)
 	tests/e2e/run-e2e
 
+# make dist, make deb, make rpm (packaging/packaging.mk)
+include packaging/packaging.mk
+
 update-golden: $(BIN)
 	tests/update-golden $(BIN)
 
@@ -138,10 +142,13 @@ install: $(BIN) $(B)/iommu-setup.8
 		$(DESTDIR)$(DRACUTDIR)/50iommu-setup/module-setup.sh
 	install -Dm0755 dracut/50iommu-setup/iommu-setup-bind.sh \
 		$(DESTDIR)$(DRACUTDIR)/50iommu-setup/iommu-setup-bind.sh
+	install -Dm0644 completion/iommu-setup.bash $(DESTDIR)$(BASHCOMPDIR)/iommu-setup
+	install -Dm0644 schema/iommu-setup-1.json $(DESTDIR)$(DATADIR)/iommu-setup/schema/iommu-setup-1.json
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/iommu-setup $(DESTDIR)$(MANDIR)/man8/iommu-setup.8
 	rm -rf $(DESTDIR)$(DATADIR)/iommu-setup $(DESTDIR)$(DRACUTDIR)/50iommu-setup
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/iommu-setup
 
 FORMATTED = src/*.c src/*.h tests/unit/*.c fuzz/*.c
 
