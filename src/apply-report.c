@@ -190,3 +190,14 @@ void apply_report(struct context *ctx, const char *verb, const struct outcome *o
 	if (reboot)
 		printf("\nReboot required: the running kernel does not have these settings yet.\n");
 }
+
+void apply_report_failed(struct context *ctx, const char *verb, struct outcome *o)
+{
+	if (!ctx->json)
+		return; /* the error and the rollback were said on stderr */
+	/* nothing it wrote is left: no file, no diff */
+	for (size_t i = 0; i < o->n_files; i++)
+		free(o->files[i].diff);
+	o->n_files = 0;
+	apply_report(ctx, verb, o, false, true, false, "");
+}

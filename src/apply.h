@@ -62,6 +62,9 @@ void outcome_file(struct outcome *o, const char *path, const char *what, const c
  * when nothing changed. */
 void apply_report(struct context *ctx, const char *verb, const struct outcome *o, bool changed,
 		  bool failed, bool reboot, const char *nothing);
+/* after a rollback: with --json, the document that says so (failed, nothing
+ * changed, the error as msg); the files o held are dropped */
+void apply_report_failed(struct context *ctx, const char *verb, struct outcome *o);
 
 /*
  * Runs one command (exec.c), its process group noted in the journal when t is

@@ -237,12 +237,7 @@ int verb_apply(struct context *ctx)
 
 rollback:
 	apply_rollback(&t);
-	if (ctx->json) {
-		for (size_t i = 0; i < o.n_files; i++)
-			free(o.files[i].diff);
-		o.n_files = 0;
-		apply_report(ctx, "apply", &o, false, true, false, "");
-	}
+	apply_report_failed(ctx, "apply", &o);
 finish:
 	txn_end(&t);
 	record_done(&rec);

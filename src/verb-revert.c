@@ -332,12 +332,7 @@ int verb_revert(struct context *ctx)
 
 rollback:
 	apply_rollback(&t);
-	if (ctx->json) {
-		for (size_t i = 0; i < o.n_files; i++)
-			free(o.files[i].diff);
-		o.n_files = 0;
-		apply_report(ctx, "revert", &o, false, true, false, "");
-	}
+	apply_report_failed(ctx, "revert", &o);
 finish:
 	for (size_t i = 0; i < PLAN_FILES_MAX; i++)
 		free(content[i]);
