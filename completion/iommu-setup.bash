@@ -21,7 +21,7 @@ _iommu_setup_verb_opts()
 	probe | acpi | rules) echo "--json" ;;
 	devices) echo "--kernel --json --groups --xml --xml-pool" ;;
 	plan) echo "--kernel --json --quiet $request --exit-code --initramfs --no-initramfs --no-mkconfig" ;;
-	apply) echo "--kernel --json --quiet $request --initramfs --no-initramfs --no-mkconfig --command-timeout" ;;
+	apply) echo "--kernel --json --quiet $request --exit-code --initramfs --no-initramfs --no-mkconfig --command-timeout" ;;
 	revert) echo "--json --quiet --initramfs --no-initramfs --no-mkconfig --command-timeout" ;;
 	snapshot) echo "--kernel --quiet --replace" ;;
 	*) # no verb yet: options may come before the verb

@@ -104,7 +104,12 @@ static char *report_msg(const char *verb, const struct outcome *o, bool changed,
 	char *m = NULL;
 	int k;
 
-	if (failed)
+	if (failed && o->rollback_failed)
+		k = asprintf(&m,
+			     "%s failed and its rollback too: the next run restores the files "
+			     "from the journal: %s",
+			     verb, log_last_error() ? log_last_error() : "see the messages");
+	else if (failed)
 		k = asprintf(&m, "%s failed and was rolled back, nothing was changed: %s", verb,
 			     log_last_error() ? log_last_error() : "see the messages");
 	else if (!changed)
@@ -191,7 +196,7 @@ void apply_report(struct context *ctx, const char *verb, const struct outcome *o
 		printf("\nReboot required: the running kernel does not have these settings yet.\n");
 }
 
-void apply_report_failed(struct context *ctx, const char *verb, struct outcome *o)
+void apply_report_failed(struct context *ctx, const char *verb, struct outcome *o, bool rolled_back)
 {
 	if (!ctx->json)
 		return; /* the error and the rollback were said on stderr */
@@ -199,5 +204,6 @@ void apply_report_failed(struct context *ctx, const char *verb, struct outcome *
 	for (size_t i = 0; i < o->n_files; i++)
 		free(o->files[i].diff);
 	o->n_files = 0;
+	o->rollback_failed = !rolled_back;
 	apply_report(ctx, verb, o, false, true, false, "");
 }

@@ -131,15 +131,18 @@ int apply_journal_all(struct txn *t, const struct plan *p, const bool *needed, c
 	return 0;
 }
 
-void apply_rollback(struct txn *t)
+bool apply_rollback(struct txn *t)
 {
 	int r = txn_rollback(t);
 
-	if (r < 0)
+	if (r < 0) {
 		log_error_errno(r,
 				"Failed to restore every file; the next run of iommu-setup "
 				"restores them from /%s/journal: %m",
 				STATE_DIR);
-	else
-		log_error("every file was restored as it was; nothing is changed");
+		return false;
+	}
+	/* a warning: the error that caused the rollback stays the last one */
+	log_warning("every file was restored as it was; nothing is changed");
+	return true;
 }

@@ -46,7 +46,8 @@ struct outcome {
 	size_t n_checks;
 	char **notes;
 	size_t n_notes;
-	bool oom; /* a check or note could not be kept: the run fails */
+	bool oom;	      /* a check or note could not be kept: the run fails */
+	bool rollback_failed; /* the journal keeps what the rollback could not restore */
 };
 
 void outcome_done(struct outcome *o);
@@ -64,7 +65,8 @@ void apply_report(struct context *ctx, const char *verb, const struct outcome *o
 		  bool failed, bool reboot, const char *nothing);
 /* after a rollback: with --json, the document that says so (failed, nothing
  * changed, the error as msg); the files o held are dropped */
-void apply_report_failed(struct context *ctx, const char *verb, struct outcome *o);
+void apply_report_failed(struct context *ctx, const char *verb, struct outcome *o,
+			 bool rolled_back);
 
 /*
  * Runs one command (exec.c), its process group noted in the journal when t is
@@ -81,8 +83,8 @@ bool apply_run_commands(struct context *ctx, struct txn *t, const struct plan *p
 int apply_journal_all(struct txn *t, const struct plan *p, const bool *needed, const char **paths,
 		      size_t n);
 
-/* rolls the run back, saying whether every file is as it was */
-void apply_rollback(struct txn *t);
+/* rolls the run back, saying whether every file is as it was (true) */
+bool apply_rollback(struct txn *t);
 
 /* the next boot of the target kernel, read back into o */
 void readback_next_boot(struct context *ctx, const struct plan_input *in, const struct plan *p,

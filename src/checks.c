@@ -82,10 +82,21 @@ _printf_(2, 3) static void summary_more(struct check *c, const char *fmt, ...)
 	va_list ap;
 	int k;
 
-	va_start(ap, fmt);
-	k = vasprintf(&t, fmt, ap);
-	va_end(ap);
+	/* a report stays readable, and cheap to make, whatever the root holds */
+	if (c->extended == CHECK_FINDINGS_SHOWN) {
+		c->extended++;
+		k = asprintf(&t, "and more");
+	} else if (c->extended > CHECK_FINDINGS_SHOWN) {
+		c->summary = TAKE_PTR(prev);
+		return;
+	} else {
+		c->extended++;
+		va_start(ap, fmt);
+		k = vasprintf(&t, fmt, ap);
+		va_end(ap);
+	}
 	if (k < 0) {
+		c->summary = TAKE_PTR(prev);
 		c->oom = true;
 		return;
 	}
@@ -585,12 +596,27 @@ static void check_unsafe_interrupts(const struct host *h, struct check_report *r
 		hint(c, "guests with assigned devices can forge interrupts (MSI) against the host");
 }
 
+/* an "options vfio_pci ... ids=..." line */
+static bool has_ids(const struct modconf_entry *e)
+{
+	return e->kind == MODCONF_OPTIONS && strcmp(e->module, "vfio_pci") == 0 && e->value &&
+	       strstr(e->value, "ids=");
+}
+
+static bool same_ids(const struct modconf_entry *x, const struct modconf_entry *y)
+{
+	const char *a = strstr(x->value, "ids="), *b = strstr(y->value, "ids=");
+
+	return strcspn(a, " ") == strcspn(b, " ") && strncmp(a, b, strcspn(a, " ")) == 0;
+}
+
 static void check_modules(const struct host *h, struct check_report *r)
 {
 	const struct modules_state *m = &h->modules;
 	char line[256] = "";
 	size_t used = 0;
 	bool missing = false;
+	unsigned last;
 	struct check *c;
 
 	if (!m->kver[0]) {
@@ -632,6 +658,10 @@ static void check_modules(const struct host *h, struct check_report *r)
 		hint(c, "install a kernel package that ships VFIO (some cloud kernels do not)");
 
 	/* what modprobe.d says, and what it gets wrong */
+	last = m->n_conf;
+	for (unsigned i = 0; i < m->n_conf; i++)
+		if (has_ids(&m->conf[i]))
+			last = i;
 	for (unsigned i = 0; i < m->n_conf; i++) {
 		const struct modconf_entry *e = &m->conf[i];
 
@@ -659,31 +689,21 @@ static void check_modules(const struct host *h, struct check_report *r)
 					     "put %s.<param>=… on the kernel command line instead",
 					     e->module);
 				}
-			if (strcmp(e->module, "vfio_pci") == 0 && e->value &&
-			    strstr(e->value, "ids="))
-				for (unsigned j = i + 1; j < m->n_conf; j++) {
-					const struct modconf_entry *o = &m->conf[j];
-					const char *a = strstr(e->value, "ids="), *b;
+			/* only the last "options vfio_pci ids=" counts: each earlier one
+			 * that says something else is a finding (once, not per pair) */
+			if (i < last && has_ids(e) && !same_ids(e, &m->conf[last])) {
+				const char *a = strstr(e->value, "ids="),
+					   *b = strstr(m->conf[last].value, "ids=");
 
-					if (o->kind != MODCONF_OPTIONS ||
-					    strcmp(o->module, "vfio_pci") != 0 || !o->value ||
-					    !(b = strstr(o->value, "ids=")))
-						continue;
-					if (strcspn(a, " ") == strcspn(b, " ") &&
-					    strncmp(a, b, strcspn(a, " ")) == 0)
-						continue;
-					c = add_or_extend(r, "modprobe.ids_conflict",
-							  "VFIO_IDS_CONFLICT", CHECK_WARN,
-							  "modprobe.d");
-					summary_more(
-						c,
-						"vfio_pci ids set differently in %s (%.*s) and %s "
-						"(%.*s): only the last one counts",
-						e->file, (int)strcspn(a, " "), a, o->file,
-						(int)strcspn(b, " "), b);
-					hint(c,
-					     "keep one \"options vfio_pci ids=…\" line with every ID");
-				}
+				c = add_or_extend(r, "modprobe.ids_conflict", "VFIO_IDS_CONFLICT",
+						  CHECK_WARN, "modprobe.d");
+				summary_more(c,
+					     "vfio_pci ids set differently in %s (%.*s) and %s "
+					     "(%.*s): only the last one counts",
+					     e->file, (int)strcspn(a, " "), a, m->conf[last].file,
+					     (int)strcspn(b, " "), b);
+				hint(c, "keep one \"options vfio_pci ids=…\" line with every ID");
+			}
 		}
 	}
 	for (unsigned i = 0; i < m->n_ignored; i++) {

@@ -16,14 +16,18 @@ enum check_level {
 	_CHECK_LEVEL_MAX,
 };
 
+/* a check that finds the same thing many times says this many of them */
+#define CHECK_FINDINGS_SHOWN 8
+
 struct check {
 	const char *id;	  /* stable and unique in a report: "firmware.iommu_table" */
 	const char *code; /* the finding, stable: "FIRMWARE_IOMMU_OFF"; NULL for a pass */
 	enum check_level level;
-	char label[48]; /* what was checked, for people (a constant of the code) */
-	char *summary;	/* what was found */
-	char *hint;	/* what to do about it; NULL when nothing */
-	bool oom;	/* a text could not be made */
+	char label[48];	   /* what was checked, for people (a constant of the code) */
+	char *summary;	   /* what was found */
+	char *hint;	   /* what to do about it; NULL when nothing */
+	bool oom;	   /* a text could not be made */
+	unsigned extended; /* findings in the summary (CHECK_FINDINGS_SHOWN, then "and more") */
 };
 
 /* What the firmware says about the IOMMU, for the report. */

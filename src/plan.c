@@ -1474,6 +1474,9 @@ bool plan_pending(const struct plan *p)
 	for (size_t i = 0; i < p->n_files; i++)
 		if (planned_file_changed(&p->files[i]))
 			return true;
+	for (size_t i = 0; i < p->n_commands; i++)
+		if (p->commands[i].forced)
+			return true;
 	return false;
 }
 
@@ -1488,6 +1491,8 @@ bool command_regenerates(enum command_kind cmd, enum file_kind file)
 
 bool plan_command_needed(const struct plan *p, const struct plan_command *cmd)
 {
+	if (cmd->forced)
+		return true;
 	for (size_t i = 0; i < p->n_files; i++) {
 		const struct planned_file *f = &p->files[i];
 

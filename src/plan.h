@@ -73,6 +73,7 @@ struct plan_command {
 	/* for CMD_INITRAMFS: the command that lists the image ("" not installed) */
 	char lister[64];
 	char lister_name[16];
+	bool forced; /* --initramfs: it runs even when no file it reads changes */
 };
 
 struct plan_dev {

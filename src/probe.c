@@ -216,7 +216,8 @@ int verb_probe(struct context *ctx)
 		struct json j;
 
 		json_init(&j, stdout);
-		report_json_begin(&j, "probe", false, false,
+		report_json_begin(&j, "probe", false,
+				  p.step && strncmp(p.step, "open /dev/vfio/vfio", 19) == 0,
 				  p.step ? "REFUSED by the kernel"
 					 : "assignable, the kernel agrees");
 		json_string(&j, "device", p.addr);

@@ -194,5 +194,9 @@ int regen_decide(const struct regen_facts *f, const struct host *h, const struct
 		}
 		return 0;
 	}
+	if (r >= 0 && req->initramfs)
+		for (size_t i = 0; i < p->n_commands; i++)
+			if (p->commands[i].kind == CMD_INITRAMFS)
+				p->commands[i].forced = true;
 	return r == -ENOENT ? 0 : r;
 }

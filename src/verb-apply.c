@@ -236,8 +236,7 @@ int verb_apply(struct context *ctx)
 	goto finish;
 
 rollback:
-	apply_rollback(&t);
-	apply_report_failed(ctx, "apply", &o);
+	apply_report_failed(ctx, "apply", &o, apply_rollback(&t));
 finish:
 	txn_end(&t);
 	record_done(&rec);

@@ -457,6 +457,12 @@ int verb_devices(struct context *ctx)
 	char kver[256];
 	int r, ret = EXIT_OK;
 
+	if (ctx->json && (ctx->xml || ctx->xml_pool)) {
+		log_error("--json and %s exclude each other: the XML is libvirt's, not a JSON "
+			  "document",
+			  ctx->xml ? "--xml" : "--xml-pool");
+		return EXIT_BAD_INPUT;
+	}
 	r = modules_target_kernel(ctx->root, ctx->kernel, kver, sizeof(kver));
 	if (r == -ENOENT) {
 		log_error("--kernel %s: no such kernel below the root", ctx->kernel);

@@ -243,11 +243,6 @@ code:
   description: The tool's stable machine code for a failure, when it gives one.
   returned: on failure, when the tool reported one
   type: str
-findings:
-  description: The findings the tool reported with its answer (for instance the reasons of a safety refusal).
-  returned: when the tool reported them
-  type: list
-  elements: dict
 ready:
   description: Whether the host is ready for passthrough (check mode with I(state=absent)).
   returned: when the tool reported it
@@ -314,15 +309,16 @@ def request_args(p):
 
 
 def regen_args(p, verb):
-    """apply's and revert's options for the commands they run"""
+    """apply's, revert's and plan's options for the commands they run (plan
+    takes them so that check mode predicts what apply would run)"""
     args = []
-    if p["initramfs"] is True and verb == "apply":
+    if p["initramfs"] is True and verb in ("apply", "plan"):
         args.append("--initramfs")
     elif p["initramfs"] is False:
         args.append("--no-initramfs")
     if not p["mkconfig"]:
         args.append("--no-mkconfig")
-    if p["command_timeout"] is not None:
+    if p["command_timeout"] is not None and verb != "plan":
         args.append("--command-timeout=%d" % p["command_timeout"])
     return args
 
@@ -397,7 +393,7 @@ def main():
     cmd = [binary, "--root=%s" % p["root"], "--json"]
     if module.check_mode:
         verb = "plan" if state == "present" else "check"
-        cmd += [verb] + (request_args(p) if verb == "plan" else [])
+        cmd += [verb] + (request_args(p) + regen_args(p, verb) if verb == "plan" else [])
     elif state == "present":
         verb = "apply"
         cmd += [verb] + request_args(p) + regen_args(p, verb)
@@ -413,8 +409,6 @@ def main():
         res["result"] = data
         if isinstance(data.get("checks"), list):
             res["checks"] = data["checks"]
-        if "findings" in data:
-            res["findings"] = data["findings"]
         if data.get("failed") is True and data.get("code") is not None:
             res["code"] = data["code"]
         for key in ("ready", "applied"):
