@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	cpuinfo_parse(text, &h.cpu);
 	checks_run(&h, &r);
+	checks_done(&r);
 	free(text);
 	return 0;
 }
