@@ -21,43 +21,45 @@ WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
 BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
-	      -DRULES_DIR='"$(DATADIR)/iommu-setup/rules.d"' \
+	      -DRULES_DIR='"$(DATADIR)/iommu-setup/rules.d"' -Isrc \
 	      $(shell $(PKG_CONFIG) --cflags $(DEPS) 2>/dev/null)
-# libefivar is dlopen()ed (src/boot.c): its backend is chosen when it loads, from
+# libefivar is dlopen()ed (src/gather/boot.c): its backend is chosen when it loads, from
 # EFIVARFS_PATH, which must point into --root first. Headers only at build time.
 LDLIBS_DEPS = $(shell $(PKG_CONFIG) --libs libkmod blkid libpci 2>/dev/null) -ldl
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-# Pure modules (no I/O): unit-tested and fuzzed on their own.
-PURE_SRC = src/acpi.c src/acpi-dmar.c src/acpi-ivrs.c src/acpi-print.c src/json.c \
-	   src/cpuinfo.c src/checks.c src/report.c src/cmdline.c src/shellvars.c src/state.c src/tar.c src/devices.c \
-	   src/kparams.c src/grub-edit.c src/bootcfg-edit.c src/rules.c src/efi-loadopt.c src/record.c \
-	   src/modconf.c src/nextboot.c src/plan.c src/regen-decide.c src/commalist.c src/path-util.c src/textsafe.c src/journal.c
-IO_SRC = src/root.c src/host.c src/kernel.c src/modules.c src/boot.c src/log.c \
-	 src/pdev.c src/verb-acpi.c src/verb-check.c src/verb-snapshot.c src/verb-devices.c \
-	 src/plan-input.c src/rules-load.c src/regen.c src/verb-plan.c src/verb-rules.c \
-	 src/verb-apply.c src/verb-revert.c src/apply-report.c src/apply-run.c src/apply-readback.c \
-	 src/txn.c src/fileops.c src/exec.c src/probe.c src/output.c
-SRC = $(PURE_SRC) $(IO_SRC) src/main.c
-# the root object, which the unit tests and their helpers link too
-ROOT_SRC = src/root.c src/fileops.c
-HDR = $(wildcard src/*.h)
+# The layers are folders (src/README.md). The pure ones do no I/O: they are
+# unit-tested and fuzzed on their own, and build-aux/check-layers holds them
+# (and the I/O layers) to their rules. The lists come from the folders.
+PURE_DIRS = base acpi facts decide report
+IO_DIRS = root gather act cli
+PURE_SRC = $(foreach d,$(PURE_DIRS),$(sort $(wildcard src/$(d)/*.c)))
+IO_SRC = $(foreach d,$(IO_DIRS),$(sort $(wildcard src/$(d)/*.c)))
+SRC = $(PURE_SRC) $(IO_SRC)
+# the root object, which the unit tests of the root layer link too
+ROOT_SRC = $(sort $(wildcard src/root/*.c))
+HDR = $(wildcard src/*/*.h)
 
 B = build
 BIN = $(B)/iommu-setup
 ASAN_BIN = $(B)/asan/iommu-setup
-UNIT = $(B)/asan/unit-tests
+# unit tests, one program per module (tests/unit/test-*.c), and the helpers
+# the corpus checkers drive: all link the pure folders only, as an archive;
+# test-root, the root layer's own test, links src/root/ too
+UNIT_TESTS = $(patsubst tests/unit/test-%.c,$(B)/asan/unit/test-%,$(wildcard tests/unit/test-*.c))
 HELPERS = $(B)/asan/shellvars-eval $(B)/asan/grub-edit $(B)/asan/nextboot-plan
 FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars \
 	  $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record $(B)/fuzz/fuzz-nextboot
 FUZZ_SECONDS ?= 30
+# the test runner's parallel jobs (tests/run -j): one per core
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all run check check-vm check-e2e check-unit fuzz fuzz-build install uninstall clean deps deps-test \
-	update-golden format format-check
+.PHONY: all run check check-layers check-vm check-e2e fuzz fuzz-build install uninstall clean deps \
+	deps-test update-golden format format-check test-programs
 
 all: $(BIN) $(B)/iommu-setup.8
 
-$(B)/iommu-setup.8: src/iommu-setup.8.scd
+$(B)/iommu-setup.8: man/iommu-setup.8.scd
 	@mkdir -p $(@D)
 	scdoc < $< > $@
 
@@ -69,30 +71,54 @@ $(ASAN_BIN): $(SRC) $(HDR) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -o $@ $(SRC) $(LDLIBS_DEPS)
 
-$(UNIT): tests/unit/unit-tests.c $(PURE_SRC) $(ROOT_SRC) $(HDR) Makefile
+# the pure folders as archives: with ASan/UBSan for the unit tests and
+# helpers, with libFuzzer's instrumentation for the fuzzers
+$(B)/asan/pure/%.o: src/%.c $(HDR) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ tests/unit/unit-tests.c \
-		$(PURE_SRC) $(ROOT_SRC)
+	@$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -c -o $@ $<
+$(B)/asan/libpure.a: $(patsubst src/%.c,$(B)/asan/pure/%.o,$(PURE_SRC))
+	@rm -f $@ && ar rcs $@ $^
+$(B)/asan/libroot.a: $(patsubst src/%.c,$(B)/asan/pure/%.o,$(ROOT_SRC))
+	@rm -f $@ && ar rcs $@ $^
 
-$(HELPERS): $(B)/asan/%: tests/unit/%.c $(PURE_SRC) $(ROOT_SRC) $(HDR) Makefile
+$(B)/asan/unit/test-%: tests/unit/test-%.c tests/unit/unit.h $(B)/asan/libpure.a $(B)/asan/libroot.a
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Isrc -o $@ $< $(PURE_SRC) $(ROOT_SRC)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Itests/unit -o $@ $< \
+		$(if $(filter root,$*),$(B)/asan/libroot.a) $(B)/asan/libpure.a
 
-FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-	      -fno-sanitize-recover=all -Isrc
-
-$(B)/fuzz/fuzz-dmar: fuzz/fuzz-acpi.c $(PURE_SRC) $(HDR) Makefile
+$(HELPERS): $(B)/asan/%: tests/unit/%.c $(B)/asan/libpure.a
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRC)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -Itests/unit -o $@ $< $(B)/asan/libpure.a
 
-$(B)/fuzz/fuzz-ivrs: fuzz/fuzz-acpi.c $(PURE_SRC) $(HDR) Makefile
+FUZZ_CFLAGS = $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	      -fno-sanitize-recover=all
+FUZZ_LINK = -fsanitize=fuzzer,address,undefined
+$(B)/fuzz/pure/%.o: src/%.c $(HDR) Makefile
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -DFUZZ_IVRS -o $@ $< $(PURE_SRC)
+	@$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
+$(B)/fuzz/libpure.a: $(patsubst src/%.c,$(B)/fuzz/pure/%.o,$(PURE_SRC))
+	@rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/fuzz-dmar: fuzz/fuzz-acpi.c $(B)/fuzz/libpure.a
+	$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LINK) -o $@ $< $(B)/fuzz/libpure.a
+
+$(B)/fuzz/fuzz-ivrs: fuzz/fuzz-acpi.c $(B)/fuzz/libpure.a
+	$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LINK) -DFUZZ_IVRS -o $@ $< $(B)/fuzz/libpure.a
 
 $(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record \
-$(B)/fuzz/fuzz-nextboot: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(PURE_SRC) $(HDR) Makefile
+$(B)/fuzz/fuzz-nextboot: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(B)/fuzz/libpure.a
+	$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LINK) -o $@ $< $(B)/fuzz/libpure.a
+
+test-programs: $(UNIT_TESTS) $(HELPERS)
+
+# One object per source, for build-aux/check-layers (nm reads what each calls)
+LAYER_OBJS = $(patsubst %.c,$(B)/obj/%.o,$(SRC))
+$(B)/obj/%.o: %.c $(HDR) Makefile
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRC)
+	@$(CC) $(BASE_CFLAGS) -O0 -c -o $@ $<
+
+check-layers: $(LAYER_OBJS)
+	@build-aux/check-layers $(B)/obj
 
 deps:
 	@build-aux/install-deps build
@@ -106,9 +132,13 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@IOMMU_SETUP_RULES_DIR=data/vendor-rules ./$(BIN) check; s=$$?; echo "(iommu-setup check exited with status $$s)"; [ $$s -le 1 ]
 
+# the layer rules first (build-aux/check-layers), then every case of
+# tests/ts/ through tests/run, $(JOBS) at a time; TESTS=... selects cases
+# (tests/run --list shows them)
 check: deps-test
-	@$(MAKE) --no-print-directory all $(ASAN_BIN) $(UNIT) $(HELPERS) fuzz-build
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run-tests $(B)
+	@$(MAKE) --no-print-directory all $(ASAN_BIN) test-programs fuzz-build
+	@$(MAKE) --no-print-directory check-layers
+	@tests/run -j $(JOBS) --build $(B) --fuzz-seconds $(FUZZ_SECONDS) $(TESTS)
 
 fuzz-build: $(FUZZERS)
 
@@ -150,7 +180,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)/iommu-setup $(DESTDIR)$(DRACUTDIR)/50iommu-setup
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/iommu-setup
 
-FORMATTED = src/*.c src/*.h tests/unit/*.c fuzz/*.c
+FORMATTED = src/*/*.c src/*/*.h tests/unit/*.c fuzz/*.c
 
 format:
 	clang-format -i $(FORMATTED)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acpi-print.h"
+#include "acpi/acpi-print.h"
 
 #ifdef FUZZ_IVRS
 #define SIGNATURE "IVRS"

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grub-edit.h"
-#include "shellvars.h"
+#include "decide/grub-edit.h"
+#include "facts/shellvars.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nextboot.h"
+#include "decide/nextboot.h"
 
 static const struct kop ops[] = {
 	{ KOP_ENSURE, "intel_iommu", "on" },	  { KOP_ENSURE, "iommu", "pt" },

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "efi-loadopt.h"
-#include "journal.h"
-#include "path-util.h"
-#include "record.h"
-#include "textsafe.h"
+#include "facts/efi-loadopt.h"
+#include "decide/journal.h"
+#include "base/path-util.h"
+#include "decide/record.h"
+#include "base/textsafe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmdline.h"
-#include "rules.h"
-#include "shellvars.h"
+#include "facts/cmdline.h"
+#include "decide/rules.h"
+#include "facts/shellvars.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

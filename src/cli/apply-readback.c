@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The next boot, read back after apply wrote it: the generated grub.cfg,
+ * the BLS entries and etc/kernel/cmdline (nextboot.c's reader, judged by the
+ * plan's rule), what modprobe will give vfio-pci (libkmod, independently of
+ * modconf.c), and the rebuilt initramfs (its own lister). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/apply.h"
+#include "gather/boot.h"
+#include "gather/host.h"
+#include "facts/modconf.h"
+#include "gather/modules.h"
+#include "decide/nextboot.h"
+#include "gather/regen.h"
+#include "root/root.h"
+
+/* does a command line follow the rule? what is wrong, in missing */
+static bool line_satisfies(const char *line, const struct kop *ops, size_t m, bool lenient,
+			   char *missing, size_t n)
+{
+	struct kcmdline c;
+	size_t used = 0;
+	bool ok = true;
+
+	missing[0] = '\0';
+	if (kcmdline_parse(line, &c) < 0) {
+		snprintf(missing, n, "(out of memory)");
+		return false;
+	}
+	for (size_t k = 0; k < m; k++) {
+		char why[300];
+
+		if (kline_satisfies(&c, &ops[k], lenient, why, sizeof(why)))
+			continue;
+		ok = false;
+		if (used < n)
+			used += (size_t)snprintf(missing + used, n - used, "%s%s", used ? "; " : "",
+						 why);
+	}
+	kcmdline_done(&c);
+	return ok;
+}
+
+static bool is_linux_line(const char *p, const char **rest)
+{
+	static const char *const cmds[] = { "linuxefi", "linux16", "linux" };
+
+	p += strspn(p, " \t");
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		size_t k = strlen(cmds[i]);
+
+		if (strncmp(p, cmds[i], k) == 0 && (p[k] == ' ' || p[k] == '\t')) {
+			*rest = p + k + strspn(p + k, " \t");
+			return true;
+		}
+	}
+	return false;
+}
+
+/* generated grub.cfg: the linux lines of the target kernel's menu entries */
+static void verify_grub_cfg(struct root *root, const char *path, const char *kver,
+			    const struct kop *ops, size_t m, struct outcome *o)
+{
+	_cleanup_free_ char *text = NULL;
+	unsigned entries = 0, lineno = 0;
+	char needle[300];
+	bool recovery = false;
+
+	if (root_read_file(root, path, 16u << 20, &text, NULL) < 0) {
+		outcome_check(o, false, "/%s: cannot be read after regeneration", path);
+		return;
+	}
+	if (strstr(text, "\nblscfg") || strncmp(text, "blscfg", 6) == 0)
+		return; /* the entries are BLS files: checked on their own */
+	snprintf(needle, sizeof(needle), "vmlinuz-%s", kver);
+	for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
+		const char *rest, *t;
+		char missing[512];
+		size_t klen;
+
+		eol = strchr(line, '\n');
+		if (eol)
+			*eol = '\0';
+		lineno++;
+		/* 10_linux's recovery entries get GRUB_CMDLINE_LINUX alone */
+		t = line + strspn(line, " \t");
+		if (strncmp(t, "menuentry ", 10) == 0 || strncmp(t, "menuentry\t", 10) == 0)
+			recovery = strstr(t, "(recovery mode)") != NULL;
+		if (!is_linux_line(line, &rest))
+			continue;
+		klen = strcspn(rest, " \t");
+		/* the kernel image is the first word: /vmlinuz-K or /boot/vmlinuz-K */
+		if (klen < strlen(needle) ||
+		    strncmp(rest + klen - strlen(needle), needle, strlen(needle)) != 0)
+			continue;
+		entries++;
+		if (line_satisfies(rest + klen, ops, m, recovery, missing, sizeof(missing)))
+			outcome_check(o, true, "/%s:%u: %s%s has the parameters%s", path, lineno,
+				      needle, recovery ? " (recovery)" : "",
+				      recovery ? " it gets (GRUB_CMDLINE_LINUX), none twice" : "");
+		else
+			outcome_check(o, false, "/%s:%u: the %sentry for %s %s", path, lineno,
+				      recovery ? "recovery " : "", kver, missing);
+	}
+	if (!entries)
+		outcome_check(o, false, "/%s has no menu entry for %s", path, kver);
+}
+
+/* does a listing (lsinitrd's ls -l lines, lsinitramfs' bare paths) have a
+ * line ending in path? */
+static bool listing_has(const char *listing, const char *path)
+{
+	size_t pl = strlen(path);
+
+	for (const char *l = listing, *eol; l && *l; l = eol ? eol + 1 : NULL) {
+		size_t n;
+
+		eol = strchr(l, '\n');
+		n = eol ? (size_t)(eol - l) : strlen(l);
+		if (n >= pl && strncmp(l + n - pl, path, pl) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* runs the lister inside the root and looks for the files the boot needs */
+void readback_initramfs(struct context *ctx, const struct host *h, const struct plan *p,
+			const struct plan_command *c, struct outcome *o)
+{
+	static const int mods[] = { VFIO_MOD_VFIO, VFIO_MOD_VFIO_IOMMU_TYPE1,
+				    VFIO_MOD_VFIO_PCI_CORE, VFIO_MOD_VFIO_PCI };
+	struct exec_result res = {};
+	char line[900], image[620];
+	char *argv[] = { (char *)c->lister, image, NULL };
+	const char *out;
+	int r;
+	bool want_modprobe = false;
+
+	for (size_t i = 0; i < p->n_files; i++)
+		if (strcmp(p->files[i].path, MODPROBE_FILE) == 0)
+			want_modprobe = true;
+	if (!c->lister[0]) {
+		outcome_note(
+			o, "/%s was rebuilt but not inspected: %s is not installed below the root",
+			c->output, c->lister_name[0] ? c->lister_name : "no lister");
+		return;
+	}
+	snprintf(image, sizeof(image), "/%s", c->output);
+	snprintf(line, sizeof(line), "%s %s", c->lister, image);
+	r = apply_run_one(ctx, NULL, c, line, argv, &res);
+	if (r < 0 || res.output_cut) {
+		outcome_check(o, false, "%s %s: the initramfs cannot be inspected", line,
+			      r == -ECANCELED ? "was interrupted"
+			      : r < 0	      ? "failed"
+					      : "listed more than iommu-setup reads");
+		exec_result_done(&res);
+		return;
+	}
+	out = res.output;
+	/* lsinitrd prints ls -l lines, lsinitramfs bare paths: the path ends the line */
+	if (want_modprobe) {
+		bool found = listing_has(out, MODPROBE_FILE);
+
+		outcome_check(o, found, "/%s %s /%s", c->output, found ? "carries" : "lacks",
+			      MODPROBE_FILE);
+	}
+	for (size_t i = 0; i < p->n_files; i++) {
+		static const char *const want[] = { DEVICES_FILE,
+						    "pre-trigger/30-iommu-setup-bind.sh" };
+
+		if (strcmp(p->files[i].path, DEVICES_FILE) != 0)
+			continue;
+		/* the by-address binding: the dracut module's file and hook */
+		for (size_t k = 0; k < ARRAY_SIZE(want); k++) {
+			bool found = listing_has(out, want[k]);
+
+			outcome_check(o, found, "/%s %s %s", c->output, found ? "carries" : "lacks",
+				      want[k]);
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(mods); i++) {
+		const struct mod_info *ms = &h->modules.mods[mods[i]];
+		char want[80];
+		bool found = false;
+
+		if (ms->kind != MOD_MODULE)
+			continue;
+		/* vfio_pci is vfio-pci.ko: compare with '-' as '_' */
+		snprintf(want, sizeof(want), "/%s.ko", ms->name);
+		for (const char *l = out; *l && !found; l++) {
+			size_t k = 0;
+
+			while (want[k] && l[k] &&
+			       (l[k] == want[k] || ((l[k] == '-' || l[k] == '_') &&
+						    (want[k] == '-' || want[k] == '_'))))
+				k++;
+			found = !want[k];
+		}
+		outcome_check(o, found, "/%s %s %s", c->output, found ? "carries" : "lacks",
+			      ms->name);
+	}
+	exec_result_done(&res);
+}
+
+/* what vfio-pci and vfio_iommu_type1 get from modprobe.d, read by libkmod as
+ * modprobe will: the planned devices and nothing else */
+static void verify_modprobe(struct context *ctx, const struct plan_input *in, const struct plan *p,
+			    struct outcome *o)
+{
+	const struct modules_state *m = &in->host.modules;
+	_cleanup_free_ char *opts = NULL, *ids = NULL;
+	int r;
+
+	if (m->mods[VFIO_MOD_VFIO_PCI].kind != MOD_MODULE || !p->kver[0] ||
+	    (!p->devices_requested && !p->ids[0]))
+		return;
+	r = modules_libkmod_options(ctx->root, p->kver, "vfio_pci", &opts);
+	if (r < 0) {
+		outcome_check(o, false, "modprobe.d cannot be read through libkmod: %s",
+			      strerror(-r));
+		return;
+	}
+	ids = options_param(opts, "ids");
+	if (p->by_address || !p->ids[0]) {
+		if (ids)
+			outcome_check(
+				o, false,
+				"modprobe would give vfio-pci ids=%s, but the devices are bound by "
+				"address",
+				ids);
+		else
+			outcome_check(o, true,
+				      "modprobe gives vfio-pci no ids: the devices are bound "
+				      "by address");
+		return;
+	}
+	{
+		/* the same IDs, in any order */
+		struct kop want = { KOP_SET, "vfio-pci.ids", p->ids };
+		struct kcmdline c = {};
+		_cleanup_free_ char *line = NULL;
+		char why[300];
+		bool ok;
+
+		ok = ids && asprintf(&line, "vfio-pci.ids=%s", ids) >= 0 &&
+		     kcmdline_parse(line, &c) >= 0 &&
+		     kline_satisfies(&c, &want, false, why, sizeof(why));
+		kcmdline_done(&c);
+		outcome_check(o, ok, "modprobe (libkmod) gives vfio-pci ids=%s%s%s",
+			      ids ? ids : "(none)", ok ? "" : ", not the planned ",
+			      ok ? "" : p->ids);
+	}
+}
+
+/* the next boot, read back: every entry of the target kernel */
+void readback_next_boot(struct context *ctx, const struct plan_input *in, const struct plan *p,
+			bool ran_bootcfg, struct outcome *o)
+{
+	const struct host *h = &in->host;
+	struct kop ops[PLAN_OPS_MAX];
+	struct boot_state b = {};
+	struct nextboot nb = {};
+	unsigned n_bls = 0;
+
+	verify_modprobe(ctx, in, p, o);
+	if (!p->n_params)
+		return;
+	plan_ops(p, ops);
+	for (size_t i = 0; i < p->n_commands; i++)
+		if (p->commands[i].kind == CMD_BOOTCFG && ran_bootcfg)
+			verify_grub_cfg(ctx->root, p->commands[i].output, p->kver, ops, p->n_params,
+					o);
+	/* the BLS entries (grubenv expanded) and etc/kernel/cmdline as written now */
+	if (boot_gather(ctx->root, p->kver[0] ? p->kver : NULL, &b) < 0 ||
+	    nextboot_build(&b.sources, &nb) < 0) {
+		outcome_check(o, false, "the boot configuration cannot be read back");
+		boot_state_done(&b);
+		return;
+	}
+	for (size_t i = 0; i < nb.n_line; i++) {
+		const struct kline *l = &nb.line[i];
+		struct kcmdline c;
+		char missing[512], desc[160];
+		bool ok = true;
+		size_t used = 0;
+
+		if (l->kind == KLINE_GRUB || l->kind == KLINE_GRUB_RECOVERY)
+			continue; /* grub.cfg, generated from them, was read above */
+		if (l->kind == KLINE_BLS && (!(h->boot.loader == LOADER_GRUB_BLS ||
+					       h->boot.loader == LOADER_SYSTEMD_BOOT) ||
+					     !kline_is_for(l, p->kver)))
+			continue;
+		n_bls += l->kind == KLINE_BLS;
+		kline_describe(l, desc, sizeof(desc));
+		if (kline_cmdline(&nb, l, &c) < 0) {
+			outcome_check(o, false, "/%s cannot be read back", desc);
+			continue;
+		}
+		missing[0] = '\0';
+		for (size_t k = 0; k < p->n_params; k++) {
+			char why[300];
+
+			if (kline_satisfies(&c, &ops[k], false, why, sizeof(why)))
+				continue;
+			ok = false;
+			if (used < sizeof(missing))
+				used += (size_t)snprintf(missing + used, sizeof(missing) - used,
+							 "%s%s", used ? "; " : "", why);
+		}
+		kcmdline_done(&c);
+		if (l->kind == KLINE_KERNEL_CMDLINE)
+			outcome_check(o, ok, "/%s %s", l->src->path,
+				      ok ? "has the parameters: kernels installed later get them"
+					 : missing);
+		else
+			outcome_check(o, ok, "/%s %s", desc, ok ? "has the parameters" : missing);
+	}
+	if ((h->boot.loader == LOADER_GRUB_BLS || h->boot.loader == LOADER_SYSTEMD_BOOT) && !n_bls)
+		outcome_check(o, false, "no BLS entry for %s", p->kver);
+	nextboot_done(&nb);
+	boot_state_done(&b);
+}

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * revert: undoes what apply recorded (record.c), as one transaction: a file
+ * iommu-setup created goes, a file it changed gets its original back, and a
+ * file edited since keeps the administrator's words with only iommu-setup's
+ * lines or parameters taken out; then the boot configuration is regenerated.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/apply.h"
+#include "decide/bootcfg-edit.h"
+#include "act/exec.h"
+#include "gather/host.h"
+#include "cli/iommu-setup.h"
+#include "report/json.h"
+#include "cli/log.h"
+#include "base/macro.h"
+#include "facts/modconf.h"
+#include "gather/modules.h"
+#include "decide/nextboot.h"
+#include "decide/plan.h"
+#include "decide/regen-decide.h"
+#include "decide/record.h"
+#include "gather/regen.h"
+#include "root/root.h"
+#include "act/txn.h"
+
+static bool only_comments(const char *text)
+{
+	for (const char *p = text; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t k = eol ? (size_t)(eol - p) : strlen(p);
+		size_t s = strspn(p, " \t");
+
+		if (s < k && p[s] != '#')
+			return false;
+		p = eol ? eol + 1 : NULL;
+	}
+	return true;
+}
+
+/* the lines of text, for lines_remove (lines has room for every one) */
+static size_t split_lines(char *text, char **lines)
+{
+	size_t n = 0;
+
+	for (char *p = text, *eol; p && *p; p = eol ? eol + 1 : NULL) {
+		eol = strchr(p, '\n');
+		if (eol)
+			*eol = '\0';
+		lines[n++] = p;
+	}
+	return n;
+}
+
+/* what revert writes for one recorded file: *ret NULL to remove it */
+static int revert_content(const struct record_file *f, const char *cur, size_t cur_len, char **ret,
+			  size_t *ret_len, char *how, size_t hn)
+{
+	bool ours = f->ours && cur_len == f->ours_len && memcmp(cur, f->ours, cur_len) == 0;
+
+	*ret = NULL;
+	*ret_len = 0;
+	if (ours) {
+		if (f->created) {
+			snprintf(how, hn, "removed (iommu-setup created it)");
+			return 0;
+		}
+		*ret = malloc(f->orig_len + 1);
+		if (!*ret)
+			return -ENOMEM;
+		memcpy(*ret, f->orig, f->orig_len);
+		(*ret)[f->orig_len] = '\0';
+		*ret_len = f->orig_len;
+		snprintf(how, hn, "restored as it was before apply");
+		return 0;
+	}
+	/* edited since: take out only what iommu-setup added */
+	if (f->kind == FILE_ADOPTED) {
+		/* the lines it took over come back: its mark comes off */
+		const size_t ml = strlen(ADOPTED_MARK);
+		char *out = malloc(cur_len + 1), *q = out;
+
+		if (!out)
+			return -ENOMEM;
+		for (const char *l = cur; l < cur + cur_len;) {
+			const char *eol = memchr(l, '\n', (size_t)(cur + cur_len - l));
+			size_t k = eol ? (size_t)(eol - l) + 1 : (size_t)(cur + cur_len - l);
+
+			if (k >= ml && memcmp(l, ADOPTED_MARK, ml) == 0) {
+				l += ml;
+				k -= ml;
+			}
+			memcpy(q, l, k);
+			q += k;
+			l += k;
+		}
+		*q = '\0';
+		*ret = out;
+		*ret_len = (size_t)(q - out);
+		snprintf(how, hn,
+			 "edited since apply: the lines iommu-setup took over were given back");
+		return 0;
+	}
+	if (f->kind == FILE_OWNED || f->kind == FILE_LINES) {
+		_cleanup_free_ char *copy = strndup(f->ours ? f->ours : "", f->ours_len);
+		_cleanup_free_ char **lines = NULL;
+		char *out = NULL;
+		size_t n = 1 + f->n_lines;
+		int r;
+
+		if (!copy)
+			return -ENOMEM;
+		/* as many as there are: every line of ours goes */
+		for (const char *c = copy; (c = strchr(c, '\n')); c++)
+			n++;
+		lines = calloc(n, sizeof(*lines));
+		if (!lines)
+			return -ENOMEM;
+		n = f->kind == FILE_LINES ? 0 : split_lines(copy, lines);
+		for (size_t i = 0; f->kind == FILE_LINES && i < f->n_lines; i++)
+			lines[n++] = f->lines[i];
+		r = lines_remove(cur, lines, n, &out);
+		if (r < 0)
+			return r;
+		if (f->created && only_comments(out)) {
+			free(out);
+			snprintf(how, hn,
+				 "removed (edited since apply; nothing but iommu-setup's "
+				 "lines and comments was left)");
+			return 0;
+		}
+		*ret = out;
+		*ret_len = strlen(out);
+		snprintf(how, hn, "edited since apply: only iommu-setup's lines were taken out");
+		return 0;
+	}
+	{
+		_cleanup_free_ struct kop *ops = calloc(f->n_adds + f->n_dels + 1, sizeof(*ops));
+		char error[512];
+		size_t m = 0;
+		int r;
+
+		if (!ops)
+			return -ENOMEM;
+		for (size_t i = 0; i < f->n_adds; i++)
+			ops[m++] = (struct kop){ KOP_REMOVE, f->adds[i].name, f->adds[i].value };
+		/* what it took out (a duplicate, a wrong value) comes back */
+		for (size_t i = 0; i < f->n_dels; i++)
+			ops[m++] = (struct kop){ KOP_ENSURE, f->dels[i].name, f->dels[i].value };
+		r = edit_cmdline_file(f->kind, f->path, f->what, cur, cur_len, ops, m, ret, ret_len,
+				      error, sizeof(error));
+		if (r == -EINVAL) {
+			log_error(
+				"/%s was edited since apply and iommu-setup's parameters cannot be "
+				"taken out with certainty: %s",
+				f->path, error);
+			return r;
+		}
+		if (r < 0)
+			return r;
+		snprintf(how, hn,
+			 "edited since apply: only iommu-setup's parameters were taken out");
+		return 0;
+	}
+}
+
+int verb_revert(struct context *ctx)
+{
+	static struct plan p;
+	static struct outcome o;
+	struct plan_request req = { .no_mkconfig = ctx->no_mkconfig,
+				    .no_initramfs = ctx->no_initramfs,
+				    .for_apply = true };
+	struct record rec = {}, none = {};
+	struct host h = {};
+	struct regen_facts facts;
+	struct file_error err = {};
+	struct txn t;
+	char *content[PLAN_FILES_MAX] = {};
+	size_t content_len[PLAN_FILES_MAX] = {};
+	bool remove[PLAN_FILES_MAX] = {}, needed[PLAN_COMMANDS_MAX] = {}, have_h = false;
+	const char *paths[PLAN_FILES_MAX];
+	size_t n_paths = 0;
+	int r, ret = EXIT_OK;
+
+	if (ctx->n_args > 0) {
+		log_error("revert takes no arguments, not \"%s\"", ctx->args[0]);
+		return EXIT_BAD_INPUT;
+	}
+	outcome_done(&o);
+	memset(&p, 0, sizeof(p));
+	r = txn_begin(&t, ctx->root);
+	if (r < 0) {
+		txn_end(&t);
+		return exit_for_error(r);
+	}
+	if (t.recovered[0])
+		outcome_note(&o, "%s", t.recovered);
+	r = txn_read_record(&t, &rec);
+	if (r == -ENOENT || (r >= 0 && rec.n_files == 0)) {
+		/* nothing to undo: remove the empty state directory the lock created */
+		r = txn_journal_seal(&t);
+		if (r >= 0)
+			r = txn_commit(&t, &none);
+		apply_report(
+			ctx, "revert", &o, false, false, false,
+			"Nothing to revert: iommu-setup has no record of changes below this root.");
+		goto finish;
+	}
+	if (r < 0) {
+		if (r != -EBADMSG)
+			log_error_errno(r, "Failed to read /%s/record: %m", STATE_DIR);
+		ret = r == -EBADMSG ? EXIT_BAD_INPUT : EXIT_SYSTEM;
+		goto finish;
+	}
+	if (rec.n_files > PLAN_FILES_MAX) {
+		log_error("/%s/record lists too many files", STATE_DIR);
+		ret = EXIT_BAD_INPUT;
+		goto finish;
+	}
+
+	/* decide every file first: nothing is written if one cannot be reverted */
+	for (size_t i = 0; i < rec.n_files; i++) {
+		const struct record_file *f = &rec.files[i];
+		_cleanup_free_ char *cur = NULL;
+		char how[160];
+		size_t len;
+
+		r = txn_read(&t, f->path, &cur, &len);
+		if (r == -ENOENT) {
+			outcome_note(&o, "/%s is gone since apply: left alone", f->path);
+			continue;
+		}
+		if (r < 0) {
+			log_error_errno(r, "Failed to read /%s: %m", f->path);
+			ret = EXIT_SYSTEM;
+			goto finish;
+		}
+		r = revert_content(f, cur, len, &content[i], &content_len[i], how, sizeof(how));
+		if (r < 0) {
+			ret = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_SYSTEM;
+			goto finish;
+		}
+		remove[i] = !content[i];
+		if (content[i] && content_len[i] == len && memcmp(content[i], cur, len) == 0)
+			continue; /* nothing of ours is left in it */
+		paths[n_paths++] = f->path;
+		outcome_file(&o, f->path, f->what,
+			     remove[i]		       ? "removed"
+			     : strstr(how, "restored") ? "restored"
+						       : "edited",
+			     how, cur, len, content[i], content_len[i]);
+		if (!strstr(how, "restored") && !strstr(how, "created"))
+			outcome_note(&o, "/%s: %s", f->path, how);
+	}
+
+	/* the same regeneration as apply, for the files that changed back */
+	r = host_gather(ctx->root, ctx->kernel, &h);
+	have_h = true;
+	if (r < 0) {
+		log_root_error(ctx->root, r, "Failed to read the host");
+		ret = r == -ENOENT ? EXIT_BAD_INPUT : exit_for_error(r);
+		goto finish;
+	}
+	snprintf(p.kver, sizeof(p.kver), "%s", h.modules.kver);
+	r = regen_gather(ctx->root, &h, &facts);
+	if (r >= 0)
+		r = regen_decide(&facts, &h, &req, &p, &err);
+	if (r < 0) {
+		if (err.message[0])
+			log_file_error(&err);
+		ret = r == -ENOENT ? EXIT_BAD_INPUT : EXIT_SYSTEM;
+		goto finish;
+	}
+	/* the same commands as apply, for the kinds of file that change back */
+	for (size_t i = 0; i < p.n_commands; i++)
+		for (size_t k = 0; k < rec.n_files; k++)
+			if ((content[k] || remove[k]) &&
+			    command_regenerates(p.commands[i].kind, rec.files[k].kind))
+				needed[i] = true;
+
+	if (n_paths == 0) {
+		r = txn_journal_seal(&t);
+		if (r >= 0)
+			r = txn_commit(&t, &none);
+		apply_report(
+			ctx, "revert", &o, false, false, false,
+			"Nothing to revert: nothing of iommu-setup's is left in the recorded files.");
+		goto finish;
+	}
+	r = apply_journal_all(&t, &p, needed, paths, n_paths);
+	if (r < 0) {
+		ret = exit_for_error(r);
+		goto rollback;
+	}
+	for (size_t i = 0; i < rec.n_files; i++) {
+		const struct record_file *f = &rec.files[i];
+
+		if (remove[i])
+			r = txn_remove(&t, f->path);
+		else if (content[i])
+			r = txn_write(&t, f->path, content[i], content_len[i]);
+		else
+			continue;
+		if (r < 0) {
+			log_error_errno(r, "Failed to write /%s: %m", f->path);
+			ret = EXIT_SYSTEM;
+			goto rollback;
+		}
+	}
+	/* the directories apply created, if nothing else is in them now */
+	for (size_t i = rec.n_dirs; i-- > 0;)
+		(void)txn_remove_dir(&t, rec.dirs[i]);
+	if (!apply_run_commands(ctx, &t, &p, needed, &o)) {
+		ret = EXIT_SYSTEM;
+		goto rollback;
+	}
+	r = txn_commit(&t, &none);
+	if (r < 0) {
+		log_error_errno(r, "Failed to remove the record in /%s: %m", STATE_DIR);
+		ret = EXIT_SYSTEM;
+		goto rollback;
+	}
+	apply_report(ctx, "revert", &o, true, false, true, "");
+	goto finish;
+
+rollback:
+	apply_report_failed(ctx, "revert", &o, apply_rollback(&t));
+finish:
+	for (size_t i = 0; i < PLAN_FILES_MAX; i++)
+		free(content[i]);
+	txn_end(&t);
+	record_done(&rec);
+	outcome_done(&o);
+	if (have_h)
+		host_done(&h);
+	return ret;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The other places a kernel command line lives, edited with the same
+ * parameter semantics (kparams.c). Pure: text in, text out; -EINVAL with
+ * error filled when the edit cannot be made with certainty.
+ *
+ * Which of them apply on which distribution is decided in verb-plan.c
+ * (docs: RHEL 8 kernelopts in grubenv; RHEL 9+/Fedora BLS options and
+ * /etc/kernel/cmdline; systemd-boot and Proxmox /etc/kernel/cmdline).
+ */
+
+#include <stddef.h>
+
+#include "decide/kparams.h"
+
+/* A BLS entry (a .conf file in boot/loader/entries): its "options" line. */
+int bls_entry_edit(const char *text, const struct kop *ops, size_t m, char **ret, char *error,
+		   size_t error_size);
+/* Does the entry take its options from grubenv ($kernelopts, RHEL 8)? */
+int bls_entry_uses_kernelopts(const char *text);
+
+/* grubenv: the kernelopts variable, keeping the 1024-byte block that
+ * grub2-editenv writes (refused when the result would not fit). */
+int grubenv_edit(const char *text, size_t len, const struct kop *ops, size_t m, char **ret,
+		 size_t *ret_len, char *error, size_t error_size);
+
+/* /etc/kernel/cmdline: its first line. */
+int kernel_cmdline_edit(const char *text, const struct kop *ops, size_t m, char **ret, char *error,
+			size_t error_size);
+
+/* The words of a text's command line, for reports: BLS options, grubenv
+ * kernelopts, or the first line. NULL when there is none. */
+char *bls_entry_options(const char *text);
+char *grubenv_get_value(const char *text, size_t len, const char *key);
+
+/* Unified diff of two texts (3 lines of context), labelled a/PATH and b/PATH. */
+char *unified_diff(const char *path, const char *a, size_t alen, const char *b, size_t blen);
+
+/* Is text a GRUB configuration stub (search ...; set prefix=...; configfile
+ * ...), as anaconda and grub-install put on the ESP, rather than a generated
+ * configuration (menu entries or blscfg)? */
+#include <stdbool.h>
+bool grub_cfg_is_stub(const char *text);

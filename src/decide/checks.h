@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Verdicts over a host snapshot. Pure: struct host in, records out; the
+ * caller renders them (text or JSON) and maps them to the exit status.
+ */
+
+#include "facts/host.h"
+
+enum check_level {
+	CHECK_PASS,
+	CHECK_NOTE,
+	CHECK_WARN,
+	CHECK_FAIL,
+	_CHECK_LEVEL_MAX,
+};
+
+/* a check that finds the same thing many times says this many of them */
+#define CHECK_FINDINGS_SHOWN 8
+
+struct check {
+	const char *id;	  /* stable and unique in a report: "firmware.iommu_table" */
+	const char *code; /* the finding, stable: "FIRMWARE_IOMMU_OFF"; NULL for a pass */
+	enum check_level level;
+	char label[48];	   /* what was checked, for people (a constant of the code) */
+	char *summary;	   /* what was found */
+	char *hint;	   /* what to do about it; NULL when nothing */
+	bool oom;	   /* a text could not be made */
+	unsigned extended; /* findings in the summary (CHECK_FINDINGS_SHOWN, then "and more") */
+};
+
+/* What the firmware says about the IOMMU, for the report. */
+struct fw_summary {
+	const char *iommu;	  /* "Intel VT-d", "AMD-Vi", NULL when the CPU has none we know */
+	const char *table;	  /* "DMAR", "IVRS" */
+	const struct fw_table *t; /* the table consulted, NULL when none applies */
+	bool valid;		  /* present and decoded */
+	unsigned units;		  /* IOMMU units described */
+	bool intr_remap;	  /* the firmware makes interrupt remapping possible */
+	bool x2apic_opt_out, dma_opt_in;
+};
+
+struct check_report {
+	struct check *items; /* as many as were made: the list grows */
+	size_t n;
+	struct fw_summary fw;
+	const struct check *blocking; /* first FAIL, NULL when ready */
+	int error;		      /* -ENOMEM: the report is incomplete */
+	struct check sink;	      /* where a check goes when memory ran out */
+};
+
+/* 0, or -ENOMEM (the report is then incomplete; checks_done() it all the same) */
+int checks_run(const struct host *h, struct check_report *ret);
+void checks_done(struct check_report *r);
+/* What the firmware says, alone (the part of checks_run() the plan needs). */
+void checks_firmware_summary(const struct host *h, struct fw_summary *fw);
+const char *check_level_to_string(enum check_level l);

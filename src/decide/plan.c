@@ -1,0 +1,1609 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The plan for a request (--device, --ids, --param, --passthrough,
+ * --no-passthrough, --allow-unsafe-interrupts, --force), decided over the
+ * effective configuration of the next boot: every source of the kernel
+ * command line (nextboot.c) and every modprobe.d file (modconf.c), as the
+ * boot tools read them. The rule it enforces: the next boot's command lines
+ * hold each planned parameter exactly once with the planned value, and the
+ * module configuration gives vfio-pci exactly the planned devices. Pure:
+ * plan_input in, plan or an error out.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide/bootcfg-edit.h"
+#include "decide/checks.h"
+#include "base/commalist.h"
+#include "decide/devices.h"
+#include "decide/grub-edit.h"
+#include "base/hex.h"
+#include "base/macro.h"
+#include "facts/modconf.h"
+#include "facts/modules.h"
+#include "decide/nextboot.h"
+#include "decide/plan.h"
+#include "decide/regen-decide.h"
+#include "facts/regen.h"
+#include "decide/rules.h"
+
+void plan_done(struct plan *p)
+{
+	for (size_t i = 0; i < p->n_files; i++) {
+		free(p->files[i].old);
+		free(p->files[i].new);
+	}
+	p->n_files = 0;
+	for (size_t i = 0; i < p->n_notes; i++)
+		free(p->notes[i]);
+	free(p->notes);
+	p->notes = NULL;
+	p->n_notes = 0;
+}
+
+void plan_note(struct plan *p, const char *fmt, ...)
+{
+	char **n = realloc(p->notes, (p->n_notes + 1) * sizeof(*n));
+	va_list ap;
+	int r;
+
+	if (!n) {
+		p->oom = true; /* plan_decide() fails: no note is dropped silently */
+		return;
+	}
+	p->notes = n;
+	va_start(ap, fmt);
+	r = vasprintf(&n[p->n_notes], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		p->oom = true;
+	else
+		p->n_notes++;
+}
+
+_printf_(3, 4) static int fail(struct file_error *err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->file[0] = '\0';
+	err->line = 0;
+	err->code = NULL;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* ---- parameters ---- */
+
+static int add_param_op(struct plan *p, enum kop_kind kind, const char *name, const char *value,
+			const char *why, struct file_error *err)
+{
+	struct param *q;
+
+	for (size_t i = 0; i < p->n_params; i++) {
+		q = &p->params[i];
+		if (!kparam_name_eq(q->name, name))
+			continue;
+		/* the same parameter twice: once is enough */
+		if (q->op.kind == kind && strcmp(q->value, value ? value : "") == 0 &&
+		    !q->op.value == !value)
+			return 0;
+		/* options of one comma-list parameter add up (intel_iommu=on,igfx_off) */
+		if (q->op.kind == KOP_ENSURE && kind == KOP_ENSURE && kparam_is_comma_list(name) &&
+		    value && q->op.value) {
+			for (const char *s = value; *s;
+			     s += strcspn(s, ",") + (s[strcspn(s, ",")] == ',')) {
+				size_t k = strcspn(s, ",");
+				_cleanup_free_ char *item = strndup(s, k);
+				const char *o;
+
+				if (!item)
+					return -ENOMEM;
+				if (!k || clist_has(q->value, item, k))
+					continue;
+				o = kparam_opposite(name, item);
+				if (o && clist_has(q->value, o, strlen(o)))
+					return fail(err, -EINVAL, "%s=%s contradicts %s=%s (%s)",
+						    name, item, q->name, q->value, q->why);
+				if (strlen(q->value) + k + 2 > sizeof(q->value))
+					return fail(err, -E2BIG, "%s=%s… is longer than %zu bytes",
+						    name, q->value, sizeof(q->value) - 1);
+				clist_push(q->value, item, k);
+			}
+			return 0;
+		}
+		if (q->op.kind != KOP_REMOVE && q->op.kind != KOP_DROP && kind != KOP_REMOVE &&
+		    kind != KOP_DROP)
+			return fail(err, -EINVAL, "%s%s%s contradicts %s%s%s (%s)", name,
+				    value ? "=" : "", value ? value : "", q->name,
+				    q->op.value ? "=" : "", q->value, q->why);
+	}
+	if (p->n_params == PLAN_OPS_MAX)
+		return fail(err, -E2BIG, "more than %d kernel parameters to plan", PLAN_OPS_MAX);
+	if (strlen(name) >= sizeof(q->name) || (value && strlen(value) >= sizeof(q->value)))
+		return fail(err, -E2BIG, "kernel parameter %.64s… is longer than %zu bytes", name,
+			    sizeof(q->value) - 1);
+	q = &p->params[p->n_params++];
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	snprintf(q->value, sizeof(q->value), "%s", value ? value : "");
+	snprintf(q->why, sizeof(q->why), "%s", why);
+	q->op = (struct kop){ kind, q->name, value ? q->value : NULL };
+	return 0;
+}
+
+const struct kop *plan_ops(const struct plan *p, struct kop *buf)
+{
+	for (size_t i = 0; i < p->n_params; i++)
+		buf[i] = p->params[i].op;
+	return buf;
+}
+
+/* --param NAME[=VALUE]: a name the kernel accepts, a value without blanks or quotes */
+static bool param_valid(const char *s)
+{
+	size_t n = strcspn(s, "=");
+
+	if (n == 0 || n > 100 || strlen(s) > 900)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("_-.", s[i])))
+			return false;
+	for (const char *v = s + n; *v; v++)
+		if (*v == '"' || *v == '\'' || *v == '\\' || *v == '$' || *v == '`' ||
+		    (unsigned char)*v <= ' ')
+			return false;
+	return true;
+}
+
+/* ---- devices ---- */
+
+static bool have_dev(const struct plan_dev *a, size_t n, const char *addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(a[i].addr, addr) == 0)
+			return true;
+	return false;
+}
+
+static int add_dev(struct plan_dev *a, size_t *n, const struct pdev *d, const char *why,
+		   struct file_error *err)
+{
+	if (have_dev(a, *n, d->addr))
+		return 0;
+	if (*n == PLAN_DEVICES_MAX)
+		return fail(err, -E2BIG, "more than %d devices for vfio-pci", PLAN_DEVICES_MAX);
+	a[*n] = (struct plan_dev){ .vendor = d->vendor, .device = d->device, .class = d->class };
+	snprintf(a[*n].addr, sizeof(a[0].addr), "%s", d->addr);
+	snprintf(a[*n].why, sizeof(a[0].why), "%s", why);
+	(*n)++;
+	return 0;
+}
+
+static int ids_add(char *ids, size_t size, const char *one, struct file_error *err)
+{
+	char copy[1200], *list[128], *save = NULL;
+	size_t k = 0, used = 0;
+
+	if (!*one || clist_has(ids, one, strlen(one)))
+		return 0;
+	if (strlen(ids) + strlen(one) + 2 > size || strlen(ids) + strlen(one) + 2 > sizeof(copy))
+		return fail(
+			err, -E2BIG,
+			"vfio-pci.ids: the IDs would take %zu characters, and vfio-pci's ids "
+			"parameter holds at most %d (the kernel refuses a longer one); name the "
+			"devices with --device ADDRESS, which binds them by address without ids",
+			strlen(ids) + 1 + strlen(one), VFIO_PCI_IDS_SIZE - 1);
+	snprintf(copy, sizeof(copy), "%.1100s%s%.16s", ids, *ids ? "," : "", one);
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (k == ARRAY_SIZE(list))
+			return fail(err, -E2BIG, "more than %zu vendor:device IDs for vfio-pci",
+				    ARRAY_SIZE(list));
+		list[k++] = t;
+	}
+	/* sorted: a file iommu-setup owns does not change with the request's order */
+	for (size_t i = 1; i < k; i++)
+		for (size_t j = i; j > 0 && strcmp(list[j - 1], list[j]) > 0; j--) {
+			char *t = list[j];
+
+			list[j] = list[j - 1];
+			list[j - 1] = t;
+		}
+	ids[0] = '\0';
+	for (size_t i = 0; i < k; i++)
+		used += (size_t)snprintf(ids + used, size - used, "%s%s", i ? "," : "", list[i]);
+	return 0;
+}
+
+static void id_of(uint16_t v, uint16_t d, char buf[16])
+{
+	snprintf(buf, 16, "%04x:%04x", v, d);
+}
+
+/* "10de:1b80,8086:1533" (any case) into ids; -EINVAL with the bad one */
+static int ids_parse(const char *list, const char *what, char *ids, size_t size,
+		     struct file_error *err)
+{
+	for (const char *s = list;;) {
+		size_t k = strcspn(s, ",");
+		char addr[PCI_ADDR_SIZE], one[16];
+		uint16_t v, d;
+
+		if (k >= sizeof(one) || k == 0)
+			return fail(err, -EINVAL, "%s: \"%.*s\" is not a vendor:device ID", what,
+				    (int)(k > 64 ? 64 : k), s);
+		memcpy(one, s, k);
+		one[k] = '\0';
+		if (pdev_parse_arg(one, addr, &v, &d) != 2)
+			return fail(err, -EINVAL,
+				    "%s: \"%s\" is not a vendor:device ID (like 8086:1572)", what,
+				    one);
+		id_of(v, d, one);
+		if (ids_add(ids, size, one, err) < 0)
+			return -E2BIG;
+		if (!s[k])
+			return 0;
+		s += k + 1;
+	}
+}
+
+/* etc/iommu-setup/vfio-devices.conf: "ADDRESS VENDOR:DEVICE WHY" lines; whys
+ * (when not NULL) gets each line's WHY. A line that is not one, or more lines
+ * than fit, is an error naming the line: the file comes from the root. */
+static int devices_file_addrs(const char *text, char (*addrs)[PCI_ADDR_SIZE], char (*whys)[160],
+			      size_t max, size_t *ret_n, struct file_error *err)
+{
+	size_t n = 0;
+	unsigned lineno = 0;
+
+	*ret_n = 0;
+	for (const char *line = text; line && *line;) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		char addr[PCI_ADDR_SIZE];
+		uint16_t v, d;
+		size_t k = strcspn(line, " \t\n");
+
+		lineno++;
+		if (line[0] != '#' && len > 0) {
+			if (k < sizeof(addr)) {
+				memcpy(addr, line, k);
+				addr[k] = '\0';
+			}
+			if (k >= sizeof(addr) || pdev_parse_arg(addr, addr, &v, &d) != 1)
+				return file_error_set(err, DEVICES_FILE, lineno,
+						      "\"%.*s\" is not a PCI address",
+						      (int)(k > 40 ? 40 : k), line);
+			if (n == max)
+				return file_error_set(err, DEVICES_FILE, lineno,
+						      "more than %zu devices: iommu-setup binds at "
+						      "most %zu by address",
+						      max, max);
+			memcpy(addrs[n], addr, sizeof(addr));
+			if (whys) {
+				/* after the address and the ID */
+				const char *w = line + k, *e = line + len;
+
+				w += strspn(w, " \t");
+				w += strcspn(w, " \t\n");
+				w += strspn(w, " \t");
+				snprintf(whys[n], sizeof(whys[0]), "%.*s", (int)(e > w ? e - w : 0),
+					 w);
+			}
+			n++;
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static const struct src_file *conf_file(const struct plan_input *in, const char *path)
+{
+	for (size_t i = 0; i < in->host.modules.n_conf_files; i++)
+		if (strcmp(in->host.modules.conf_files[i].path, path) == 0)
+			return &in->host.modules.conf_files[i];
+	return NULL;
+}
+
+/* the line the target kernel boots with by default */
+static const struct kline *default_line(const struct nextboot *nb, enum loader loader,
+					const char *kver)
+{
+	const struct kline *grub = NULL, *bls = NULL, *kc = NULL;
+
+	for (size_t i = 0; i < nb->n_line; i++) {
+		const struct kline *l = &nb->line[i];
+
+		if (l->kind == KLINE_GRUB && !grub)
+			grub = l;
+		else if (l->kind == KLINE_BLS && !bls && kver && kline_is_for(l, kver))
+			bls = l;
+		else if (l->kind == KLINE_KERNEL_CMDLINE)
+			kc = l;
+	}
+	if ((loader == LOADER_GRUB_BLS || loader == LOADER_SYSTEMD_BOOT) && bls)
+		return bls;
+	if (grub)
+		return grub;
+	return bls ? bls : kc;
+}
+
+/* the IDs vfio-pci gets at the next boot as things stand, and from where */
+static int effective_ids(const struct plan_input *in, const struct kcmdline *line,
+			 const struct modconf *files, char *ids, size_t n, char *where, size_t wn,
+			 struct file_error *err)
+{
+	_cleanup_free_ char *v = NULL;
+
+	ids[0] = '\0';
+	where[0] = '\0';
+	if (in->host.modules.mods[VFIO_MOD_VFIO_PCI].kind == MOD_BUILTIN) {
+		_cleanup_free_ char *c = line ? kcmdline_vfio_ids(line) : NULL;
+
+		if (c && *c) {
+			snprintf(where, wn, "the kernel command line");
+			return ids_parse(c, "vfio-pci.ids on the kernel command line", ids, n, err);
+		}
+		return 0;
+	}
+	{
+		/* modprobe: the files, then module.param words of the command line */
+		struct modconf all = {};
+		const struct modconf_entry *e = NULL;
+		int r = 0;
+
+		r = modconf_append(&all, files);
+		for (size_t i = 0; line && i < line->n && r >= 0; i++) {
+			_cleanup_free_ char *w = NULL;
+
+			if (asprintf(&w, "%s%s%s", line->params[i].name,
+				     line->params[i].value ? "=" : "",
+				     line->params[i].value ? line->params[i].value : "") < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			/* a quoted value: the kernel gives it to modprobe as one word */
+			if (!strchr(w, ' ') && !strchr(w, '"'))
+				r = modconf_add_cmdline(&all, w);
+		}
+		if (r >= 0) {
+			v = modconf_param(&all, "vfio_pci", "ids", &e);
+			if (v && e && e->file)
+				snprintf(where, wn, "%s:%u", e->file, e->line);
+			else if (v)
+				snprintf(where, wn, "the kernel command line");
+		}
+		modconf_done(&all);
+		if (r < 0)
+			return r;
+	}
+	if (v && *v)
+		return ids_parse(v, where, ids, n, err);
+	return 0;
+}
+
+struct devctx {
+	const struct plan_input *in;
+	const struct plan_request *req;
+	struct plan *p;
+	const struct kcmdline *line; /* the default boot line as configured now */
+};
+
+/*
+ * The devices for vfio-pci. With --device or --ids, the request is the set:
+ * the requested functions, the functions with a requested ID, and their
+ * group mates that come along (device_verdict()); without, the devices
+ * configured now stay as they are.
+ */
+static int plan_devices(struct devctx *c, struct file_error *err)
+{
+	const struct plan_input *in = c->in;
+	const struct pdev_list *l = &in->pci;
+	struct plan *p = c->p;
+	int r;
+
+	p->devices_requested = c->req->n_devices || c->req->n_ids;
+	p->by_address = c->req->n_devices && !in->regen.itools && in->regen.dracut_host;
+	if (!p->devices_requested) {
+		/* as configured: the IDs in iommu-setup's own places, the addresses */
+		const struct src_file *ours = conf_file(in, MODPROBE_FILE);
+		char addrs[PLAN_DEVICES_MAX][PCI_ADDR_SIZE], whys[PLAN_DEVICES_MAX][160];
+		size_t na = 0;
+
+		if (in->devices_conf.text &&
+		    (r = devices_file_addrs(in->devices_conf.text, addrs, whys, PLAN_DEVICES_MAX,
+					    &na, err)) < 0)
+			return r;
+
+		if (in->host.modules.mods[VFIO_MOD_VFIO_PCI].kind == MOD_BUILTIN && c->line) {
+			_cleanup_free_ char *cl = kcmdline_vfio_ids(c->line);
+
+			if (cl && *cl &&
+			    (r = ids_parse(cl, "vfio-pci.ids", p->ids, sizeof(p->ids), err)) < 0)
+				return r;
+		} else if (ours && ours->text) {
+			struct modconf one = {};
+			_cleanup_free_ char *v = NULL;
+
+			r = modconf_parse(&one, ours->path, ours->text, ours->len);
+			if (r >= 0)
+				v = modconf_param(&one, "vfio_pci", "ids", NULL);
+			modconf_done(&one);
+			if (r < 0)
+				return r;
+			if (v && *v &&
+			    (r = ids_parse(v, MODPROBE_FILE, p->ids, sizeof(p->ids), err)) < 0)
+				return r;
+		}
+		for (unsigned i = 0; i < l->n; i++) {
+			char one[16];
+
+			id_of(l->devs[i].vendor, l->devs[i].device, one);
+			if (l->devs[i].bridge || !clist_has(p->ids, one, strlen(one)))
+				continue;
+			r = add_dev(p->devs, &p->n_devs, &l->devs[i], "configured by ID", err);
+			if (r < 0)
+				return r;
+		}
+		for (size_t i = 0; i < na; i++) {
+			const struct pdev *d = pdev_find(l, addrs[i]);
+
+			if (!d) {
+				plan_note(p,
+					  "WARNING: /%s names %s, which is not below the root: "
+					  "left as it is",
+					  DEVICES_FILE, addrs[i]);
+				continue;
+			}
+			r = add_dev(p->devs, &p->n_devs, d, whys[i][0] ? whys[i] : "configured",
+				    err);
+			if (r < 0)
+				return r;
+		}
+		p->by_address = na > 0;
+		return 0;
+	}
+
+	for (size_t i = 0; i < c->req->n_ids; i++) {
+		char mine[VFIO_PCI_IDS_SIZE] = "";
+
+		r = ids_parse(c->req->ids[i], "--ids", mine, sizeof(mine), err);
+		if (r < 0)
+			return r;
+		for (const char *s = mine; *s;) {
+			size_t k = strcspn(s, ",");
+			char one[16];
+			bool present = false;
+
+			snprintf(one, sizeof(one), "%.*s", (int)k, s);
+			if (!p->by_address && (r = ids_add(p->ids, sizeof(p->ids), one, err)) < 0)
+				return r;
+			for (unsigned j = 0; j < l->n; j++) {
+				char id[16];
+
+				id_of(l->devs[j].vendor, l->devs[j].device, id);
+				if (strcmp(id, one) != 0 || l->devs[j].bridge)
+					continue;
+				present = true;
+				r = add_dev(p->devs, &p->n_devs, &l->devs[j], "--ids", err);
+				if (r < 0)
+					return r;
+			}
+			if (!present)
+				plan_note(
+					p,
+					"WARNING: --ids %s: no PCI function below the root has this "
+					"ID (a typo?); it is configured all the same, for a device "
+					"installed later",
+					one);
+			if (p->by_address && (r = ids_add(p->ids, sizeof(p->ids), one, err)) < 0)
+				return r;
+			s += k + (s[k] == ',');
+		}
+	}
+	for (size_t i = 0; i < c->req->n_devices; i++) {
+		const char *arg = c->req->devices[i];
+		char addr[PCI_ADDR_SIZE];
+		uint16_t v, d;
+		const struct pdev *dev;
+
+		if (pdev_parse_arg(arg, addr, &v, &d) != 1)
+			return fail(err, -EINVAL,
+				    "--device: \"%.100s\" is not a PCI address (0000:01:00.0)",
+				    arg);
+		dev = pdev_find(l, addr);
+		if (!dev)
+			return fail(err, -EINVAL, "--device: no PCI device %s below the root",
+				    addr);
+		r = add_dev(p->devs, &p->n_devs, dev, "--device", err);
+		if (r < 0)
+			return r;
+	}
+
+	/* group closure, by the one verdict `devices` shows too */
+	for (size_t i = 0, n0 = p->n_devs; i < n0; i++) {
+		const struct pdev *d = pdev_find(l, p->devs[i].addr);
+		struct verdict v;
+
+		device_verdict(l, d, &v);
+		if (v.critical) {
+			fail(err, -EINVAL,
+			     "%s cannot be assigned: %s (nothing overrides this, not even "
+			     "--force: the next boot would hand it to vfio-pci)",
+			     d->addr, v.reason);
+			err->code = "HOST_CRITICAL";
+			return -EINVAL;
+		}
+		if (!v.assignable && !(l->groups_dir && l->n_groups > 0)) {
+			plan_note(p, "%s: %s", d->addr, v.reason);
+			continue;
+		}
+		/* --force takes along group mates the host drives, nothing else */
+		if (!v.assignable && !v.needs_force) {
+			fail(err, -EINVAL, "%s cannot be assigned: %s", d->addr, v.reason);
+			err->code = "GROUP_NOT_VIABLE";
+			return -EINVAL;
+		}
+		for (unsigned k = 0; k < v.n_drag; k++) {
+			const struct pdev *m = &l->devs[v.drag[k]];
+			char why[160];
+
+			if (have_dev(p->devs, p->n_devs, m->addr))
+				continue;
+			if (!v.drag_same_card[k] && !c->req->force) {
+				fail(err, -EINVAL,
+				     "%s shares IOMMU group %d with %s, which the host still "
+				     "uses (driver %s): assigning it would take that device "
+				     "from the host too; request it as well, or pass --force",
+				     d->addr, m->group, m->addr, m->driver);
+				err->code = "GROUP_NOT_VIABLE";
+				return -EINVAL;
+			}
+			snprintf(why, sizeof(why), "in IOMMU group %d with %s%s", m->group, d->addr,
+				 v.drag_same_card[k] ? ", same card" : ", taken with --force");
+			r = add_dev(p->devs, &p->n_devs, m, why, err);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (!p->by_address)
+		for (size_t i = 0; i < p->n_devs; i++) {
+			char one[16];
+
+			id_of(p->devs[i].vendor, p->devs[i].device, one);
+			if ((r = ids_add(p->ids, sizeof(p->ids), one, err)) < 0)
+				return r;
+		}
+	/* vfio-pci.ids takes every function with the ID: a host-critical twin of a
+	 * requested device would go too */
+	for (unsigned i = 0; i < l->n; i++) {
+		const struct pdev *d = &l->devs[i];
+		char one[16];
+
+		id_of(d->vendor, d->device, one);
+		if (d->critical && !d->bridge && clist_has(p->ids, one, strlen(one))) {
+			fail(err, -EINVAL,
+			     "vfio-pci.ids=%s would take %s as well, which %s (the same "
+			     "ID): that cannot be planned%s",
+			     one, d->addr, d->critical_what,
+			     in->regen.dracut_host && !in->regen.itools
+				     ? "; name the device with --device ADDRESS instead, "
+				       "which binds it by address"
+				     : "; binding by address (--device) needs dracut "
+				       "and its iommu-setup module, which this root lacks");
+			err->code = "HOST_CRITICAL";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* devices vfio-pci gets now that the request leaves out */
+static int devices_removed(struct devctx *c, const char *cur_ids, struct file_error *err)
+{
+	const struct plan_input *in = c->in;
+	const struct pdev_list *l = &in->pci;
+	struct plan *p = c->p;
+	char addrs[PLAN_DEVICES_MAX][PCI_ADDR_SIZE];
+	size_t na = 0;
+	int r;
+
+	if (!p->devices_requested)
+		return 0;
+	if (in->devices_conf.text && (r = devices_file_addrs(in->devices_conf.text, addrs, NULL,
+							     PLAN_DEVICES_MAX, &na, err)) < 0)
+		return r;
+	for (unsigned i = 0; i < l->n; i++) {
+		const struct pdev *d = &l->devs[i];
+		char one[16];
+		bool now = false;
+
+		id_of(d->vendor, d->device, one);
+		now = !d->bridge && clist_has(cur_ids, one, strlen(one));
+		for (size_t k = 0; k < na && !now; k++)
+			now = strcmp(addrs[k], d->addr) == 0;
+		if (!now || have_dev(p->devs, p->n_devs, d->addr))
+			continue;
+		r = add_dev(p->removed, &p->n_removed, d, "configured now, not in the request",
+			    err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- vendor rules ---- */
+
+static void why_ref(char *buf, size_t n, const struct rule *r)
+{
+	snprintf(buf, n, "%s%s%s%s (%s:%u)", r->why[0] ? r->why : "", r->ref[0] ? " [" : "", r->ref,
+		 r->ref[0] ? "]" : "", r->file, r->line);
+}
+
+static int modprobe_line(struct plan *p, const char *line, struct file_error *err)
+{
+	size_t used = strlen(p->modprobe);
+
+	for (const char *s = p->modprobe; *s;) {
+		size_t k = strcspn(s, "\n");
+
+		if (k == strlen(line) && strncmp(s, line, k) == 0)
+			return 0;
+		s += k + (s[k] == '\n');
+	}
+	if (used + strlen(line) + 2 > sizeof(p->modprobe))
+		return fail(err, -E2BIG, "the modprobe.d file would exceed %zu bytes",
+			    sizeof(p->modprobe));
+	snprintf(p->modprobe + used, sizeof(p->modprobe) - used, "%s\n", line);
+	return 0;
+}
+
+/* iommu=pt, or the administrator's choice of strict translation */
+struct hardening {
+	bool on;
+	char what[200]; /* "iommu.passthrough=0 in GRUB's entries" */
+};
+
+static void find_hardening(const struct nextboot *nb, struct hardening *h)
+{
+	static const struct {
+		const char *name, *value;
+	} words[] = {
+		{ "iommu.passthrough", "0" },
+		{ "iommu", "nopt" },
+		{ "iommu.strict", "1" },
+		{ "iommu", "force" },
+	};
+
+	*h = (struct hardening){};
+	for (size_t i = 0; i < nb->n_line && !h->on; i++) {
+		struct kcmdline c;
+
+		if (nb->line[i].lenient || kline_cmdline(nb, &nb->line[i], &c) < 0)
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(words) && !h->on; k++)
+			if (kcmdline_has(&c, words[k].name, words[k].value)) {
+				char desc[160];
+
+				kline_describe(&nb->line[i], desc, sizeof(desc));
+				h->on = true;
+				snprintf(h->what, sizeof(h->what), "%s=%s in %s", words[k].name,
+					 words[k].value, desc);
+			}
+		kcmdline_done(&c);
+	}
+}
+
+static int apply_rules(const struct plan_input *in, const struct plan_request *req,
+		       const struct hardening *hard, struct plan *p, struct file_error *err)
+{
+	const struct host *h = &in->host;
+	const struct pdev_list *l = &in->pci;
+	struct rule_device reqd[PLAN_DEVICES_MAX], *present = NULL;
+	struct rule_host host = {
+		.cpu = cpu_vendor_to_string(h->cpu.vendor),
+		.cpu_family = h->cpu.family,
+		.cpu_model = h->cpu.model,
+		.kernel = h->modules.kver[0] ? h->modules.kver : NULL,
+	};
+	int r = 0;
+
+	for (size_t i = 0; i < p->n_devs; i++)
+		reqd[i] = (struct rule_device){ p->devs[i].vendor, p->devs[i].device,
+						p->devs[i].class };
+	present = calloc(l->n ? l->n : 1, sizeof(*present));
+	if (!present)
+		return -ENOMEM;
+	for (unsigned i = 0; i < l->n; i++)
+		present[i] = (struct rule_device){ l->devs[i].vendor, l->devs[i].device,
+						   l->devs[i].class };
+
+	for (size_t k = 0; k < in->rules.n && r >= 0; k++) {
+		const struct rule *ru = &in->rules.rules[k];
+		char why[1400], name[128];
+		const char *eq;
+		size_t m = rule_matches(ru, &host, reqd, p->n_devs, present, l->n);
+
+		if (m == RULE_NO_MATCH)
+			continue;
+		why_ref(why, sizeof(why), ru);
+		eq = strchr(ru->arg, '=');
+		snprintf(name, sizeof(name), "%.*s",
+			 (int)(eq ? eq - ru->arg : (long)strlen(ru->arg)), ru->arg);
+		switch (ru->action) {
+		case RULE_PARAM:
+			r = add_param_op(p, KOP_ENSURE, name, eq ? eq + 1 : NULL, why, err);
+			break;
+		case RULE_OFFER: {
+			bool pt = kparam_name_eq(name, "iommu") ||
+				  kparam_name_eq(name, "iommu.passthrough");
+
+			if (pt && req->passthrough == 0)
+				plan_note(p, "%s left out (--no-passthrough)", ru->arg);
+			else if (pt && req->passthrough < 0 && hard->on)
+				plan_note(
+					p,
+					"%s left out: the host asks for strict DMA translation "
+					"(%s), and that choice is kept (--passthrough overrides it)",
+					ru->arg, hard->what);
+			else
+				r = add_param_op(p, KOP_ENSURE, name, eq ? eq + 1 : NULL, why, err);
+			break;
+		}
+		case RULE_FORBID:
+			r = add_param_op(p, KOP_REMOVE, name, eq ? eq + 1 : NULL, why, err);
+			break;
+		case RULE_SOFTDEP:
+		case RULE_OPTIONS: {
+			char line[640];
+
+			snprintf(line, sizeof(line), "%s %s", rule_action_to_string(ru->action),
+				 ru->arg);
+			r = modprobe_line(p, line, err);
+			plan_note(p, "modprobe.d: %s — %s", line, why);
+			break;
+		}
+		case RULE_WARN:
+			plan_note(p, "WARNING: %s [%s%s%s:%u]", ru->arg, ru->ref,
+				  ru->ref[0] ? "; " : "", ru->file, ru->line);
+			break;
+		case RULE_HINT:
+			plan_note(p, "hint: %s [%s%s%s:%u]", ru->arg, ru->ref,
+				  ru->ref[0] ? "; " : "", ru->file, ru->line);
+			break;
+		case _RULE_ACTION_MAX:
+			break;
+		}
+	}
+	free(present);
+	return r;
+}
+
+/* ---- files ---- */
+
+static int add_file(struct plan *p, enum file_kind kind, const char *path, const char *what,
+		    const char *old, size_t old_len, const char *new, size_t new_len, bool created,
+		    struct file_error *err)
+{
+	struct planned_file *f;
+
+	if (p->n_files == PLAN_FILES_MAX)
+		return fail(err, -E2BIG, "more than %d files to plan", PLAN_FILES_MAX);
+	f = &p->files[p->n_files];
+	*f = (struct planned_file){ .kind = kind, .created = created };
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	snprintf(f->what, sizeof(f->what), "%s", what);
+	f->old = malloc(old_len + 1);
+	f->new = malloc(new_len + 1);
+	if (!f->old || !f->new) {
+		free(f->old);
+		free(f->new);
+		return -ENOMEM;
+	}
+	memcpy(f->old, old ? old : "", old_len);
+	f->old[old_len] = '\0';
+	memcpy(f->new, new, new_len);
+	f->new[new_len] = '\0';
+	f->old_len = old_len;
+	f->new_len = new_len;
+	p->n_files++;
+	return 0;
+}
+
+/* The command line files: every source the next boot reads (nextboot.c). */
+static int plan_cmdline(const struct plan_input *in, struct plan *p, struct file_error *err)
+{
+	struct kop ops[PLAN_OPS_MAX];
+	struct nb_plan nbp;
+	int r;
+
+	r = nextboot_plan(&in->host.boot.sources, plan_ops(p, ops), p->n_params,
+			  in->host.modules.kver[0] ? in->host.modules.kver : NULL, &nbp, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nbp.n_findings; i++) {
+		const struct nb_finding *f = &nbp.findings[i];
+
+		if (f->kind == NB_CREATED_FILE) {
+			plan_note(p,
+				  "etc/kernel/cmdline is created from the target kernel's BLS "
+				  "entry: without it, kernel-install gives kernels installed later "
+				  "the running command line, which lacks the parameters");
+			continue;
+		}
+		const struct param *q = &p->params[f->op];
+		char what[1200];
+
+		snprintf(what, sizeof(what), "%s%s%s", q->name, q->op.value ? "=" : "", q->value);
+		switch (f->kind) {
+		case NB_ALREADY:
+			plan_note(
+				p, "%s is already in %s, for %s: left where it is%s", what,
+				f->where, f->line,
+				strncmp(f->where, "GRUB_CMDLINE_LINUX_DEFAULT", 26) == 0
+					? "; GRUB's recovery entries, which get GRUB_CMDLINE_LINUX "
+					  "alone, go without it"
+					: "");
+			break;
+		case NB_CORRECTED:
+			plan_note(p, "%s: the value in %s is corrected where it lives (%s)", what,
+				  f->where, f->line);
+			break;
+		case NB_DUPLICATE:
+			plan_note(p,
+				  "%s: a second occurrence in %s is taken out (%s would have it "
+				  "twice)",
+				  what, f->where, f->line);
+			break;
+		case NB_REMOVED:
+			plan_note(p, "%s: taken out of %s (%s)", q->op.value ? what : q->name,
+				  f->where, f->line);
+			break;
+		default:
+			break; /* added: the diff shows it */
+		}
+	}
+	for (size_t i = 0; i < nbp.n_edits && r >= 0; i++) {
+		const struct nb_edit *e = &nbp.edits[i];
+
+		r = add_file(p, e->kind, e->src->path, e->what, e->src->text,
+			     e->src->text ? e->src->len : 0, e->text, e->len, e->created, err);
+	}
+	nb_plan_done(&nbp);
+	return r;
+}
+
+/* A file iommu-setup writes whole */
+static int plan_owned(struct plan *p, const struct src_file *now, const char *path,
+		      const char *what, const char *new, struct file_error *err)
+{
+	return add_file(p, FILE_OWNED, path, what, now && now->text ? now->text : "",
+			now && now->text ? now->len : 0, new, strlen(new), !(now && now->text),
+			err);
+}
+
+/* the planned file for path, or a new one of kind with the file's text as it is */
+static struct planned_file *planned(struct plan *p, const struct src_file *now, enum file_kind kind,
+				    const char *what, struct file_error *err)
+{
+	for (size_t i = 0; i < p->n_files; i++)
+		if (strcmp(p->files[i].path, now->path) == 0)
+			return &p->files[i];
+	if (add_file(p, kind, now->path, what, now->text, now->len, now->text, now->len, false,
+		     err) < 0)
+		return NULL;
+	return &p->files[p->n_files - 1];
+}
+
+/* comments out physical line lineno of f's new text with ADOPTED_MARK */
+static int mark_line(struct planned_file *f, unsigned lineno)
+{
+	const char *s = f->new;
+	unsigned n = 1;
+	size_t at, ml = strlen(ADOPTED_MARK);
+	char *out;
+
+	while (n < lineno && (s = strchr(s, '\n'))) {
+		s++;
+		n++;
+	}
+	if (!s)
+		return -EINVAL;
+	at = (size_t)(s - f->new);
+	out = malloc(f->new_len + ml + 1);
+	if (!out)
+		return -ENOMEM;
+	memcpy(out, f->new, at);
+	memcpy(out + at, ADOPTED_MARK, ml);
+	memcpy(out + at + ml, f->new + at, f->new_len - at + 1);
+	free(f->new);
+	f->new = out;
+	f->new_len += ml;
+	return 0;
+}
+
+/*
+ * modprobe.d: iommu-setup's own file, and the lines of other files that would
+ * override it (a later vfio.conf with other IDs, an install command for a
+ * VFIO module). Those are taken over: commented out in their file with a mark
+ * that names this one (ADOPTED_MARK), which revert takes off again, and named
+ * in iommu-setup's file. A package's file (run/, usr/lib/) is not edited:
+ * the plan refuses, naming it.
+ */
+static int plan_modprobe(const struct plan_input *in, struct plan *p, struct file_error *err)
+{
+	const struct modules_state *m = &in->host.modules;
+	const struct src_file *ours = conf_file(in, MODPROBE_FILE);
+	const bool builtin = m->mods[VFIO_MOD_VFIO_PCI].kind == MOD_BUILTIN;
+	const bool devices = p->devices_requested || p->ids[0];
+	char body[sizeof(p->modprobe) + 2048], eff[1100], where[600];
+	_cleanup_free_ char *new = NULL;
+	struct modconf after = {};
+	int r = 0;
+
+	snprintf(body, sizeof(body), "%s", p->modprobe);
+	for (int pass = 0; pass < 2 && r >= 0; pass++) {
+		/* the effective configuration with the planned files in place */
+		bool placed = ours != NULL;
+
+		modconf_done(&after);
+		for (size_t i = 0; i < m->n_conf_files && r >= 0; i++) {
+			const struct src_file *f = &m->conf_files[i];
+			const char *text = strcmp(f->path, MODPROBE_FILE) == 0 ? body : f->text;
+			size_t len = text == body ? strlen(body) : f->len;
+
+			/* a new file takes its place in name order */
+			if (!placed && strcmp(strrchr(f->path, '/') + 1, "iommu-setup.conf") > 0) {
+				placed = true;
+				r = modconf_parse(&after, MODPROBE_FILE, body, strlen(body));
+				if (r < 0)
+					break;
+			}
+
+			for (size_t k = 0; k < p->n_files && text != body; k++)
+				if (strcmp(p->files[k].path, f->path) == 0) {
+					text = p->files[k].new;
+					len = p->files[k].new_len;
+				}
+			if (text)
+				r = modconf_parse(&after, f->path, text, len);
+		}
+		if (r >= 0 && !placed)
+			r = modconf_parse(&after, MODPROBE_FILE, body, strlen(body));
+		if (r >= 0 && !builtin)
+			r = effective_ids(in, NULL, &after, eff, sizeof(eff), where, sizeof(where),
+					  err);
+		if (r < 0 || pass == 1 || builtin || !devices)
+			break;
+		/* lines that give vfio-pci other IDs, or replace how it loads */
+		for (size_t i = 0; i < after.n && r >= 0; i++) {
+			const struct modconf_entry *e = &after.entries[i];
+			_cleanup_free_ char *v = NULL;
+			const struct src_file *theirs;
+			struct planned_file *f;
+			bool overrides;
+
+			if (!e->file || strcmp(e->file, MODPROBE_FILE) == 0 ||
+			    !modules_is_vfio(e->module))
+				continue;
+			if (e->kind == MODCONF_OPTIONS && module_name_eq(e->module, "vfio_pci")) {
+				char ids[1100] = "";
+				struct file_error ignore;
+
+				v = options_param(e->value, "ids");
+				overrides = v &&
+					    (ids_parse(v, e->file, ids, sizeof(ids), &ignore) < 0 ||
+					     strcmp(ids, p->by_address ? "" : p->ids) != 0);
+			} else
+				overrides = e->kind == MODCONF_INSTALL;
+			if (!overrides)
+				continue;
+			theirs = conf_file(in, e->file);
+			if (strncmp(e->file, "etc/modprobe.d/", 15) != 0 || !theirs ||
+			    !theirs->text)
+				return fail(
+					err, -EINVAL,
+					"%s:%u: \"%s %s %s\" overrides /%s, and the file belongs "
+					"to a package: mask it with /etc/modprobe.d/%s",
+					e->file, e->line, modconf_kind_to_string(e->kind),
+					e->module, e->value ? e->value : "", MODPROBE_FILE,
+					strrchr(e->file, '/') + 1);
+			f = planned(p, theirs, FILE_ADOPTED, "modprobe.d lines taken over", err);
+			if (!f)
+				return err->message[0] ? -E2BIG : -ENOMEM;
+			r = mark_line(f, e->line);
+			if (r < 0)
+				break;
+			plan_note(p,
+				  "modprobe.d: %s:%u \"%s %s %.300s\" would override /%s: it is "
+				  "taken over (commented out; revert restores it)",
+				  e->file, e->line, modconf_kind_to_string(e->kind), e->module,
+				  e->value ? e->value : "", MODPROBE_FILE);
+		}
+	}
+	modconf_done(&after);
+	if (r < 0)
+		return r;
+	if (!builtin && devices && strcmp(eff, p->by_address ? "" : p->ids) != 0)
+		return fail(err, -EINVAL,
+			    "after the plan vfio-pci would still get ids=%s (%s), not the planned "
+			    "%s",
+			    eff, where, p->by_address ? "none (bound by address)" : p->ids);
+	if (!body[0] && !(ours && ours->text))
+		return 0;
+	if (asprintf(&new,
+		     "# Generated by iommu-setup: VFIO device assignment. `iommu-setup plan` says\n"
+		     "# why each line is here; `iommu-setup revert` removes this file.\n%s",
+		     body) < 0)
+		return -ENOMEM;
+	return plan_owned(p, ours, MODPROBE_FILE, "modprobe.d", new, err);
+}
+
+/* etc/iommu-setup/vfio-devices.conf: the functions the dracut module binds to
+ * vfio-pci by address at boot (vfio-pci.ids cannot tell two identical
+ * devices apart) */
+static int plan_devices_file(const struct plan_input *in, struct plan *p, struct file_error *err)
+{
+	_cleanup_free_ char *new = NULL;
+	size_t nl = 0;
+	FILE *f;
+
+	f = open_memstream(&new, &nl);
+	if (!f)
+		return -ENOMEM;
+	fputs("# Generated by iommu-setup: the dracut module 50iommu-setup binds these PCI\n"
+	      "# functions to vfio-pci early in boot, by address. ADDRESS VENDOR:DEVICE WHY\n",
+	      f);
+	for (size_t i = 0; i < p->n_devs; i++)
+		fprintf(f, "%s %04x:%04x %s\n", p->devs[i].addr, p->devs[i].vendor,
+			p->devs[i].device, p->devs[i].why);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	return plan_owned(p, &in->devices_conf, DEVICES_FILE, "vfio-pci by address", new, err);
+}
+
+/*
+ * The initramfs must carry vfio-pci and the modprobe.d file, or a native
+ * driver loaded there wins the race: dracut (force_drivers, install_items)
+ * or initramfs-tools (etc/initramfs-tools/modules, which also copies
+ * modprobe.d). The modules are the target kernel's, from libkmod: nothing
+ * that newer kernels dropped (vfio_virqfd) is ever named.
+ */
+static int plan_initramfs(const struct plan_input *in, struct plan *p, struct file_error *err)
+{
+	static const int order[] = { VFIO_MOD_VFIO, VFIO_MOD_VFIO_IOMMU_TYPE1,
+				     VFIO_MOD_VFIO_PCI_CORE, VFIO_MOD_VFIO_PCI };
+	const struct host *h = &in->host;
+	const bool itools = in->regen.itools, dracut = !itools && in->regen.dracut_host;
+	char mods[256] = "";
+	size_t used = 0;
+	int r;
+
+	if ((!p->modprobe[0] && !(p->by_address && dracut)) || (!dracut && !itools))
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if (h->modules.mods[order[i]].kind == MOD_MODULE)
+			used += (size_t)snprintf(mods + used, sizeof(mods) - used, " %s",
+						 h->modules.mods[order[i]].name);
+	if (dracut) {
+		_cleanup_free_ char *new = NULL;
+
+		if (asprintf(
+			    &new,
+			    "# Generated by iommu-setup: VFIO in the initramfs, before native drivers\n"
+			    "%s%s%s%s%s",
+			    mods[0] ? "force_drivers+=\"" : "", mods, mods[0] ? " \"\n" : "",
+			    p->modprobe[0] ? "install_items+=\" /" MODPROBE_FILE " \"\n" : "",
+			    p->by_address ? "# the devices go to vfio-pci by address: "
+					    "/" DEVICES_FILE
+					    "\nadd_dracutmodules+=\" iommu-setup \"\n"
+					  : "") < 0)
+			return -ENOMEM;
+		r = plan_owned(p, &in->dracut_conf, DRACUT_FILE, "dracut.conf.d", new, err);
+		if (r >= 0 && p->by_address)
+			r = plan_devices_file(in, p, err);
+		return r;
+	}
+	{
+		const struct src_file *now = &in->itools_modules;
+		const char *old = now->text ? now->text : "";
+		size_t len = now->text ? now->len : 0, cap = len + sizeof(mods) + 128;
+		_cleanup_free_ char *new = malloc(cap);
+
+		if (!new)
+			return -ENOMEM;
+		memcpy(new, old, len);
+		new[len] = '\0';
+		/* one module a line; add only the missing ones */
+		for (char *m = mods, *save = NULL, *t = strtok_r(m, " ", &save); t;
+		     t = strtok_r(NULL, " ", &save)) {
+			char line[64];
+
+			snprintf(line, sizeof(line), "\n%s\n", t);
+			if (strncmp(new, line + 1, strlen(line + 1)) == 0 || strstr(new, line))
+				continue;
+			if (strlen(new) && new[strlen(new) - 1] != '\n')
+				strcat(new, "\n");
+			if (!strstr(new, "# Added by iommu-setup"))
+				strcat(new, "# Added by iommu-setup: VFIO before native drivers\n");
+			strcat(new, line + 1);
+		}
+		return add_file(p, FILE_LINES, ITOOLS_FILE, "initramfs-tools", old, len, new,
+				strlen(new), !now->text, err);
+	}
+}
+
+/* The kernel parameters: the vendor rules, --param, and the IDs of a
+ * built-in vfio_pci; each merged with the others of its name. */
+static int plan_params(const struct plan_input *in, const struct plan_request *req,
+		       const struct nextboot *nb, struct plan *p, struct file_error *err)
+{
+	const struct host *h = &in->host;
+	const bool builtin = h->modules.mods[VFIO_MOD_VFIO_PCI].kind == MOD_BUILTIN;
+	struct hardening hard;
+	int r;
+
+	find_hardening(nb, &hard);
+	r = apply_rules(in, req, &hard, p, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < req->n_params; i++) {
+		const char *a = req->params[i], *eq = strchr(a, '=');
+		char name[128];
+
+		if (!param_valid(a))
+			return fail(err, -EINVAL,
+				    "--param \"%.200s\": not NAME or NAME=VALUE (letters, digits, "
+				    "'_', '-', '.'; a value without blanks, quotes or '$')",
+				    a);
+		snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - a : (long)strlen(a)), a);
+		if (kparam_name_eq(name, "vfio_pci.ids"))
+			return fail(err, -EINVAL,
+				    "--param %s: use --ids or --device for vfio-pci's devices", a);
+		r = add_param_op(p, KOP_ENSURE, name, eq ? eq + 1 : NULL, "requested with --param",
+				 err);
+		if (r < 0)
+			return r;
+	}
+	if (req->passthrough == 1) {
+		r = add_param_op(p, KOP_ENSURE, "iommu", "pt",
+				 "--passthrough: host devices bypass translation", err);
+		if (r < 0)
+			return r;
+	}
+	/* what contradicts what is planned goes, wherever it is */
+	for (size_t i = 0, n = p->n_params; i < n && r >= 0; i++) {
+		const struct kop *op = &p->params[i].op;
+
+		if (op->kind != KOP_ENSURE || !op->value)
+			continue;
+		if (kparam_name_eq(op->name, "iommu") && strcmp(op->value, "pt") == 0)
+			r = add_param_op(p, KOP_REMOVE, "iommu.passthrough", "0",
+					 "iommu.passthrough=0 contradicts iommu=pt", err);
+	}
+	if (r < 0)
+		return r;
+
+	/* the command line's vfio-pci.ids: the devices, for a built-in vfio_pci; a
+	 * module's come from modprobe.d, and the command line's would win over them */
+	if (builtin && p->ids[0] && !p->by_address)
+		r = add_param_op(p, KOP_SET, "vfio-pci.ids", p->ids,
+				 "vfio_pci is built into the kernel: its options must be on the "
+				 "command line",
+				 err);
+	else if (p->devices_requested && (p->by_address || !p->ids[0]))
+		r = add_param_op(p, KOP_DROP, "vfio-pci.ids", NULL,
+				 "the devices are bound by address: vfio-pci.ids would take their "
+				 "identical twins too",
+				 err);
+	else if (p->devices_requested && !builtin)
+		r = add_param_op(p, KOP_CORRECT, "vfio-pci.ids", p->ids,
+				 "where the command line names vfio-pci's IDs, modprobe takes them "
+				 "after modprobe.d: they must be the planned ones",
+				 err);
+	return r;
+}
+
+/* modprobe.d lines for the devices and for interrupt remapping */
+static int plan_module_options(const struct plan_input *in, const struct plan_request *req,
+			       struct plan *p, struct file_error *err)
+{
+	const struct host *h = &in->host;
+	const struct pdev_list *l = &in->pci;
+	struct fw_summary fw;
+	int r = 0;
+
+	/* the modules that could drive each planned device load vfio-pci first
+	 * (libkmod's modalias lookup for the target kernel) */
+	for (size_t i = 0; i < p->n_devs && r >= 0; i++) {
+		const struct pdev *d = pdev_find(l, p->devs[i].addr);
+
+		for (char **m = d ? d->modules : NULL; m && *m && r >= 0; m++) {
+			char line[300];
+
+			if (strncmp(*m, "vfio", 4) == 0)
+				continue;
+			snprintf(line, sizeof(line), "softdep %s pre: vfio-pci", *m);
+			if (strstr(p->modprobe, line))
+				continue;
+			r = modprobe_line(p, line, err);
+			plan_note(p,
+				  "modprobe.d: %s — %s can drive %s (its modalias): vfio-pci must "
+				  "come first",
+				  line, *m, d->addr);
+		}
+	}
+	if (r < 0)
+		return r;
+	/* ids= binds by vendor:device: identical devices that were not asked for go too */
+	for (unsigned i = 0; i < l->n && !p->by_address; i++) {
+		char one[16];
+
+		id_of(l->devs[i].vendor, l->devs[i].device, one);
+		if (clist_has(p->ids, one, strlen(one)) &&
+		    !have_dev(p->devs, p->n_devs, l->devs[i].addr) && !l->devs[i].bridge)
+			plan_note(
+				p,
+				"WARNING: vfio-pci ids=%s also claims %s (%s), which was not asked "
+				"for: IDs cannot tell identical devices apart",
+				one, l->devs[i].addr,
+				l->devs[i].driver ? l->devs[i].driver : "no driver");
+	}
+	if (p->ids[0] && !p->by_address && h->modules.mods[VFIO_MOD_VFIO_PCI].kind != MOD_BUILTIN) {
+		char line[1200];
+
+		snprintf(line, sizeof(line), "options vfio-pci ids=%s", p->ids);
+		r = modprobe_line(p, line, err);
+		if (r < 0)
+			return r;
+		plan_note(p,
+			  "modprobe.d: %s — vfio-pci claims these devices when it loads; the "
+			  "softdeps load it before their own drivers",
+			  line);
+	}
+	/* allow_unsafe_interrupts: only with the platform lacking remapping AND the opt-in */
+	checks_firmware_summary(h, &fw);
+	if (fw.valid && !fw.intr_remap) {
+		if (req->allow_unsafe_interrupts) {
+			r = modprobe_line(p, "options vfio_iommu_type1 allow_unsafe_interrupts=1",
+					  err);
+			plan_note(
+				p,
+				"modprobe.d: options vfio_iommu_type1 allow_unsafe_interrupts=1 — the "
+				"platform has no interrupt remapping and --allow-unsafe-interrupts was "
+				"given: a guest with an assigned device can forge interrupts (MSI) "
+				"against the host");
+		} else
+			plan_note(
+				p,
+				"WARNING: the platform has no interrupt remapping: VFIO will refuse to "
+				"attach devices (EPERM). --allow-unsafe-interrupts adds "
+				"'options vfio_iommu_type1 allow_unsafe_interrupts=1', which lets a "
+				"guest forge interrupts against the host");
+	} else if (req->allow_unsafe_interrupts)
+		plan_note(p, "--allow-unsafe-interrupts ignored: interrupt remapping is available, "
+			     "nothing needs weakening");
+	return r;
+}
+
+/*
+ * A reboot is needed while the running system lacks what is configured: the
+ * running command line does not follow the rule, a planned device is not on
+ * vfio-pci, or apply changed the module configuration or the initramfs in
+ * this very boot. A root that is not the running system (a chroot, an image)
+ * has not booted it at all.
+ */
+static bool needs_reboot(const struct plan_input *in, const struct plan *p)
+{
+	const struct host *h = &in->host;
+	struct kop ops[PLAN_OPS_MAX];
+
+	if (!h->live)
+		return p->n_params || p->n_devs || p->modprobe[0];
+	plan_ops(p, ops);
+	for (size_t i = 0; i < p->n_params; i++)
+		if (!kline_satisfies(&h->kernel.cmdline, &ops[i], false, NULL, 0))
+			return true;
+	for (size_t i = 0; i < p->n_devs; i++) {
+		const struct pdev *d = pdev_find(&in->pci, p->devs[i].addr);
+
+		if (d && !driver_is_free(d->driver))
+			return true;
+	}
+	for (size_t i = 0; i < p->n_files; i++)
+		if (planned_file_changed(&p->files[i]) && !planned_file_is_cmdline(&p->files[i]))
+			return true;
+	return h->boot_id[0] && strcmp(h->boot_id, h->applied_boot_id) == 0;
+}
+
+int plan_decide(const struct plan_input *in, const struct plan_request *req, struct plan *p,
+		struct file_error *err)
+{
+	const struct host *h = &in->host;
+	struct nextboot nb = {};
+	struct kcmdline line = {};
+	const struct kline *dl;
+	struct devctx dc = { .in = in, .req = req, .p = p };
+	char cur_ids[1100] = "", where[600];
+	bool have_line = false;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	*err = (struct file_error){};
+	snprintf(p->kver, sizeof(p->kver), "%s", h->modules.kver);
+	if (!in->rules_found) {
+		p->incomplete = true;
+		if (req->for_apply)
+			return fail(
+				err, -ENOENT,
+				"no vendor rules (looked in %s): apply would leave out what they "
+				"decide, intel_iommu=on among it; install iommu-setup's rules or "
+				"set IOMMU_SETUP_RULES_DIR",
+				in->rules_dirs);
+		plan_note(
+			p,
+			"WARNING: INCOMPLETE PLAN: no vendor rules (looked in %s), so what they "
+			"decide is missing (intel_iommu=on, iommu=pt, softdeps); apply refuses to "
+			"run without them",
+			in->rules_dirs);
+	}
+	r = nextboot_build(&h->boot.sources, &nb);
+	if (r < 0)
+		return r;
+	dl = default_line(&nb, h->boot.loader, h->modules.kver[0] ? h->modules.kver : NULL);
+	if (dl) {
+		r = kline_cmdline(&nb, dl, &line);
+		have_line = r >= 0;
+	}
+	dc.line = have_line ? &line : NULL;
+	if (r >= 0)
+		r = effective_ids(in, dc.line, &h->modules.all, cur_ids, sizeof(cur_ids), where,
+				  sizeof(where), err);
+	if (r >= 0)
+		r = plan_devices(&dc, err);
+	if (r >= 0)
+		r = devices_removed(&dc, cur_ids, err);
+	if (r >= 0 && p->by_address) {
+		if (!in->regen.dracut_module)
+			plan_note(p, "WARNING: the dracut module 50iommu-setup is not installed "
+				     "below the root (usr/lib/dracut/modules.d): install "
+				     "iommu-setup there, or the devices are not bound at boot");
+		plan_note(p,
+			  "the dracut module iommu-setup binds the devices to vfio-pci by address "
+			  "at boot (/%s); vfio-pci.ids is left out, because it would also take "
+			  "identical devices that were not asked for",
+			  DEVICES_FILE);
+	}
+	for (size_t i = 0; r >= 0 && i < p->n_removed; i++)
+		plan_note(p,
+			  "%s (%04x:%04x) no longer goes to vfio-pci: the request does not name it",
+			  p->removed[i].addr, p->removed[i].vendor, p->removed[i].device);
+	if (r >= 0)
+		r = plan_params(in, req, &nb, p, err);
+	if (r >= 0)
+		r = plan_module_options(in, req, p, err);
+	if (r >= 0) {
+		/* the kernel's own default for VT-d, so the reason is about this kernel */
+		for (size_t i = 0; i < p->n_params; i++)
+			if (p->params[i].op.kind == KOP_ENSURE &&
+			    kparam_name_eq(p->params[i].name, "intel_iommu") &&
+			    h->intel_iommu_default_on >= 0)
+				plan_note(
+					p,
+					"%s %s (CONFIG_INTEL_IOMMU_DEFAULT_ON %s in boot/config-%s); "
+					"intel_iommu=on is written all the same, for the kernels that "
+					"follow",
+					h->modules.kver,
+					h->intel_iommu_default_on
+						? "would turn VT-d on by itself"
+						: "does not turn VT-d on by itself",
+					h->intel_iommu_default_on ? "=y" : "is not set",
+					h->modules.kver);
+	}
+	if (r >= 0 && p->n_params == 0 && !p->modprobe[0] && !p->n_devs && !p->incomplete)
+		r = fail(
+			err, -EINVAL,
+			"nothing to plan: no rule applies to this host and no device was requested");
+	if (r >= 0 && p->n_params) {
+		r = plan_cmdline(in, p, err);
+		if (r >= 0 && !h->boot.sources.grub.text && !h->boot.sources.n_bls &&
+		    !h->boot.sources.kernel_cmdline.text)
+			r = fail(
+				err, -ENOENT,
+				"no boot loader configuration found below the root "
+				"(etc/default/grub, BLS entries, etc/kernel/cmdline): nothing to plan");
+		if (r >= 0 && h->boot.loader == LOADER_SYSTEMD_BOOT &&
+		    !h->boot.sources.kernel_cmdline.text)
+			plan_note(p,
+				  "WARNING: systemd-boot without etc/kernel/cmdline: kernels "
+				  "installed later take their command line from the running one");
+	}
+	if (r >= 0)
+		r = plan_modprobe(in, p, err);
+	if (r >= 0)
+		r = plan_initramfs(in, p, err);
+	if (r >= 0)
+		r = regen_decide(&in->regen, h, req, p, err);
+	if (r >= 0)
+		p->reboot_required = needs_reboot(in, p);
+	if (r >= 0 && p->oom)
+		r = -ENOMEM;
+	kcmdline_done(&line);
+	nextboot_done(&nb);
+	if (r < 0)
+		plan_done(p);
+	return r;
+}
+
+int plan_command_set(struct plan_command *c, ...)
+{
+	va_list ap;
+	const char *w;
+	size_t used = 0;
+
+	c->argc = 0;
+	c->line[0] = '\0';
+	va_start(ap, c);
+	while ((w = va_arg(ap, const char *))) {
+		bool quote = !*w || strpbrk(w, " \t'\"\\$") != NULL;
+
+		if (c->argc == COMMAND_ARGS_MAX || strlen(w) >= sizeof(c->args[0]) ||
+		    used + strlen(w) + 4 >= sizeof(c->line)) {
+			va_end(ap);
+			return -E2BIG;
+		}
+		snprintf(c->args[c->argc++], sizeof(c->args[0]), "%s", w);
+		used += (size_t)snprintf(c->line + used, sizeof(c->line) - used, "%s%s%s%s",
+					 used ? " " : "", quote ? "'" : "", w, quote ? "'" : "");
+	}
+	va_end(ap);
+	return 0;
+}
+
+bool planned_file_changed(const struct planned_file *f)
+{
+	return f->old_len != f->new_len || memcmp(f->old, f->new, f->old_len) != 0;
+}
+
+bool plan_pending(const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_files; i++)
+		if (planned_file_changed(&p->files[i]))
+			return true;
+	for (size_t i = 0; i < p->n_commands; i++)
+		if (p->commands[i].forced)
+			return true;
+	return false;
+}
+
+bool command_regenerates(enum command_kind cmd, enum file_kind file)
+{
+	/* grub.cfg comes from the GRUB defaults (and RHEL 8's kernelopts fallback);
+	 * the initramfs carries modprobe.d and its own configuration */
+	if (cmd == CMD_BOOTCFG)
+		return file == FILE_GRUB_DEFAULT || file == FILE_GRUBENV;
+	return file == FILE_OWNED || file == FILE_LINES || file == FILE_ADOPTED;
+}
+
+bool plan_command_needed(const struct plan *p, const struct plan_command *cmd)
+{
+	if (cmd->forced)
+		return true;
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct planned_file *f = &p->files[i];
+
+		if (!planned_file_changed(f))
+			continue;
+		if (command_regenerates(cmd->kind, f->kind))
+			return true;
+	}
+	return false;
+}
+
+bool planned_file_is_cmdline(const struct planned_file *f)
+{
+	return f->kind == FILE_GRUB_DEFAULT || f->kind == FILE_BLS_ENTRY ||
+	       f->kind == FILE_GRUBENV || f->kind == FILE_KERNEL_CMDLINE;
+}
+
+char *planned_file_cmdline(const struct planned_file *f, bool new)
+{
+	const char *t = new ? f->new : f->old;
+	size_t len = new ? f->new_len : f->old_len;
+
+	switch (f->kind) {
+	case FILE_GRUBENV:
+		return grubenv_get_value(t, len, "kernelopts");
+	case FILE_BLS_ENTRY:
+		return bls_entry_options(t);
+	case FILE_KERNEL_CMDLINE:
+		return strndup(t, strcspn(t, "\r\n"));
+	case FILE_GRUB_DEFAULT: {
+		/* what the shell would make of each variable the file sets */
+		struct shenv env = {};
+		char *out = NULL;
+		size_t used = 0;
+		FILE *m = open_memstream(&out, &used);
+
+		if (!m)
+			return NULL;
+		if (shenv_source(&env, t, len, f->path) >= 0)
+			for (const char *var = f->what; var && *var;) {
+				size_t k = strcspn(var, " +");
+				char name[64];
+				const struct shvar *v;
+
+				snprintf(name, sizeof(name), "%.*s", (int)k, var);
+				v = shenv_get(&env, name);
+				if (v && v->known && v->value)
+					fprintf(m, "%s%s", ftell(m) ? " " : "", v->value);
+				else if (v && !v->known)
+					fprintf(m, "%s(%s built by shell code; see the diff)",
+						ftell(m) ? " " : "", name);
+				var += k;
+				var += strspn(var, " +");
+			}
+		shenv_done(&env);
+		fclose(m);
+		return out;
+	}
+	default:
+		return NULL;
+	}
+}
+
+int edit_cmdline_file(enum file_kind kind, const char *path, const char *what, const char *text,
+		      size_t len, const struct kop *ops, size_t m, char **ret, size_t *ret_len,
+		      char *error, size_t error_size)
+{
+	struct file_error err = {};
+	int r;
+
+	switch (kind) {
+	case FILE_GRUB_DEFAULT: {
+		/* every variable the file's edit touched ("A + B") */
+		_cleanup_free_ char *cur = strndup(text, len);
+		size_t clen = len;
+
+		if (!cur)
+			return -ENOMEM;
+		for (const char *var = what; *var;) {
+			size_t k = strcspn(var, " +");
+			char name[64], *out = NULL;
+
+			snprintf(name, sizeof(name), "%.*s", (int)k, var);
+			r = grub_edit(cur, clen, path, name, ops, m, &out, &clen, &err);
+			if (r == -EINVAL)
+				snprintf(error, error_size, "%s:%u: %s", err.file, err.line,
+					 err.message);
+			if (r < 0)
+				return r;
+			free(cur);
+			cur = out;
+			var += k;
+			var += strspn(var, " +");
+		}
+		*ret = TAKE_PTR(cur);
+		*ret_len = clen;
+		return 0;
+	}
+	case FILE_GRUBENV:
+		return grubenv_edit(text, len, ops, m, ret, ret_len, error, error_size);
+	case FILE_BLS_ENTRY:
+		r = bls_entry_edit(text, ops, m, ret, error, error_size);
+		break;
+	case FILE_KERNEL_CMDLINE:
+		r = kernel_cmdline_edit(text, ops, m, ret, error, error_size);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (r >= 0)
+		*ret_len = strlen(*ret);
+	return r;
+}

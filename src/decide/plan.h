@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The plan: what apply writes and runs for a request, each decision with its
+ * reason. plan_input_gather() reads everything the decision needs below the
+ * root, once (gather/plan-input.c); plan_decide() is pure: input and request in,
+ * plan or an error out, nothing read, logged or exited (plan.c). `plan`
+ * prints the result, `apply` executes it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/file-error.h"
+#include "facts/host.h"
+#include "decide/kparams.h"
+#include "facts/pdev.h"
+#include "facts/regen.h"
+#include "decide/rules.h"
+#include "facts/sources.h"
+
+struct root;
+
+#define PLAN_OPS_MAX 32
+#define PLAN_FILES_MAX 64
+#define PLAN_DEVICES_MAX 64
+#define PLAN_COMMANDS_MAX 8
+#define PLAN_REQUEST_MAX 64
+/* vfio-pci's ids parameter: module_param_string(ids, ids, sizeof(ids), 0) over
+ * char ids[1024] (drivers/vfio/pci/vfio_pci.c): a longer value is refused by
+ * the kernel ("string doesn't fit"), so no ID in it takes effect */
+#define VFIO_PCI_IDS_SIZE 1024
+#define MODPROBE_FILE "etc/modprobe.d/iommu-setup.conf"
+#define DRACUT_FILE "etc/dracut.conf.d/iommu-setup.conf"
+#define ITOOLS_FILE "etc/initramfs-tools/modules"
+/* the per-address binding the dracut module (dracut/50iommu-setup) reads */
+#define DEVICES_FILE "etc/iommu-setup/vfio-devices.conf"
+/* the mark on a modprobe.d line iommu-setup took over from another file */
+#define ADOPTED_MARK "# taken over by iommu-setup (/" MODPROBE_FILE "): "
+
+struct param {
+	struct kop op;
+	char name[128];
+	char value[1024];
+	char why[768];
+};
+
+struct planned_file {
+	char path[600];
+	char *old, *new;
+	size_t old_len, new_len;
+	char what[96]; /* "GRUB_CMDLINE_LINUX", "BLS options", "kernelopts", ... */
+	enum file_kind kind;
+	bool created; /* the file does not exist yet */
+};
+
+enum command_kind {
+	CMD_BOOTCFG,   /* regenerates the boot loader configuration */
+	CMD_INITRAMFS, /* rebuilds the target kernel's initramfs */
+};
+
+#define COMMAND_ARGS_MAX 6
+
+struct plan_command {
+	enum command_kind kind;
+	char args[COMMAND_ARGS_MAX][320]; /* the argument vector, args[0] absolute */
+	unsigned argc;
+	char line[1024];  /* the same for people: words separated by a blank, quoted if need be */
+	char why[640];	  /* why this command, on this host */
+	char output[600]; /* the file it writes, relative to the root ("" unknown) */
+	/* for CMD_INITRAMFS: the command that lists the image ("" not installed) */
+	char lister[64];
+	char lister_name[16];
+	bool forced; /* --initramfs: it runs even when no file it reads changes */
+};
+
+struct plan_dev {
+	char addr[PCI_ADDR_SIZE];
+	uint16_t vendor, device;
+	uint32_t class;
+	char why[160];
+};
+
+struct plan {
+	/* the rule the next boot's command lines must follow (kline_satisfies) */
+	struct param params[PLAN_OPS_MAX];
+	size_t n_params;
+	struct planned_file files[PLAN_FILES_MAX];
+	size_t n_files;
+	/* warnings and hints from the rules and the decisions, one line each */
+	char **notes;
+	size_t n_notes;
+	bool oom; /* a note could not be kept: plan_decide() fails */
+	/* the devices for vfio-pci: requested, and the group mates that come along */
+	struct plan_dev devs[PLAN_DEVICES_MAX];
+	size_t n_devs;
+	/* devices vfio-pci gets now (from any file) that the request leaves out */
+	struct plan_dev removed[PLAN_DEVICES_MAX];
+	size_t n_removed;
+	bool devices_requested;	     /* --device or --ids: the request is the set of devices */
+	bool by_address;	     /* the dracut module binds them by address */
+	char ids[VFIO_PCI_IDS_SIZE]; /* the vendor:device IDs vfio-pci takes, sorted */
+	/* the modprobe.d file's lines after its header */
+	char modprobe[4096];
+	/* what apply runs afterwards, in order; only the ones needed when
+	 * something changed (see plan_command_needed()) */
+	struct plan_command commands[PLAN_COMMANDS_MAX];
+	size_t n_commands;
+	/* the target kernel: its modules, its initramfs */
+	char kver[256];
+	/* the running system lacks what is (or will be) configured: a reboot is needed */
+	bool reboot_required;
+	/* no vendor rules were found: the plan lacks what they decide */
+	bool incomplete;
+};
+
+/* The request: what the administrator asked for. */
+struct plan_request {
+	char *const *devices; /* --device, as given */
+	size_t n_devices;
+	char *const *ids; /* --ids, as given (comma lists) */
+	size_t n_ids;
+	char *const *params; /* --param NAME[=VALUE] */
+	size_t n_params;
+	int passthrough; /* -1 as the rules offer it, 0 --no-passthrough, 1 --passthrough */
+	bool allow_unsafe_interrupts;
+	bool force;
+	bool initramfs;	   /* --initramfs: rebuild even when no initramfs file changes */
+	bool no_mkconfig;  /* --no-mkconfig: leave the boot loader configuration alone */
+	bool no_initramfs; /* --no-initramfs */
+	bool for_apply;	   /* a missing regeneration tool is an error, not a note */
+};
+
+/* Everything the decision reads, gathered once (plan-input.c). */
+struct plan_input {
+	struct host host; /* cpu, tables, kernel, modules (modprobe.d), boot (sources) */
+	struct pdev_list pci;
+	struct rule_set rules;
+	bool rules_found;
+	char rules_dirs[1024]; /* where the rules were looked for, for messages */
+	/* the files iommu-setup writes whole, as they are now */
+	struct src_file dracut_conf, devices_conf, itools_modules;
+	struct regen_facts regen;
+};
+
+/*
+ * Decides the plan for req over in. Pure. Returns 0, or with err filled:
+ * -EINVAL (bad request or a file that cannot be edited with certainty: exit
+ * 2), -ENOENT (a tool apply needs is missing, no rules: exit 2), -E2BIG (a
+ * limit: exit 3), -ENOMEM.
+ */
+int plan_decide(const struct plan_input *in, const struct plan_request *req, struct plan *p,
+		struct file_error *err);
+void plan_done(struct plan *p);
+/* Sets a command's argument vector from NULL-terminated words (and its line);
+ * -E2BIG when a word or their number exceeds what a command holds. */
+int plan_command_set(struct plan_command *c, ...) __attribute__((sentinel));
+/* Adds a note (a warning or hint, one line) to the plan. */
+__attribute__((format(printf, 2, 3))) void plan_note(struct plan *p, const char *fmt, ...);
+
+bool planned_file_changed(const struct planned_file *f);
+bool plan_pending(const struct plan *p);
+/* Does a command of this kind regenerate from a file of that kind? */
+bool command_regenerates(enum command_kind cmd, enum file_kind file);
+/* Does the plan need cmd, given which files change? */
+bool plan_command_needed(const struct plan *p, const struct plan_command *cmd);
+/* The kernel command line a planned file holds, before or after; NULL if none. */
+char *planned_file_cmdline(const struct planned_file *f, bool new);
+/* Is f a file whose words are a kernel command line? */
+bool planned_file_is_cmdline(const struct planned_file *f);
+
+/* The kernel parameter ops of the plan, in buf (PLAN_OPS_MAX). */
+const struct kop *plan_ops(const struct plan *p, struct kop *buf);
+
+/*
+ * Applies ops to the command line held by a file of this kind (the pure
+ * editors: grub_edit, bls_entry_edit, grubenv_edit, kernel_cmdline_edit).
+ * *ret gets the new text. -EINVAL with error set when it cannot be edited.
+ */
+int edit_cmdline_file(enum file_kind kind, const char *path, const char *what, const char *text,
+		      size_t len, const struct kop *ops, size_t m, char **ret, size_t *ret_len,
+		      char *error, size_t error_size);

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+/* Everything plan_decide() reads (struct plan_input, decide/plan.h), gathered once below the root. */
+#include "decide/plan.h"
+
+struct root;
+
+int plan_input_gather(struct root *root, const char *kver, struct plan_input *in,
+		      struct file_error *err);
+void plan_input_done(struct plan_input *in);
