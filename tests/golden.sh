@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# How golden outputs are made; sourced by tests/run-tests and tests/update-golden.
+# How golden outputs are made; sourced by tests/ts/golden/roots and tests/update-golden.
 # golden_render BIN ROOT KIND OUT: KIND names what runs (see golden_kinds).
 # Output includes the exit status as a last line "[exit N]"; stderr goes to OUT.err
 # (for acpi.txt and the devices-arg kinds, into OUT: their messages are the point).

@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# Hostile and broken roots: each case in tests/hostile/*.sh builds a root
-# from a fixture, plants one hazard, runs verbs under ASan with a time limit,
-# and states what must happen. Every run also checks that a canary tree
-# next to the root (outside it) is untouched, content and mtime. Sourced by
-# tests/run-tests, which provides ok, ko, $BIN, $work and $top.
+# Hostile and broken roots, the functions the cases tests/ts/hostile/* share:
+# each case builds a root from a fixture, plants one hazard, runs verbs under
+# ASan with a time limit, and states what must happen. Every run also checks
+# that a canary tree next to the root (outside it) is untouched, content and
+# mtime. Sourced after tests/functions.sh (ok, ko, $BIN, $work, $top).
 # shellcheck source=tests/lib-roots.sh
 . "$top/tests/lib-roots.sh"
 
@@ -83,14 +83,3 @@ all_verbs() {
 	hrun "$name/snapshot" "$want_read" "$pat" unchanged -- snapshot "$HW/snap.tar"
 	rm -f "$HW/snap.tar"
 }
-
-if [ "$(id -u)" != 0 ] || ! command -v busybox >/dev/null; then
-	ko "hostile/setup" "the hostile-root suite needs root (mknod, chroot) and busybox-static"
-else
-	for case_file in "$top"/tests/hostile/${HOSTILE_ONLY:-*}.sh; do
-		echo "-- $(basename "$case_file" .sh)"
-		# shellcheck source=/dev/null
-		. "$case_file"
-	done
-fi
-rm -rf "$HW"

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "grub-edit.h"
-#include "macro.h"
-#include "root.h"
+#include "decide/grub-edit.h"
+#include "base/macro.h"
+#include "slurp.h"
 
 int main(int argc, char *argv[])
 {
@@ -26,7 +26,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "usage: grub-edit VAR FILE [+name=value|-name=value]...\n");
 		return 2;
 	}
-	if (read_file(argv[2], 1 << 20, &text, &len) < 0) {
+	if (slurp(argv[2], 1 << 20, &text, &len) < 0) {
 		perror(argv[2]);
 		return 3;
 	}

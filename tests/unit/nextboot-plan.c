@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "nextboot.h"
-#include "root.h"
+#include "decide/nextboot.h"
+#include "slurp.h"
 
 static const char *const kinds[] = {
 	[NB_ALREADY] = "already",     [NB_ADDED] = "added",	[NB_CORRECTED] = "corrected",
@@ -30,7 +30,7 @@ static int load(const char *path, struct src_file *f)
 	int r;
 
 	*f = (struct src_file){ .path = strdup(path) };
-	r = read_file(path, 1u << 20, &f->text, &f->len);
+	r = slurp(path, 1u << 20, &f->text, &f->len);
 	if (r < 0)
 		fprintf(stderr, "%s: %s\n", path, strerror(-r));
 	return r;

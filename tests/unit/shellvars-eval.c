@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "macro.h"
-#include "root.h"
-#include "shellvars.h"
+#include "report/json.h"
+#include "base/macro.h"
+#include "slurp.h"
+#include "facts/shellvars.h"
 
 int main(int argc, char *argv[])
 {
@@ -24,7 +24,7 @@ int main(int argc, char *argv[])
 		_cleanup_free_ char *text = NULL;
 		size_t len;
 
-		if (read_file(argv[i], 1 << 20, &text, &len) < 0) {
+		if (slurp(argv[i], 1 << 20, &text, &len) < 0) {
 			perror(argv[i]);
 			return 2;
 		}
