@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "facts/efi-loadopt.h"
-#include "decide/journal.h"
 #include "base/path-util.h"
-#include "decide/record.h"
 #include "base/textsafe.h"
+#include "decide/journal.h"
+#include "decide/record.h"
+#include "facts/efi-loadopt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "facts/cmdline.h"
 #include "decide/rules.h"
+#include "facts/cmdline.h"
 #include "facts/shellvars.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

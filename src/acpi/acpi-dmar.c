@@ -126,19 +126,10 @@ int dmar_parse(const uint8_t *buf, size_t size, struct dmar_table **ret, struct 
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	r = acpi_header_parse(buf, size, "DMAR", &t->header, err);
+	r = acpi_table_load(buf, size, "DMAR", DMAR_HEADER_SIZE, &t->header, &t->raw, &t->raw_size,
+			    err);
 	if (r < 0)
 		return r;
-	if (t->header.length < DMAR_HEADER_SIZE)
-		return acpi_error_set(err, 4,
-				      "table length %u is shorter than the %d-byte DMAR header",
-				      t->header.length, DMAR_HEADER_SIZE);
-
-	t->raw = malloc(size);
-	if (!t->raw)
-		return -ENOMEM;
-	memcpy(t->raw, buf, size);
-	t->raw_size = size;
 	b = t->raw;
 	t->host_address_width = b[36];
 	t->flags = b[37];

@@ -169,19 +169,10 @@ int ivrs_parse(const uint8_t *buf, size_t size, struct ivrs_table **ret, struct 
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	r = acpi_header_parse(buf, size, "IVRS", &t->header, err);
+	r = acpi_table_load(buf, size, "IVRS", IVRS_HEADER_SIZE, &t->header, &t->raw, &t->raw_size,
+			    err);
 	if (r < 0)
 		return r;
-	if (t->header.length < IVRS_HEADER_SIZE)
-		return acpi_error_set(err, 4,
-				      "table length %u is shorter than the %d-byte IVRS header",
-				      t->header.length, IVRS_HEADER_SIZE);
-
-	t->raw = malloc(size);
-	if (!t->raw)
-		return -ENOMEM;
-	memcpy(t->raw, buf, size);
-	t->raw_size = size;
 	b = t->raw;
 	t->ivinfo = acpi_le32(b + 36);
 

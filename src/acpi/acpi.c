@@ -117,3 +117,23 @@ int acpi_grow(void **array, size_t *allocated, size_t need, size_t elsize)
 	*allocated = n;
 	return 0;
 }
+
+int acpi_table_load(const uint8_t *buf, size_t size, const char *signature, size_t header_size,
+		    struct acpi_header *ret, uint8_t **raw, size_t *raw_size,
+		    struct acpi_error *err)
+{
+	int r = acpi_header_parse(buf, size, signature, ret, err);
+
+	if (r < 0)
+		return r;
+	if (ret->length < header_size)
+		return acpi_error_set(err, 4,
+				      "table length %u is shorter than the %zu-byte %s header",
+				      ret->length, header_size, signature);
+	*raw = malloc(size);
+	if (!*raw)
+		return -ENOMEM;
+	memcpy(*raw, buf, size);
+	*raw_size = size;
+	return 0;
+}

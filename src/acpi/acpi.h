@@ -73,6 +73,15 @@ void acpi_copy_string(char *dst, const uint8_t *src, size_t n);
 int acpi_header_parse(const uint8_t *buf, size_t size, const char *signature,
 		      struct acpi_header *ret, struct acpi_error *err);
 
+/*
+ * The first step of every decoder: the header (acpi_header_parse), a table
+ * length of at least header_size (the table's own fixed header), and a
+ * private copy of the bytes in *raw. 0, -ENOMEM, or the error with err set.
+ */
+int acpi_table_load(const uint8_t *buf, size_t size, const char *signature, size_t header_size,
+		    struct acpi_header *ret, uint8_t **raw, size_t *raw_size,
+		    struct acpi_error *err);
+
 /* A whole header with a plausible signature and a length in [36, max]. */
 bool acpi_looks_like_table(const uint8_t *buf, size_t size, size_t max);
 

@@ -19,13 +19,13 @@
 #include <unistd.h>
 
 #include "act/exec.h"
-#include "root/fileops.h"
-#include "decide/journal.h"
-#include "cli/log.h"
+#include "act/txn.h"
 #include "base/macro.h"
 #include "base/path-util.h"
+#include "cli/log.h"
+#include "decide/journal.h"
+#include "root/fileops.h"
 #include "root/root.h"
-#include "act/txn.h"
 
 #define JOURNAL "journal"
 #define JOURNAL_NEW "journal.new"

@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "cli/apply.h"
+#include "decide/nextboot.h"
+#include "facts/modconf.h"
 #include "gather/boot.h"
 #include "gather/host.h"
-#include "facts/modconf.h"
 #include "gather/modules.h"
-#include "decide/nextboot.h"
 #include "gather/regen.h"
 #include "root/root.h"
 

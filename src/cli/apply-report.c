@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "cli/apply.h"
+#include "cli/log.h"
 #include "decide/bootcfg-edit.h"
 #include "report/json.h"
-#include "cli/log.h"
 #include "report/report.h"
 
 void outcome_done(struct outcome *o)

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "act/txn.h"
 #include "cli/apply.h"
 #include "cli/log.h"
 #include "root/root.h"
-#include "act/txn.h"
 
 /* the end of a command's output, on stderr: the last 40 lines */
 static void show_output_tail(const struct exec_result *res)
@@ -145,4 +145,17 @@ bool apply_rollback(struct txn *t)
 	/* a warning: the error that caused the rollback stays the last one */
 	log_warning("every file was restored as it was; nothing is changed");
 	return true;
+}
+
+int apply_txn_begin(struct context *ctx, struct txn *t, struct outcome *o)
+{
+	int r = txn_begin(t, ctx->root);
+
+	if (r < 0) {
+		txn_end(t);
+		return exit_for_error(r);
+	}
+	if (t->recovered[0])
+		outcome_note(o, "%s", t->recovered);
+	return EXIT_OK;
 }

@@ -16,8 +16,8 @@
 #include <sys/types.h>
 
 #include "act/exec.h"
-#include "cli/iommu-setup.h"
 #include "base/macro.h"
+#include "cli/iommu-setup.h"
 #include "decide/plan.h"
 
 struct host;
@@ -67,6 +67,10 @@ void apply_report(struct context *ctx, const char *verb, const struct outcome *o
  * changed, the error as msg); the files o held are dropped */
 void apply_report_failed(struct context *ctx, const char *verb, struct outcome *o,
 			 bool rolled_back);
+
+/* Opens the transaction (the lock, then recovery of an interrupted run, its
+ * note kept in o); EXIT_OK, or the exit status with nothing held. */
+int apply_txn_begin(struct context *ctx, struct txn *t, struct outcome *o);
 
 /*
  * Runs one command (exec.c), its process group noted in the journal when t is

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/macro.h"
 #include "cli/iommu-setup.h"
 #include "cli/log.h"
-#include "base/macro.h"
 #include "cli/output.h"
 #include "report/report.h"
 #include "root/root.h"

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/output.h"
 #include "base/textsafe.h"
+#include "cli/output.h"
 
 struct filtered {
 	FILE *orig;

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "acpi/acpi-print.h"
-#include "gather/host.h"
 #include "cli/iommu-setup.h"
 #include "cli/log.h"
+#include "gather/host.h"
 #include "report/report.h"
 #include "root/root.h"
 

@@ -14,23 +14,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/apply.h"
-#include "decide/bootcfg-edit.h"
 #include "act/exec.h"
-#include "gather/host.h"
-#include "gather/plan-input.h"
-#include "cli/iommu-setup.h"
-#include "report/json.h"
-#include "cli/log.h"
+#include "act/txn.h"
 #include "base/macro.h"
-#include "facts/modconf.h"
-#include "gather/modules.h"
+#include "cli/apply.h"
+#include "cli/iommu-setup.h"
+#include "cli/log.h"
+#include "decide/bootcfg-edit.h"
 #include "decide/nextboot.h"
 #include "decide/plan.h"
 #include "decide/record.h"
+#include "facts/modconf.h"
+#include "gather/host.h"
+#include "gather/modules.h"
+#include "gather/plan-input.h"
 #include "gather/regen.h"
+#include "report/json.h"
 #include "root/root.h"
-#include "act/txn.h"
 
 struct add_ctx {
 	struct record_file *f;
@@ -113,13 +113,9 @@ int verb_apply(struct context *ctx)
 		return EXIT_BAD_INPUT;
 	}
 	outcome_done(&o);
-	r = txn_begin(&t, ctx->root);
-	if (r < 0) {
-		txn_end(&t);
-		return exit_for_error(r);
-	}
-	if (t.recovered[0])
-		outcome_note(&o, "%s", t.recovered);
+	ret = apply_txn_begin(ctx, &t, &o);
+	if (ret != EXIT_OK)
+		return ret;
 	ret = plan_for_request(ctx, true, &in, &p);
 	have_h = true;
 	if (ret != EXIT_OK)

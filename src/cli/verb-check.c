@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "decide/checks.h"
 #include "cli/iommu-setup.h"
 #include "cli/log.h"
 #include "cli/output.h"
+#include "decide/checks.h"
 #include "gather/host.h"
 #include "report/report.h"
 #include "root/root.h"

@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/iommu-setup.h"
+#include "cli/log.h"
 #include "decide/checks.h"
 #include "decide/devices.h"
-#include "cli/iommu-setup.h"
-#include "report/json.h"
-#include "cli/log.h"
 #include "gather/host.h"
 #include "gather/modules.h"
 #include "gather/pdev.h"
+#include "report/json.h"
 #include "report/report.h"
 
 static const char *driver_or_dash(const struct pdev *d)

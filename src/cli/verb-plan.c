@@ -10,15 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/macro.h"
+#include "cli/iommu-setup.h"
+#include "cli/log.h"
 #include "decide/bootcfg-edit.h"
 #include "decide/checks.h"
+#include "decide/plan.h"
 #include "gather/host.h"
 #include "gather/plan-input.h"
-#include "cli/iommu-setup.h"
 #include "report/json.h"
-#include "cli/log.h"
-#include "base/macro.h"
-#include "decide/plan.h"
 #include "report/report.h"
 
 static void print_words(const char *label, const char *line)

@@ -18,11 +18,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "cli/iommu-setup.h"
-#include "report/json.h"
-#include "cli/log.h"
 #include "base/macro.h"
+#include "cli/iommu-setup.h"
+#include "cli/log.h"
 #include "gather/pdev.h"
+#include "report/json.h"
 #include "report/report.h"
 #include "root/root.h"
 

@@ -13,23 +13,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/apply.h"
-#include "decide/bootcfg-edit.h"
 #include "act/exec.h"
-#include "gather/host.h"
-#include "cli/iommu-setup.h"
-#include "report/json.h"
-#include "cli/log.h"
+#include "act/txn.h"
 #include "base/macro.h"
-#include "facts/modconf.h"
-#include "gather/modules.h"
+#include "cli/apply.h"
+#include "cli/iommu-setup.h"
+#include "cli/log.h"
+#include "decide/bootcfg-edit.h"
 #include "decide/nextboot.h"
 #include "decide/plan.h"
-#include "decide/regen-decide.h"
 #include "decide/record.h"
+#include "decide/regen-decide.h"
+#include "facts/modconf.h"
+#include "gather/host.h"
+#include "gather/modules.h"
 #include "gather/regen.h"
+#include "report/json.h"
 #include "root/root.h"
-#include "act/txn.h"
 
 static bool only_comments(const char *text)
 {
@@ -196,13 +196,9 @@ int verb_revert(struct context *ctx)
 	}
 	outcome_done(&o);
 	memset(&p, 0, sizeof(p));
-	r = txn_begin(&t, ctx->root);
-	if (r < 0) {
-		txn_end(&t);
-		return exit_for_error(r);
-	}
-	if (t.recovered[0])
-		outcome_note(&o, "%s", t.recovered);
+	r = apply_txn_begin(ctx, &t, &o);
+	if (r != EXIT_OK)
+		return r;
 	r = txn_read_record(&t, &rec);
 	if (r == -ENOENT || (r >= 0 && rec.n_files == 0)) {
 		/* nothing to undo: remove the empty state directory the lock created */

@@ -13,12 +13,12 @@
 #include <unistd.h>
 
 #include "cli/iommu-setup.h"
-#include "report/json.h"
 #include "cli/log.h"
+#include "decide/rules.h"
+#include "gather/rules-load.h"
+#include "report/json.h"
 #include "report/report.h"
 #include "root/root.h"
-#include "gather/rules-load.h"
-#include "decide/rules.h"
 
 int verb_rules(struct context *ctx)
 {

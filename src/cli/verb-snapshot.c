@@ -14,12 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gather/host.h"
 #include "cli/iommu-setup.h"
 #include "cli/log.h"
+#include "gather/host.h"
 #include "gather/pdev.h"
-#include "root/root.h"
 #include "report/tar.h"
+#include "root/root.h"
 
 #define MAX_SYMLINKS 40
 

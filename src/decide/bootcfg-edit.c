@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide/bootcfg-edit.h"
 #include "base/macro.h"
+#include "decide/bootcfg-edit.h"
 
 /* The span of the first line whose first word is key, value after blanks */
 static bool find_key_line(const char *text, const char *key, size_t *vstart, size_t *vend)
@@ -59,6 +59,109 @@ static int edit_span(const char *text, size_t vs, size_t ve, const struct kop *o
 		return r;
 	*ret = splice(text, vs, ve, edited);
 	return *ret ? 0 : -ENOMEM;
+}
+
+void bls_read(const char *text, size_t len, struct bls_keys *k)
+{
+	unsigned lineno = 0;
+
+	*k = (struct bls_keys){};
+	for (size_t i = 0; i < len;) {
+		const char *line = text + i, *eol = memchr(line, '\n', len - i), *v;
+		size_t l = eol ? (size_t)(eol - line) : len - i, kl = 0;
+
+		lineno++;
+		while (kl < l && line[kl] == ' ')
+			kl++;
+		line += kl;
+		l -= kl;
+		kl = 0;
+		while (kl < l && line[kl] != ' ' && line[kl] != '\t')
+			kl++;
+		v = line + kl;
+		while (v < line + l && (*v == ' ' || *v == '\t'))
+			v++;
+		{
+			size_t vl = (size_t)(line + l - v);
+
+			if (vl && v[vl - 1] == '\r')
+				vl--;
+			if (kl == 7 && strncmp(line, "version", 7) == 0)
+				snprintf(k->version, sizeof(k->version), "%.*s", (int)vl, v);
+			else if (kl == 5 && strncmp(line, "linux", 5) == 0)
+				snprintf(k->linux_path, sizeof(k->linux_path), "%.*s", (int)vl, v);
+			else if (kl == 7 && strncmp(line, "options", 7) == 0 &&
+				 k->n_opt < ARRAY_SIZE(k->opt)) {
+				if (!k->n_opt)
+					k->first_line = lineno;
+				k->opt[k->n_opt] = v;
+				k->opt_len[k->n_opt++] = vl;
+			}
+		}
+		i += (size_t)(eol ? eol - (text + i) + 1 : (long)(len - i));
+	}
+}
+
+bool bls_is_for(const char *version, const char *linux_path, const char *kver)
+{
+	size_t lp = strlen(linux_path), lk = strlen(kver);
+
+	if (strcmp(version, kver) == 0)
+		return true;
+	/* linux /vmlinuz-6.1.0-13-amd64 */
+	return lp > lk && strcmp(linux_path + lp - lk, kver) == 0 && linux_path[lp - lk - 1] == '-';
+}
+
+char *bls_options_expand(const struct bls_keys *k, const char *grubenv, size_t grubenv_len,
+			 bool *unknown)
+{
+	_cleanup_free_ char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < k->n_opt; i++) {
+		const char *p = k->opt[i], *end = p + k->opt_len[i];
+
+		if (i)
+			fputc(' ', f);
+		while (p < end) {
+			const char *name;
+			size_t n = 0;
+			bool braced;
+			char key[128];
+			_cleanup_free_ char *v = NULL;
+
+			if (*p != '$') {
+				fputc(*p++, f);
+				continue;
+			}
+			braced = p + 1 < end && p[1] == '{';
+			name = p + 1 + braced;
+			while (name + n < end &&
+			       (name[n] == '_' || (name[n] >= 'a' && name[n] <= 'z') ||
+				(name[n] >= 'A' && name[n] <= 'Z') ||
+				(name[n] >= '0' && name[n] <= '9')))
+				n++;
+			if (n == 0 || n >= sizeof(key)) {
+				fputc(*p++, f);
+				continue;
+			}
+			memcpy(key, name, n);
+			key[n] = '\0';
+			p = name + n + (braced && name + n < end && name[n] == '}');
+			v = grubenv ? grubenv_get_value(grubenv, grubenv_len, key) : NULL;
+			if (v)
+				fputs(v, f);
+			else if (strcmp(key, "kernelopts") == 0)
+				*unknown =
+					true; /* tuned_params and friends are often unset: empty */
+		}
+	}
+	if (fclose(f) != 0)
+		return NULL;
+	return TAKE_PTR(out);
 }
 
 int bls_entry_uses_kernelopts(const char *text)

@@ -11,11 +11,30 @@
  * /etc/kernel/cmdline; systemd-boot and Proxmox /etc/kernel/cmdline).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "decide/kparams.h"
 
-/* A BLS entry (a .conf file in boot/loader/entries): its "options" line. */
+/* A BLS entry's keys (a .conf file in boot/loader/entries): the one reader
+ * of them; "options" lines add up. */
+struct bls_keys {
+	char version[256], linux_path[512];
+	const char *opt[8]; /* the options lines' values, in the text */
+	size_t opt_len[8];
+	size_t n_opt;
+	unsigned first_line;
+};
+void bls_read(const char *text, size_t len, struct bls_keys *k);
+/* Is the entry (its version and linux keys) for kernel kver? */
+bool bls_is_for(const char *version, const char *linux_path, const char *kver);
+/* Its options lines joined, $name and ${name} expanded from grubenv (text,
+ * len; NULL: none) as GRUB's blscfg does (an unset one is empty); *unknown
+ * when $kernelopts is unset. NULL when memory runs out. */
+char *bls_options_expand(const struct bls_keys *k, const char *grubenv, size_t grubenv_len,
+			 bool *unknown);
+
+/* A BLS entry: its "options" line. */
 int bls_entry_edit(const char *text, const struct kop *ops, size_t m, char **ret, char *error,
 		   size_t error_size);
 /* Does the entry take its options from grubenv ($kernelopts, RHEL 8)? */

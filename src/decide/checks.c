@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/macro.h"
 #include "decide/checks.h"
 #include "decide/kparams.h"
-#include "base/macro.h"
 
 const char *check_level_to_string(enum check_level l)
 {

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "decide/devices.h"
 #include "base/hex.h"
+#include "decide/devices.h"
 
 /* ---- parsing arguments (pure) ---- */
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide/grub-edit.h"
 #include "base/macro.h"
+#include "decide/grub-edit.h"
 #include "facts/shellvars.h"
 
 /* One character of the value as the shell yields it, and where it came from. */

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide/journal.h"
 #include "base/path-util.h"
+#include "decide/journal.h"
 
 int journal_add_dir(struct journal *j, const char *path)
 {

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "facts/cmdline.h"
 #include "base/commalist.h"
-#include "decide/kparams.h"
 #include "base/macro.h"
+#include "decide/kparams.h"
+#include "facts/cmdline.h"
 
 bool kparam_is_comma_list(const char *name)
 {

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide/bootcfg-edit.h"
 #include "base/commalist.h"
-#include "decide/grub-edit.h"
 #include "base/macro.h"
+#include "decide/bootcfg-edit.h"
+#include "decide/grub-edit.h"
 #include "decide/nextboot.h"
 #include "facts/shellvars.h"
 
@@ -359,56 +359,6 @@ static int build_grub(struct nextboot *nb, const struct boot_sources *s)
 	return 0;
 }
 
-/* BLS: the keys of an entry; "options" lines add up */
-struct bls_keys {
-	char version[128], linux_path[256];
-	const char *opt[8]; /* the options lines' values */
-	size_t opt_len[8];
-	size_t n_opt;
-	unsigned first_line;
-};
-
-static void bls_read(const char *text, size_t len, struct bls_keys *k)
-{
-	unsigned lineno = 0;
-
-	*k = (struct bls_keys){};
-	for (size_t i = 0; i < len;) {
-		const char *line = text + i, *eol = memchr(line, '\n', len - i), *v;
-		size_t l = eol ? (size_t)(eol - line) : len - i, kl = 0;
-
-		lineno++;
-		while (kl < l && line[kl] == ' ')
-			kl++;
-		line += kl;
-		l -= kl;
-		kl = 0;
-		while (kl < l && line[kl] != ' ' && line[kl] != '\t')
-			kl++;
-		v = line + kl;
-		while (v < line + l && (*v == ' ' || *v == '\t'))
-			v++;
-		{
-			size_t vl = (size_t)(line + l - v);
-
-			if (vl && v[vl - 1] == '\r')
-				vl--;
-			if (kl == 7 && strncmp(line, "version", 7) == 0)
-				snprintf(k->version, sizeof(k->version), "%.*s", (int)vl, v);
-			else if (kl == 5 && strncmp(line, "linux", 5) == 0)
-				snprintf(k->linux_path, sizeof(k->linux_path), "%.*s", (int)vl, v);
-			else if (kl == 7 && strncmp(line, "options", 7) == 0 &&
-				 k->n_opt < ARRAY_SIZE(k->opt)) {
-				if (!k->n_opt)
-					k->first_line = lineno;
-				k->opt[k->n_opt] = v;
-				k->opt_len[k->n_opt++] = vl;
-			}
-		}
-		i += (size_t)(eol ? eol - (text + i) + 1 : (long)(len - i));
-	}
-}
-
 /* $name or ${name} alone: the name, else NULL */
 static bool grubenv_ref(const char *w, char *name, size_t n)
 {
@@ -626,15 +576,7 @@ void kline_describe(const struct kline *l, char *buf, size_t n)
 
 bool kline_is_for(const struct kline *l, const char *kver)
 {
-	size_t lp = strlen(l->linux_path), lk = strlen(kver);
-
-	if (l->kind != KLINE_BLS)
-		return true;
-	if (strcmp(l->version, kver) == 0)
-		return true;
-	/* linux /vmlinuz-6.1.0-13-amd64 */
-	return lp > lk && strcmp(l->linux_path + lp - lk, kver) == 0 &&
-	       l->linux_path[lp - lk - 1] == '-';
+	return l->kind != KLINE_BLS || bls_is_for(l->version, l->linux_path, kver);
 }
 
 /* ---- the planner ---- */

@@ -77,7 +77,7 @@ struct kline {
 	 * code we do not run (command substitution), and the readable words count */
 	char *evaluated;
 	/* a BLS entry's version and linux path, to tell its kernel */
-	char version[128], linux_path[256];
+	char version[256], linux_path[512];
 };
 
 struct nextboot {

@@ -15,20 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide/bootcfg-edit.h"
-#include "decide/checks.h"
 #include "base/commalist.h"
-#include "decide/devices.h"
-#include "decide/grub-edit.h"
 #include "base/hex.h"
 #include "base/macro.h"
-#include "facts/modconf.h"
-#include "facts/modules.h"
+#include "decide/bootcfg-edit.h"
+#include "decide/checks.h"
+#include "decide/devices.h"
+#include "decide/grub-edit.h"
 #include "decide/nextboot.h"
 #include "decide/plan.h"
 #include "decide/regen-decide.h"
-#include "facts/regen.h"
 #include "decide/rules.h"
+#include "facts/modconf.h"
+#include "facts/modules.h"
+#include "facts/regen.h"
 
 void plan_done(struct plan *p)
 {

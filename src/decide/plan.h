@@ -14,11 +14,11 @@
 #include <stdint.h>
 
 #include "base/file-error.h"
-#include "facts/host.h"
 #include "decide/kparams.h"
+#include "decide/rules.h"
+#include "facts/host.h"
 #include "facts/pdev.h"
 #include "facts/regen.h"
-#include "decide/rules.h"
 #include "facts/sources.h"
 
 struct root;

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "facts/cmdline.h"
 #include "base/commalist.h"
-#include "decide/kparams.h"
 #include "base/macro.h"
 #include "base/path-util.h"
+#include "decide/kparams.h"
 #include "decide/record.h"
+#include "facts/cmdline.h"
 
 #define RECORD_MAGIC "iommu-setup-record 2"
 /* written by earlier versions: no boot and del lines */

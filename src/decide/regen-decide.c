@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "facts/host.h"
 #include "base/macro.h"
+#include "base/strbuf.h"
 #include "decide/plan.h"
 #include "decide/regen-decide.h"
+#include "facts/host.h"
 #include "facts/regen.h"
-#include "base/strbuf.h"
 
 static struct plan_command *add_command(struct plan *p, enum command_kind kind)
 {

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-
 /*
  * How the target kernel is booted: firmware mode, Secure Boot, the boot
  * loader and where its kernel command line is configured.

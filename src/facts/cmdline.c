@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "facts/cmdline.h"
 #include "base/commalist.h"
 #include "base/macro.h"
+#include "facts/cmdline.h"
 
 static bool is_space(char c)
 {

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "facts/cpuinfo.h"
 #include "base/macro.h"
+#include "facts/cpuinfo.h"
 
 static const struct {
 	const char *name, *display, *table, *iommu;

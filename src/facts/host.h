@@ -15,7 +15,6 @@
 
 #include <stdint.h>
 
-
 #define ACPI_TABLES_DIR "sys/firmware/acpi/tables"
 /* The largest table we accept; real DMAR/IVRS tables are a few KiB. */
 #define ACPI_TABLE_MAX (1u << 20)

@@ -7,7 +7,6 @@
 
 #include "facts/cmdline.h"
 
-
 enum group_type {
 	GROUP_DMA,	/* translated */
 	GROUP_DMA_FQ,	/* translated, lazy (flush-queue) invalidation */

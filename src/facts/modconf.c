@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "facts/cmdline.h"
 #include "base/macro.h"
+#include "facts/cmdline.h"
 #include "facts/modconf.h"
 
 const char *modconf_kind_to_string(enum modconf_kind k)

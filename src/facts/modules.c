@@ -49,6 +49,7 @@ bool modconf_entry_relevant(const struct modconf_entry *e)
 {
 	/* options for our modules, softdeps and blacklists that involve them,
 	 * and blacklists of anything (guides blacklist the native driver) */
-	return e->kind != MODCONF_ALIAS && (modules_is_vfio(e->module) || modules_mentions_vfio(e->value) ||
-					    e->kind == MODCONF_BLACKLIST);
+	return e->kind != MODCONF_ALIAS &&
+	       (modules_is_vfio(e->module) || modules_mentions_vfio(e->value) ||
+		e->kind == MODCONF_BLACKLIST);
 }

@@ -12,7 +12,6 @@
 #include "facts/modconf.h"
 #include "facts/sources.h"
 
-
 enum mod_kind {
 	MOD_MISSING,
 	MOD_MODULE,
@@ -61,4 +60,3 @@ bool modules_is_vfio(const char *name);
 bool modules_mentions_vfio(const char *s);
 /* Does an entry concern VFIO (or blacklist anything: guides blacklist the native driver)? */
 bool modconf_entry_relevant(const struct modconf_entry *e);
-

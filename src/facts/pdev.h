@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-
 enum {
 	CRITICAL_ROOTFS = 1 << 0,   /* storage behind / */
 	CRITICAL_BOOTFS = 1 << 1,   /* storage behind /boot or /boot/efi */

@@ -10,8 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gather/boot.h"
 #include "base/macro.h"
+#include "decide/bootcfg-edit.h"
+#include "gather/boot.h"
 #include "gather/regen.h"
 #include "root/root.h"
 
@@ -88,139 +89,6 @@ static int read_efi(struct root *root, struct boot_state *b)
 	}
 	/* the library stays loaded: later reads (BootCurrent) use it too */
 	return 0;
-}
-
-/* grubenv: "# GRUB Environment Block" then key=value lines, '#' padding */
-static char *grubenv_get(const char *text, const char *key)
-{
-	size_t klen = strlen(key);
-
-	for (const char *line = text; line && *line;) {
-		const char *eol = strchr(line, '\n');
-		size_t len = eol ? (size_t)(eol - line) : strlen(line);
-
-		if (len > klen && strncmp(line, key, klen) == 0 && line[klen] == '=')
-			return strndup(line + klen + 1, len - klen - 1);
-		line = eol ? eol + 1 : NULL;
-	}
-	return NULL;
-}
-
-/* Expands $name and ${name} from grubenv in a BLS options line. */
-static char *expand_bls(const char *options, const char *grubenv, bool *unknown)
-{
-	size_t cap = strlen(options) + 1;
-	char *out = malloc(cap), *o;
-
-	if (!out)
-		return NULL;
-	o = out;
-	for (const char *p = options; *p;) {
-		const char *name;
-		size_t n = 0;
-		bool braced;
-		char key[128], *v;
-
-		if (*p != '$') {
-			*o++ = *p++;
-			continue;
-		}
-		braced = p[1] == '{';
-		name = p + 1 + braced;
-		while (name[n] == '_' || (name[n] >= 'a' && name[n] <= 'z') ||
-		       (name[n] >= 'A' && name[n] <= 'Z') || (name[n] >= '0' && name[n] <= '9'))
-			n++;
-		if (n == 0 || n >= sizeof(key)) {
-			*o++ = *p++;
-			continue;
-		}
-		memcpy(key, name, n);
-		key[n] = '\0';
-		p = name + n + (braced && name[n] == '}');
-		v = grubenv ? grubenv_get(grubenv, key) : NULL;
-		if (!v) {
-			/* tuned_params and friends are often unset: empty, like GRUB does */
-			if (strcmp(key, "kernelopts") == 0)
-				*unknown = true;
-			continue;
-		}
-		{
-			size_t used = (size_t)(o - out), vl = strlen(v);
-			char *nout = realloc(out, cap + vl);
-
-			if (!nout) {
-				free(v);
-				free(out);
-				return NULL;
-			}
-			out = nout;
-			cap += vl;
-			o = out + used;
-			memcpy(o, v, vl);
-			o += vl;
-		}
-		free(v);
-	}
-	*o = '\0';
-	return out;
-}
-
-struct bls_entry {
-	char version[256];
-	char linux_path[512];
-	char *options;
-};
-
-static int read_bls(const char *text, struct bls_entry *e)
-{
-	memset(e, 0, sizeof(*e));
-	for (const char *line = text; line && *line;) {
-		const char *eol = strchr(line, '\n');
-		size_t len = eol ? (size_t)(eol - line) : strlen(line);
-		char key[32];
-		size_t k = 0;
-		const char *v;
-
-		while (k < len && k + 1 < sizeof(key) && line[k] != ' ' && line[k] != '\t') {
-			key[k] = line[k];
-			k++;
-		}
-		key[k] = '\0';
-		v = line + k;
-		while (v < line + len && (*v == ' ' || *v == '\t'))
-			v++;
-		len -= (size_t)(v - line);
-		if (strcmp(key, "version") == 0)
-			snprintf(e->version, sizeof(e->version), "%.*s", (int)len, v);
-		else if (strcmp(key, "linux") == 0)
-			snprintf(e->linux_path, sizeof(e->linux_path), "%.*s", (int)len, v);
-		else if (strcmp(key, "options") == 0) {
-			/* several options lines add up */
-			size_t old = e->options ? strlen(e->options) : 0;
-			char *n = realloc(e->options, old + len + 2);
-
-			if (!n)
-				return -ENOMEM;
-			if (old)
-				n[old++] = ' ';
-			memcpy(n + old, v, len);
-			n[old + len] = '\0';
-			e->options = n;
-		}
-		line = eol ? eol + 1 : NULL;
-	}
-	return 0;
-}
-
-static bool entry_is_for(const struct bls_entry *e, const char *kver)
-{
-	size_t lp = strlen(e->linux_path), lk = strlen(kver);
-
-	if (strcmp(e->version, kver) == 0)
-		return true;
-	/* linux /vmlinuz-6.1.0-13-amd64 */
-	return lp > lk && strcmp(e->linux_path + lp - lk, kver) == 0 &&
-	       e->linux_path[lp - lk - 1] == '-';
 }
 
 static const char *const bls_dirs[] = {
@@ -365,31 +233,31 @@ static int find_bls(const char *kver, struct boot_state *b, char **ret_options, 
 	*ret_options = NULL;
 	for (size_t i = 0; i < s->n_bls && r >= 0; i++) {
 		const char *name = strrchr(s->bls[i].path, '/') + 1;
-		struct bls_entry e;
+		struct bls_keys k;
 
 		if (!s->bls[i].text)
 			continue;
-		r = read_bls(s->bls[i].text, &e);
-		if (r < 0)
-			break;
+		bls_read(s->bls[i].text, s->bls[i].len, &k);
 		/* of several entries for one kernel (rescue...), take the first by name */
-		if (kver && entry_is_for(&e, kver) && e.options &&
+		if (kver && bls_is_for(k.version, k.linux_path, kver) && k.n_opt &&
 		    (!best[0] || strcmp(name, best) < 0)) {
 			bool unk = false;
-			char *opts = expand_bls(e.options, s->grubenv.text, &unk);
+			char *opts = bls_options_expand(&k, s->grubenv.text, s->grubenv.len, &unk);
 
 			if (!opts)
 				r = -ENOMEM;
 			else {
 				free(*ret_options);
 				*ret_options = opts;
-				b->bls_kernelopts = strstr(e.options, "kernelopts") != NULL;
+				b->bls_kernelopts = false;
+				for (size_t o = 0; o < k.n_opt; o++)
+					if (memmem(k.opt[o], k.opt_len[o], "kernelopts", 10))
+						b->bls_kernelopts = true;
 				*unknown = unk;
 				snprintf(best, sizeof(best), "%s", name);
 				snprintf(b->bls_entry, sizeof(b->bls_entry), "%s", s->bls[i].path);
 			}
 		}
-		free(e.options);
 	}
 	return r < 0 ? r : 0;
 }
@@ -610,22 +478,20 @@ int boot_bls_effective(struct root *root, const char *kver, struct bls_effective
 		r = -ENOMEM;
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		_cleanup_free_ char *text = NULL;
-		struct bls_entry e;
+		size_t len;
+		struct bls_keys e;
 
-		if (root_read_file(root, list[i], 65536, &text, NULL) < 0)
+		if (root_read_file(root, list[i], 65536, &text, &len) < 0)
 			continue;
-		r = read_bls(text, &e);
-		if (r < 0)
-			break;
-		if (entry_is_for(&e, kver)) {
+		bls_read(text, len, &e);
+		if (bls_is_for(e.version, e.linux_path, kver)) {
 			snprintf(out[k].path, sizeof(out[k].path), "%s", list[i]);
-			out[k].options =
-				expand_bls(e.options ? e.options : "", grubenv, &out[k].unknown);
+			out[k].options = bls_options_expand(
+				&e, grubenv, grubenv ? strlen(grubenv) : 0, &out[k].unknown);
 			if (!out[k].options)
 				r = -ENOMEM;
 			k++;
 		}
-		free(e.options);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(list[i]);

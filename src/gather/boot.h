@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
-/* Reads how the target kernel is booted (facts/boot.h) below the root, UEFI variables through libefivar. */
+/* Reads how the target kernel is booted (facts/boot.h) below the root, UEFI variables through
+ * libefivar. */
 #include "facts/boot.h"
 #include <stdint.h>
 struct root;

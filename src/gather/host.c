@@ -3,12 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/macro.h"
+#include "decide/record.h"
 #include "gather/boot.h"
 #include "gather/host.h"
 #include "gather/kernel.h"
 #include "gather/modules.h"
-#include "base/macro.h"
-#include "decide/record.h"
 #include "root/root.h"
 
 static int load_live_table(struct root *root, const char *name, struct fw_table *t)

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gather/kernel.h"
 #include "base/macro.h"
+#include "gather/kernel.h"
 #include "root/root.h"
 
 static void strip(char *s)

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "facts/cmdline.h"
 #include "base/macro.h"
+#include "facts/cmdline.h"
 #include "gather/modules.h"
 #include "root/root.h"
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
-/* Reads the target kernel's VFIO modules and modprobe.d (facts/modules.h) through libkmod below the root. */
+/* Reads the target kernel's VFIO modules and modprobe.d (facts/modules.h) through libkmod below the
+ * root. */
 #include "facts/modules.h"
 
 struct root;

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "base/macro.h"
+#include "base/textsafe.h"
 #include "gather/pdev.h"
 #include "root/root.h"
-#include "base/textsafe.h"
 
 /* ---- reading sysfs ---- */
 

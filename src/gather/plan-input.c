@@ -18,8 +18,8 @@
 #include "gather/pdev.h"
 #include "gather/plan-input.h"
 #include "gather/regen.h"
-#include "root/root.h"
 #include "gather/rules-load.h"
+#include "root/root.h"
 
 static int read_src(struct root *root, const char *path, struct src_file *f, struct file_error *err)
 {

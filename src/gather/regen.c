@@ -30,17 +30,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/macro.h"
+#include "base/strbuf.h"
+#include "cli/log.h"
 #include "decide/bootcfg-edit.h"
+#include "decide/plan.h"
 #include "facts/efi-loadopt.h"
+#include "facts/shellvars.h"
 #include "gather/boot.h"
 #include "gather/host.h"
-#include "cli/log.h"
-#include "base/macro.h"
-#include "decide/plan.h"
 #include "gather/regen.h"
 #include "root/root.h"
-#include "facts/shellvars.h"
-#include "base/strbuf.h"
 
 #define ESP_TYPE_GUID "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
 

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "base/macro.h"
-#include "root/root.h"
 #include "gather/rules-load.h"
+#include "root/root.h"
 
 #ifndef RULES_DIR
 #define RULES_DIR "/usr/share/iommu-setup/rules.d"

@@ -2,8 +2,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "report/json.h"
 #include "base/textsafe.h"
+#include "report/json.h"
 
 void json_init(struct json *j, FILE *f)
 {

@@ -22,4 +22,3 @@ void report_json_begin(struct json *j, const char *verb, bool changed, bool fail
 void report_json_open(struct json *j, const char *verb);
 /* A reboot is pending: the running kernel lacks the configured settings. */
 bool report_reboot_pending(const struct check_report *r);
-

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "root/fileops.h"
 #include "base/macro.h"
+#include "root/fileops.h"
 #include "root/root.h"
 
 int read_regular_at(int dir_fd, const char *name, size_t max, char **ret, size_t *ret_len)

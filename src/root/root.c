@@ -14,8 +14,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "root/fileops.h"
 #include "base/macro.h"
+#include "root/fileops.h"
 #include "root/root.h"
 
 #define MAX_SYMLINKS 40

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide/grub-edit.h"
 #include "base/macro.h"
+#include "decide/grub-edit.h"
 #include "slurp.h"
 
 int main(int argc, char *argv[])

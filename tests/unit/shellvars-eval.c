@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report/json.h"
 #include "base/macro.h"
-#include "slurp.h"
 #include "facts/shellvars.h"
+#include "report/json.h"
+#include "slurp.h"
 
 int main(int argc, char *argv[])
 {

@@ -12,25 +12,24 @@
 #include "acpi/acpi-dmar.h"
 #include "acpi/acpi-ivrs.h"
 #include "acpi/acpi-print.h"
+#include "base/macro.h"
+#include "base/textsafe.h"
 #include "decide/bootcfg-edit.h"
 #include "decide/checks.h"
-#include "facts/cmdline.h"
-#include "facts/cpuinfo.h"
 #include "decide/devices.h"
-#include "facts/efi-loadopt.h"
 #include "decide/grub-edit.h"
-#include "report/json.h"
 #include "decide/kparams.h"
-#include "base/macro.h"
-#include "facts/modconf.h"
-#include "facts/modules.h"
 #include "decide/nextboot.h"
 #include "decide/plan.h"
 #include "decide/record.h"
 #include "decide/rules.h"
+#include "facts/cmdline.h"
+#include "facts/cpuinfo.h"
+#include "facts/efi-loadopt.h"
+#include "facts/modconf.h"
+#include "facts/modules.h"
 #include "facts/shellvars.h"
-#include "base/textsafe.h"
-
+#include "report/json.h"
 
 #include "tbuf.h"
 #include "unit.h"
@@ -83,7 +82,6 @@ static void test_checks_verdicts(void)
 }
 
 /* ---- kernel parameter edits ---- */
-
 
 int main(int argc, char *argv[])
 {
