@@ -6,7 +6,7 @@
  * parameter semantics (kparams.c). Pure: text in, text out; -EINVAL with
  * error filled when the edit cannot be made with certainty.
  *
- * Which of them apply on which distribution is decided in verb-plan.c
+ * Which of them apply on which distribution is decided in decide/plan.c
  * (docs: RHEL 8 kernelopts in grubenv; RHEL 9+/Fedora BLS options and
  * /etc/kernel/cmdline; systemd-boot and Proxmox /etc/kernel/cmdline).
  */

@@ -4,7 +4,7 @@
 /*
  * The texts the next boot is made from, as gathered below the root: every
  * place a kernel command line is configured, in the order the boot tools
- * read them. Filled by the gather step (boot.c); everything that decides
+ * read them. Filled by the gather step (gather/boot.c); everything that decides
  * reads these and nothing else. Pure data.
  */
 
