@@ -103,8 +103,6 @@ struct host;
 char *planned_file_diff(const struct planned_file *f);
 /* One command as --json shows it: command, argv, kind, and why or status */
 void commands_json(struct json *j, const struct plan_command *c, bool with_status, int status);
-/* The firmware describes no usable IOMMU: no configuration makes the host ready */
-bool firmware_blocks(const struct host *h);
 /* --exit-code: EXIT_FIRMWARE, EXIT_CHANGES, EXIT_REBOOT_PENDING or EXIT_OK */
 int detailed_exit(bool changes, bool reboot, bool fw_blocks);
 

@@ -21,6 +21,7 @@
 #include "cli/iommu-setup.h"
 #include "cli/log.h"
 #include "decide/bootcfg-edit.h"
+#include "decide/checks.h"
 #include "decide/nextboot.h"
 #include "decide/plan.h"
 #include "decide/record.h"
@@ -146,7 +147,8 @@ int verb_apply(struct context *ctx)
 				: "Nothing to do: every file is already as requested; nothing was "
 				  "written and nothing was run.");
 		if (ctx->exit_code)
-			ret = detailed_exit(false, p.reboot_required, firmware_blocks(&in.host));
+			ret = detailed_exit(false, p.reboot_required,
+					    checks_firmware_blocks(&in.host));
 		goto finish;
 	}
 	if (!ctx->quiet && !ctx->json)
@@ -229,7 +231,7 @@ int verb_apply(struct context *ctx)
 	}
 	apply_report(ctx, "apply", &o, true, false, p.reboot_required, "");
 	if (ctx->exit_code)
-		ret = detailed_exit(true, p.reboot_required, firmware_blocks(&in.host));
+		ret = detailed_exit(true, p.reboot_required, checks_firmware_blocks(&in.host));
 	goto finish;
 
 rollback:

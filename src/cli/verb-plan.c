@@ -57,14 +57,6 @@ void log_file_error(const struct file_error *err)
 		log_error("%s", err->message);
 }
 
-bool firmware_blocks(const struct host *h)
-{
-	struct fw_summary fw;
-
-	checks_firmware_summary(h, &fw);
-	return fw.iommu && !(fw.valid && fw.units > 0);
-}
-
 int detailed_exit(bool changes, bool reboot, bool fw_blocks)
 {
 	return fw_blocks ? EXIT_FIRMWARE
@@ -348,7 +340,7 @@ int verb_plan(struct context *ctx)
 		return ret;
 	}
 	pending = plan_pending(&p);
-	fw_blocks = firmware_blocks(&in.host);
+	fw_blocks = checks_firmware_blocks(&in.host);
 	if (ctx->json)
 		render_json(&in, &p, pending, fw_blocks);
 	else

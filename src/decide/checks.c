@@ -899,3 +899,11 @@ void checks_done(struct check_report *r)
 	free(r->sink.hint);
 	memset(r, 0, sizeof(*r));
 }
+
+bool checks_firmware_blocks(const struct host *h)
+{
+	struct fw_summary fw;
+
+	checks_firmware_summary(h, &fw);
+	return fw.iommu && !(fw.valid && fw.units > 0);
+}

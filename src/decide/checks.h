@@ -55,4 +55,6 @@ int checks_run(const struct host *h, struct check_report *ret);
 void checks_done(struct check_report *r);
 /* What the firmware says, alone (the part of checks_run() the plan needs). */
 void checks_firmware_summary(const struct host *h, struct fw_summary *fw);
+/* The firmware describes no usable IOMMU: no configuration makes the host ready */
+bool checks_firmware_blocks(const struct host *h);
 const char *check_level_to_string(enum check_level l);

@@ -8,6 +8,7 @@
 
 #include "base/macro.h"
 #include "decide/grub-edit.h"
+#include "facts/cmdline.h"
 #include "facts/shellvars.h"
 
 /* One character of the value as the shell yields it, and where it came from. */
@@ -168,11 +169,6 @@ static int scan_value(const char *t, size_t start, size_t end, struct scan *s)
 	return r;
 }
 
-static bool kspace(char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
 /* The bytes of v's last assignment in text, scanned; -EINVAL with err when
  * it cannot be edited with certainty. */
 static int scan_assignment(const struct shvar *v, const char *text, size_t len, const char *file,
@@ -214,12 +210,12 @@ static int build_words(const char *text, size_t ve, const char *file, unsigned l
 		bool q = false;
 		size_t first;
 
-		while (i < sc->n && !sc->v[i].expansion && kspace(sc->v[i].c))
+		while (i < sc->n && !sc->v[i].expansion && kcmdline_is_space(sc->v[i].c))
 			i++;
 		if (i >= sc->n)
 			break;
 		first = i;
-		while (i < sc->n && (q || sc->v[i].expansion || !kspace(sc->v[i].c))) {
+		while (i < sc->n && (q || sc->v[i].expansion || !kcmdline_is_space(sc->v[i].c))) {
 			if (!sc->v[i].expansion && sc->v[i].c == '"')
 				q = !q;
 			i++;
@@ -451,7 +447,8 @@ static int edit(const char *text, size_t len, const char *file, const char *var,
 
 			/* additions, at their place */
 			if (!appended && insert_at >= pos && insert_at <= upto) {
-				bool blank_before = insert_at > 0 && kspace(text[insert_at - 1]);
+				bool blank_before =
+					insert_at > 0 && kcmdline_is_space(text[insert_at - 1]);
 
 				memcpy(out + olen, text + pos, insert_at - pos);
 				olen += insert_at - pos;

@@ -366,11 +366,6 @@ void kedit_done(struct kword *words, size_t n, struct kedit *e)
 	e->n_append = 0;
 }
 
-static bool is_space(char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
 /* ---- the rule ---- */
 
 static size_t count_items(const struct kcmdline *c, const char *name, const char *item)
@@ -510,20 +505,7 @@ int kparams_edit_line(const char *line, const struct kop *ops, size_t m, char **
 	int r = -ENOMEM;
 
 	/* words as the kernel splits them: quotes group */
-	for (size_t i = 0; i < len;) {
-		bool q = false;
-		size_t start;
-
-		while (i < len && is_space(line[i]))
-			i++;
-		if (i >= len)
-			break;
-		start = i;
-		while (i < len && (q || !is_space(line[i]))) {
-			if (line[i] == '"')
-				q = !q;
-			i++;
-		}
+	for (size_t i = 0, start; kcmdline_next_word(line, len, &i, &start, NULL);) {
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 16;
 			void *ns = realloc(spans, nc * sizeof(*spans));
@@ -574,7 +556,7 @@ int kparams_edit_line(const char *line, const struct kop *ops, size_t m, char **
 			if (o == out && last == 0) {
 				size_t after = spans[i].end;
 
-				while (after < len && is_space(line[after]))
+				while (after < len && kcmdline_is_space(line[after]))
 					after++;
 				memcpy(o, line + from, to - from);
 				o += to - from;

@@ -10,6 +10,7 @@
 #include "decide/bootcfg-edit.h"
 #include "decide/grub-edit.h"
 #include "decide/nextboot.h"
+#include "facts/cmdline.h"
 #include "facts/shellvars.h"
 
 #define GRUB_LINUX "GRUB_CMDLINE_LINUX"
@@ -113,37 +114,21 @@ static int push_tok(struct kline *l, size_t seg, size_t word)
 	return 0;
 }
 
-static bool kspace(char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
 /* the kernel's words of a plain text (kernel quotes group); editable unless quoted */
 static int split_words(const char *text, size_t len, bool editable, struct kseg *s)
 {
-	for (size_t i = 0; i < len;) {
-		bool q = false;
-		size_t start;
-		struct kword_at *n;
+	size_t pos = 0, start;
 
-		while (i < len && kspace(text[i]))
-			i++;
-		if (i >= len)
-			break;
-		start = i;
-		while (i < len && (q || !kspace(text[i]))) {
-			if (text[i] == '"')
-				q = !q;
-			i++;
-		}
-		n = realloc(s->w, (s->n + 1) * sizeof(*n));
+	while (kcmdline_next_word(text, len, &pos, &start, NULL)) {
+		struct kword_at *n = realloc(s->w, (s->n + 1) * sizeof(*n));
+
 		if (!n)
 			return -ENOMEM;
 		s->w = n;
-		n[s->n] = (struct kword_at){ .text = strndup(text + start, i - start) };
+		n[s->n] = (struct kword_at){ .text = strndup(text + start, pos - start) };
 		if (!n[s->n].text)
 			return -ENOMEM;
-		n[s->n].editable = editable && !memchr(text + start, '"', i - start);
+		n[s->n].editable = editable && !memchr(text + start, '"', pos - start);
 		s->n++;
 	}
 	return 0;

@@ -7,10 +7,33 @@
 #include "base/macro.h"
 #include "facts/cmdline.h"
 
-static bool is_space(char c)
+bool kcmdline_is_space(char c)
 {
 	/* the kernel's isspace(): space, \t \n \v \f \r */
 	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+bool kcmdline_next_word(const char *text, size_t len, size_t *pos, size_t *start, bool *open_quote)
+{
+	size_t i = *pos;
+	bool q = false;
+
+	while (i < len && kcmdline_is_space(text[i]))
+		i++;
+	if (i >= len) {
+		*pos = i;
+		return false;
+	}
+	*start = i;
+	while (i < len && (q || !kcmdline_is_space(text[i]))) {
+		if (text[i] == '"')
+			q = !q;
+		i++;
+	}
+	*pos = i;
+	if (open_quote)
+		*open_quote = q;
+	return true;
 }
 
 void kcmdline_done(struct kcmdline *c)
@@ -31,30 +54,20 @@ void kcmdline_done(struct kcmdline *c)
  */
 static const char *next_word(const char *p, char **ret)
 {
-	size_t len = 0;
-	bool quoted = false;
+	size_t pos = 0, start = 0, len = 0;
 	char *w;
 
-	for (const char *q = p; *q && (quoted || !is_space(*q)); q++) {
-		if (*q == '"')
-			quoted = !quoted;
-		len++;
-	}
-	w = malloc(len + 1);
+	(void)kcmdline_next_word(p, strlen(p), &pos, &start, NULL);
+	w = malloc(pos - start + 1);
 	if (!w)
 		return NULL;
-	len = 0;
-	quoted = false;
-	for (; *p && (quoted || !is_space(*p)); p++) {
-		if (*p == '"') {
-			quoted = !quoted;
-			continue;
-		}
-		w[len++] = *p;
-	}
+	/* the quotes group and are dropped wherever they are */
+	for (size_t i = start; i < pos; i++)
+		if (p[i] != '"')
+			w[len++] = p[i];
 	w[len] = '\0';
 	*ret = w;
-	return p;
+	return p + pos;
 }
 
 int kcmdline_parse(const char *text, struct kcmdline *ret)
@@ -67,14 +80,14 @@ int kcmdline_parse(const char *text, struct kcmdline *ret)
 		char *word = NULL, *eq;
 		struct kparam *kp;
 
-		while (is_space(*p))
+		while (kcmdline_is_space(*p))
 			p++;
 		if (!*p)
 			break;
 		/* "--" alone ends the kernel's parameters */
-		if (p[0] == '-' && p[1] == '-' && (p[2] == '\0' || is_space(p[2]))) {
+		if (p[0] == '-' && p[1] == '-' && (p[2] == '\0' || kcmdline_is_space(p[2]))) {
 			p += 2;
-			while (is_space(*p))
+			while (kcmdline_is_space(*p))
 				p++;
 			c.init_args = strdup(p);
 			if (!c.init_args)

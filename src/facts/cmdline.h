@@ -24,6 +24,18 @@ struct kcmdline {
 	char *init_args; /* what follows "--", NULL if none */
 };
 
+/* The kernel's isspace(): what separates the words of a command line. */
+bool kcmdline_is_space(char c);
+
+/*
+ * The one word splitter: the next word of text[*pos, len) as next_arg()
+ * delimits it (white space ends a word outside double quotes; a quote
+ * toggles and stays in the span). The word is text[*start, *pos) after the
+ * call; *open_quote (may be NULL) says a quote was left open. false at the
+ * end of the text.
+ */
+bool kcmdline_next_word(const char *text, size_t len, size_t *pos, size_t *start, bool *open_quote);
+
 int kcmdline_parse(const char *text, struct kcmdline *ret);
 void kcmdline_done(struct kcmdline *c);
 

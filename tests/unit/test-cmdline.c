@@ -75,9 +75,31 @@ static void test_cmdline_parse(void)
 
 /* ---- shell fragments ---- */
 
+/* the one word splitter: spans as next_arg() delimits them, quotes kept */
+static void test_next_word(void)
+{
+	const char *t = " a=\"b c\"\td\n\"e f\"=g h\"";
+	size_t len = strlen(t), pos = 0, start;
+	bool open = true;
+
+	CHECK(kcmdline_next_word(t, len, &pos, &start, &open));
+	CHECK(start == 1 && pos == 8 && !open); /* a="b c" */
+	CHECK(kcmdline_next_word(t, len, &pos, &start, &open));
+	CHECK(start == 9 && pos == 10); /* d */
+	CHECK(kcmdline_next_word(t, len, &pos, &start, &open));
+	CHECK(strncmp(t + start, "\"e f\"=g", pos - start) == 0 && !open);
+	CHECK(kcmdline_next_word(t, len, &pos, &start, &open));
+	CHECK(strncmp(t + start, "h\"", pos - start) == 0 && open); /* left open */
+	CHECK(!kcmdline_next_word(t, len, &pos, &start, &open));
+	pos = 0;
+	CHECK(!kcmdline_next_word(" \t\v", 3, &pos, &start, NULL) && pos == 3);
+	CHECK(kcmdline_is_space('\v') && kcmdline_is_space('\r') && !kcmdline_is_space('"'));
+}
+
 int main(int argc, char *argv[])
 {
 	UNIT_MAIN_BEGIN(argc, argv);
 	RUN(test_cmdline_parse);
+	RUN(test_next_word);
 	UNIT_MAIN_END();
 }
