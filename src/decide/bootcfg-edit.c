@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/lines.h"
 #include "base/macro.h"
 #include "decide/bootcfg-edit.h"
 
@@ -63,14 +64,13 @@ static int edit_span(const char *text, size_t vs, size_t ve, const struct kop *o
 
 void bls_read(const char *text, size_t len, struct bls_keys *k)
 {
-	unsigned lineno = 0;
+	struct line ln = {};
 
 	*k = (struct bls_keys){};
-	for (size_t i = 0; i < len;) {
-		const char *line = text + i, *eol = memchr(line, '\n', len - i), *v;
-		size_t l = eol ? (size_t)(eol - line) : len - i, kl = 0;
+	for (size_t pos = 0; line_next(text, len, &pos, &ln);) {
+		const char *line = ln.p, *v;
+		size_t l = ln.len, kl = 0, vl;
 
-		lineno++;
 		while (kl < l && line[kl] == ' ')
 			kl++;
 		line += kl;
@@ -81,24 +81,20 @@ void bls_read(const char *text, size_t len, struct bls_keys *k)
 		v = line + kl;
 		while (v < line + l && (*v == ' ' || *v == '\t'))
 			v++;
-		{
-			size_t vl = (size_t)(line + l - v);
-
-			if (vl && v[vl - 1] == '\r')
-				vl--;
-			if (kl == 7 && strncmp(line, "version", 7) == 0)
-				snprintf(k->version, sizeof(k->version), "%.*s", (int)vl, v);
-			else if (kl == 5 && strncmp(line, "linux", 5) == 0)
-				snprintf(k->linux_path, sizeof(k->linux_path), "%.*s", (int)vl, v);
-			else if (kl == 7 && strncmp(line, "options", 7) == 0 &&
-				 k->n_opt < ARRAY_SIZE(k->opt)) {
-				if (!k->n_opt)
-					k->first_line = lineno;
-				k->opt[k->n_opt] = v;
-				k->opt_len[k->n_opt++] = vl;
-			}
+		vl = (size_t)(line + l - v);
+		if (vl && v[vl - 1] == '\r')
+			vl--;
+		if (kl == 7 && strncmp(line, "version", 7) == 0)
+			snprintf(k->version, sizeof(k->version), "%.*s", (int)vl, v);
+		else if (kl == 5 && strncmp(line, "linux", 5) == 0)
+			snprintf(k->linux_path, sizeof(k->linux_path), "%.*s", (int)vl, v);
+		else if (kl == 7 && strncmp(line, "options", 7) == 0 &&
+			 k->n_opt < ARRAY_SIZE(k->opt)) {
+			if (!k->n_opt)
+				k->first_line = ln.no;
+			k->opt[k->n_opt] = v;
+			k->opt_len[k->n_opt++] = vl;
 		}
-		i += (size_t)(eol ? eol - (text + i) + 1 : (long)(len - i));
 	}
 }
 
@@ -225,18 +221,15 @@ char *grubenv_get_value(const char *text, size_t len, const char *key)
 	const char *found = NULL;
 	size_t found_len = 0;
 
-	for (size_t i = 0; i < len;) {
-		const char *line = text + i;
-		const char *eol = memchr(line, '\n', len - i);
-		size_t l = eol ? (size_t)(eol - line) : len - i;
+	struct line l = {};
 
-		if (i > 0 && line[0] == '#')
+	for (size_t pos = 0; line_next(text, len, &pos, &l);) {
+		if (l.no > 1 && l.len && l.p[0] == '#')
 			break; /* the padding */
-		if (l > klen && strncmp(line, key, klen) == 0 && line[klen] == '=') {
-			found = line + klen + 1;
-			found_len = l - klen - 1;
+		if (l.len > klen && strncmp(l.p, key, klen) == 0 && l.p[klen] == '=') {
+			found = l.p + klen + 1;
+			found_len = l.len - klen - 1;
 		}
-		i += l + 1;
 	}
 	return found ? strndup(found, found_len) : NULL;
 }
@@ -246,6 +239,7 @@ int grubenv_edit(const char *text, size_t len, const struct kop *ops, size_t m, 
 {
 	static const char header[] = "# GRUB Environment Block\n";
 	_cleanup_free_ char *value = NULL, *edited = NULL;
+	struct line l = {};
 	size_t body = 0, vs = 0, ve = 0, size = len, k;
 	char *out;
 	int r;
@@ -256,18 +250,17 @@ int grubenv_edit(const char *text, size_t len, const struct kop *ops, size_t m, 
 		return -EINVAL;
 	}
 	/* the variables end where the '#' padding begins */
-	for (size_t i = sizeof(header) - 1; i < len;) {
-		const char *eol = memchr(text + i, '\n', len - i);
-		size_t l = eol ? (size_t)(eol - text) - i : len - i;
+	body = sizeof(header) - 1;
+	for (size_t pos = body; line_next(text, len, &pos, &l);) {
+		size_t at = (size_t)(l.p - text);
 
-		if (text[i] == '#')
+		if (l.p[0] == '#')
 			break;
-		if (l > 11 && strncmp(text + i, "kernelopts=", 11) == 0) {
-			vs = i + 11;
-			ve = i + l;
+		if (l.len > 11 && strncmp(l.p, "kernelopts=", 11) == 0) {
+			vs = at + 11;
+			ve = at + l.len;
 		}
-		i += l + (eol != NULL);
-		body = i;
+		body = pos;
 	}
 	if (!ve) {
 		snprintf(error, error_size, "no kernelopts variable to edit");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/lines.h"
 #include "base/path-util.h"
 #include "decide/journal.h"
 
@@ -103,6 +104,7 @@ static int parse_file(struct journal *j, const char *s)
 int journal_parse(const char *text, size_t len, struct journal *ret, unsigned *bad_line)
 {
 	struct journal j = {};
+	struct line l = {};
 	unsigned lineno = 0;
 	size_t pos = 0;
 	int r = 0;
@@ -110,13 +112,10 @@ int journal_parse(const char *text, size_t len, struct journal *ret, unsigned *b
 	*bad_line = 0;
 	if (memchr(text, '\0', len))
 		r = -EBADMSG;
-	while (r >= 0 && pos < len) {
-		const char *eol = memchr(text + pos, '\n', len - pos);
-		size_t ll = eol ? (size_t)(eol - (text + pos)) : len - pos;
-		char *line = strndup(text + pos, ll);
+	while (r >= 0 && line_next(text, len, &pos, &l)) {
+		char *line = strndup(l.p, l.len);
 
 		lineno++;
-		pos += ll + 1;
 		if (!line) {
 			r = -ENOMEM;
 			break;

@@ -17,6 +17,7 @@
 
 #include "base/commalist.h"
 #include "base/hex.h"
+#include "base/lines.h"
 #include "base/macro.h"
 #include "decide/bootcfg-edit.h"
 #include "decide/checks.h"
@@ -259,11 +260,12 @@ static int devices_file_addrs(const char *text, char (*addrs)[PCI_ADDR_SIZE], ch
 {
 	size_t n = 0;
 	unsigned lineno = 0;
+	struct line l = {};
 
 	*ret_n = 0;
-	for (const char *line = text; line && *line;) {
-		const char *eol = strchr(line, '\n');
-		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+	for (size_t pos = 0, tlen = strlen(text); line_next(text, tlen, &pos, &l);) {
+		const char *line = l.p;
+		size_t len = l.len;
 		char addr[PCI_ADDR_SIZE];
 		uint16_t v, d;
 		size_t k = strcspn(line, " \t\n");
@@ -296,7 +298,6 @@ static int devices_file_addrs(const char *text, char (*addrs)[PCI_ADDR_SIZE], ch
 			}
 			n++;
 		}
-		line = eol ? eol + 1 : NULL;
 	}
 	*ret_n = n;
 	return 0;

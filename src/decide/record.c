@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/commalist.h"
+#include "base/lines.h"
 #include "base/macro.h"
 #include "base/path-util.h"
 #include "decide/kparams.h"
@@ -359,16 +360,15 @@ static size_t split(char *line, char **w, size_t max)
 int record_parse(const char *text, size_t len, struct record *rec, unsigned *lineno)
 {
 	struct record_file *cur = NULL;
+	struct line l = {};
 	size_t pos = 0;
 	bool ended = false;
 	int r = 0;
 
 	memset(rec, 0, sizeof(*rec));
 	*lineno = 0;
-	while (pos < len && !ended) {
-		const char *eol = memchr(text + pos, '\n', len - pos);
-		size_t ll = eol ? (size_t)(eol - (text + pos)) : len - pos;
-		char *line = strndup(text + pos, ll), *w[6];
+	while (!ended && line_next(text, len, &pos, &l)) {
+		char *line = strndup(l.p, l.len), *w[6];
 		size_t n;
 
 		if (!line) {
@@ -376,11 +376,10 @@ int record_parse(const char *text, size_t len, struct record *rec, unsigned *lin
 			break;
 		}
 		(*lineno)++;
-		pos += ll + (eol ? 1 : 0);
 		if (*lineno == 1) {
 			r = (strcmp(line, RECORD_MAGIC) == 0 ||
 			     strcmp(line, RECORD_MAGIC_1) == 0) &&
-					    eol
+					    l.nl
 				    ? 0
 				    : -EBADMSG;
 			free(line);
@@ -388,7 +387,7 @@ int record_parse(const char *text, size_t len, struct record *rec, unsigned *lin
 				break;
 			continue;
 		}
-		if (memchr(text + pos - ll - (eol ? 1 : 0), '\0', ll)) {
+		if (memchr(l.p, '\0', l.len)) {
 			free(line);
 			r = -EBADMSG;
 			break;
@@ -523,35 +522,30 @@ int cmdline_diff(const char *old_line, const char *new_line,
 
 static bool has_line(const char *text, const char *line, size_t n)
 {
-	for (const char *p = text; p && *p;) {
-		const char *eol = strchr(p, '\n');
-		size_t k = eol ? (size_t)(eol - p) : strlen(p);
+	struct line l = {};
 
-		if (k == n && strncmp(p, line, n) == 0)
+	for (size_t pos = 0, len = strlen(text); line_next(text, len, &pos, &l);)
+		if (l.len == n && strncmp(l.p, line, n) == 0)
 			return true;
-		p = eol ? eol + 1 : NULL;
-	}
 	return false;
 }
 
 int lines_added(const char *old_text, const char *new_text,
 		int (*add)(void *userdata, const char *line), void *userdata)
 {
-	for (const char *p = new_text; p && *p;) {
-		const char *eol = strchr(p, '\n');
-		size_t k = eol ? (size_t)(eol - p) : strlen(p);
+	struct line l = {};
 
-		if (!has_line(old_text, p, k)) {
-			_cleanup_free_ char *l = strndup(p, k);
+	for (size_t pos = 0, len = strlen(new_text); line_next(new_text, len, &pos, &l);) {
+		if (!has_line(old_text, l.p, l.len)) {
+			_cleanup_free_ char *copy = strndup(l.p, l.len);
 			int r;
 
-			if (!l)
+			if (!copy)
 				return -ENOMEM;
-			r = add(userdata, l);
+			r = add(userdata, copy);
 			if (r < 0)
 				return r;
 		}
-		p = eol ? eol + 1 : NULL;
 	}
 	return 0;
 }
@@ -567,19 +561,19 @@ int lines_remove(const char *text, char *const *lines, size_t n, char **ret)
 		free(used);
 		return -ENOMEM;
 	}
-	for (const char *p = text; *p;) {
-		const char *eol = strchr(p, '\n');
-		size_t k = eol ? (size_t)(eol - p) : strlen(p);
+	struct line l = {};
+
+	for (size_t pos = 0; line_next(text, len, &pos, &l);) {
 		bool drop = false;
 
 		for (size_t i = 0; i < n && !drop; i++)
-			if (!used[i] && strlen(lines[i]) == k && strncmp(lines[i], p, k) == 0)
+			if (!used[i] && strlen(lines[i]) == l.len &&
+			    strncmp(lines[i], l.p, l.len) == 0)
 				drop = used[i] = true;
 		if (!drop) {
-			memcpy(o, p, k + (eol ? 1 : 0));
-			o += k + (eol ? 1 : 0);
+			memcpy(o, l.p, l.len + l.nl);
+			o += l.len + l.nl;
 		}
-		p = eol ? eol + 1 : p + k;
 	}
 	*o = '\0';
 	free(used);

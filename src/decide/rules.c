@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/hex.h"
+#include "base/lines.h"
 #include "base/macro.h"
 #include "decide/rules.h"
 
@@ -267,10 +268,11 @@ int rules_parse(const char *text, const char *file, struct rule_set *set, struct
 {
 	unsigned lineno = 0;
 
-	for (const char *line = text; line && *line;) {
-		const char *eol = strchr(line, '\n');
-		size_t len = eol ? (size_t)(eol - line) : strlen(line);
-		const char *p = line;
+	struct line l = {};
+
+	for (size_t pos = 0, tlen = strlen(text); line_next(text, tlen, &pos, &l);) {
+		const char *line = l.p, *p = line;
+		size_t len = l.len;
 		struct rule r, *nr;
 		int k;
 
@@ -291,7 +293,6 @@ int rules_parse(const char *text, const char *file, struct rule_set *set, struct
 			set->rules = nr;
 			set->rules[set->n++] = r;
 		}
-		line = eol ? eol + 1 : NULL;
 	}
 	return 0;
 }

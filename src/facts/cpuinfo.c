@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/lines.h"
 #include "base/macro.h"
 #include "facts/cpuinfo.h"
 
@@ -74,14 +75,14 @@ static void copy_value(char *dst, size_t n, const char *v, size_t len)
 void cpuinfo_parse(const char *text, struct cpu_info *ret)
 {
 	struct cpu_info c = { .family = -1, .model = -1, .stepping = -1 };
-	const char *line = text;
+	struct line l = {};
 
 	/* Fields are "key\t: value"; processors are separated by blank lines. All
 	 * processors of a host agree on vendor and features, so the first one is
 	 * read and the rest only counted. */
-	while (line && *line) {
-		const char *eol = strchr(line, '\n');
-		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+	for (size_t pos = 0, tlen = strlen(text); line_next(text, tlen, &pos, &l);) {
+		const char *line = l.p;
+		size_t len = l.len;
 		const char *colon = memchr(line, ':', len);
 
 		if (colon) {
@@ -122,7 +123,6 @@ void cpuinfo_parse(const char *text, struct cpu_info *ret)
 				c.x2apic = has_word(v, vlen, "x2apic");
 			}
 		}
-		line = eol ? eol + 1 : NULL;
 	}
 	if (!c.found)
 		c.vendor = CPU_VENDOR_OTHER;
