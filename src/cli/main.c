@@ -95,6 +95,7 @@ static const struct verb {
 	/* clang-format off */
 	{ "check",    verb_check,    O_KERNEL | O_JSON | O_QUIET },
 	{ "probe",    verb_probe,    O_JSON },
+	{ "verify",   verb_verify,   O_KERNEL | O_JSON | O_QUIET },
 	{ "acpi",     verb_acpi,     O_JSON },
 	{ "devices",  verb_devices,  O_KERNEL | O_JSON | O_GROUPS | O_XML | O_XML_POOL },
 	{ "plan",     verb_plan,     O_KERNEL | O_JSON | O_QUIET | O_REQUEST | O_EXIT_CODE |
@@ -125,6 +126,9 @@ static void help(void)
 	       "  check                 Read-only readiness report (the default)\n"
 	       "  probe BDF             Ask the kernel: attach a vfio-pci device's group to a\n"
 	       "                        VFIO container and release it (live host only)\n"
+	       "  verify [BDF|ID...]    After the reboot: is each configured device (or each\n"
+	       "                        one named) ready for a guest, and if not, why; the\n"
+	       "                        only change is the live probe's VFIO attach\n"
 	       "  acpi [FILE...]        Decode DMAR / IVRS tables (default: the live ones)\n"
 	       "  devices [BDF|ID...]   PCI functions, IOMMU groups, drivers, assignability\n"
 	       "          --groups      ... as a tree of IOMMU groups\n"

@@ -21,23 +21,11 @@
 #include "base/macro.h"
 #include "cli/iommu-setup.h"
 #include "cli/log.h"
+#include "cli/probe.h"
 #include "gather/pdev.h"
 #include "report/json.h"
 #include "report/report.h"
 #include "root/root.h"
-
-struct probe {
-	char addr[PCI_ADDR_SIZE];
-	char driver[64];
-	int group;
-	int api_version;
-	bool type1v2, type1;
-	bool viable;
-	bool loaded_type1; /* vfio_iommu_type1 was loaded for the probe */
-	const char *step;  /* the step that failed, NULL when all went through */
-	int error;	   /* its errno */
-	char explain[400];
-};
 
 static const char *last_component(const char *p)
 {
@@ -162,6 +150,12 @@ static int run_probe(struct probe *p)
 	return 0;
 }
 
+void probe_attach(struct probe *p)
+{
+	run_probe(p);
+	explain(p);
+}
+
 int verb_probe(struct context *ctx)
 {
 	struct probe p = { .group = -1 };
@@ -209,8 +203,7 @@ int verb_probe(struct context *ctx)
 		return EXIT_NOT_READY;
 	}
 	p.group = atoi(last_component(target));
-	run_probe(&p);
-	explain(&p);
+	probe_attach(&p);
 
 	if (ctx->json) {
 		struct json j;

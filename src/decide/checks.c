@@ -22,8 +22,8 @@ const char *check_level_to_string(enum check_level l)
 	return l >= 0 && l < _CHECK_LEVEL_MAX ? names[l] : NULL;
 }
 
-static struct check *add(struct check_report *r, const char *id, const char *code,
-			 enum check_level level, const char *label)
+struct check *check_add(struct check_report *r, const char *id, const char *code,
+			enum check_level level, const char *label)
 {
 	struct check *c, *n;
 
@@ -55,7 +55,7 @@ _printf_(3, 0) static void set_text(struct check *c, char **dst, const char *fmt
 	*dst = t;
 }
 
-_printf_(2, 3) static void summary(struct check *c, const char *fmt, ...)
+void check_summary(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -66,17 +66,17 @@ _printf_(2, 3) static void summary(struct check *c, const char *fmt, ...)
 
 /* A check that a loop finds more than once is one item (ids are unique in a
  * report): the second finding is appended to the first one's summary. */
-static struct check *add_or_extend(struct check_report *r, const char *id, const char *code,
-				   enum check_level level, const char *label)
+struct check *check_add_or_extend(struct check_report *r, const char *id, const char *code,
+				  enum check_level level, const char *label)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (strcmp(r->items[i].id, id) == 0)
 			return &r->items[i];
-	return add(r, id, code, level, label);
+	return check_add(r, id, code, level, label);
 }
 
 /* Appends "; text" to the summary, or sets it when there is none yet. */
-_printf_(2, 3) static void summary_more(struct check *c, const char *fmt, ...)
+void check_summary_more(struct check *c, const char *fmt, ...)
 {
 	_cleanup_free_ char *t = NULL, *prev = c->summary;
 	va_list ap;
@@ -111,7 +111,7 @@ _printf_(2, 3) static void summary_more(struct check *c, const char *fmt, ...)
 	}
 }
 
-_printf_(2, 3) static void hint(struct check *c, const char *fmt, ...)
+void check_hint(struct check *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -132,48 +132,53 @@ static void check_cpu(const struct host *h, struct check_report *r)
 	struct check *c;
 
 	if (!h->cpuinfo_found || !cpu->found) {
-		c = add(r, "cpu.vendor", "CPU_UNKNOWN", CHECK_FAIL, "CPU");
+		c = check_add(r, "cpu.vendor", "CPU_UNKNOWN", CHECK_FAIL, "CPU");
 		if (!h->cpuinfo_found)
-			summary(c, "proc/cpuinfo cannot be read: %s", strerror(-h->cpuinfo_error));
+			check_summary(c, "proc/cpuinfo cannot be read: %s",
+				      strerror(-h->cpuinfo_error));
 		else
-			summary(c, "proc/cpuinfo names no CPU vendor (not an x86 CPU?)");
-		hint(c,
-		     "iommu-setup handles x86 hosts (Intel VT-d, AMD-Vi); is /proc mounted in the root?");
+			check_summary(c, "proc/cpuinfo names no CPU vendor (not an x86 CPU?)");
+		check_hint(
+			c,
+			"iommu-setup handles x86 hosts (Intel VT-d, AMD-Vi); is /proc mounted in the root?");
 		return;
 	}
 	if (cpu->vendor == CPU_VENDOR_OTHER) {
-		c = add(r, "cpu.vendor", "CPU_VENDOR_UNSUPPORTED", CHECK_FAIL, "CPU");
-		summary(c, "vendor \"%s\" is neither Intel nor AMD", cpu->vendor_id);
-		hint(c, "iommu-setup handles Intel VT-d and AMD-Vi IOMMUs only");
+		c = check_add(r, "cpu.vendor", "CPU_VENDOR_UNSUPPORTED", CHECK_FAIL, "CPU");
+		check_summary(c, "vendor \"%s\" is neither Intel nor AMD", cpu->vendor_id);
+		check_hint(c, "iommu-setup handles Intel VT-d and AMD-Vi IOMMUs only");
 		return;
 	}
-	c = add(r, "cpu.vendor", NULL, CHECK_PASS, "CPU");
-	summary(c, "%s (%s), %s%s", cpu_vendor_display_name(cpu->vendor), cpu->vendor_id,
-		cpu->model_name[0] ? cpu->model_name : "unknown model",
-		cpu->hypervisor ? ", running as a virtual machine" : "");
+	c = check_add(r, "cpu.vendor", NULL, CHECK_PASS, "CPU");
+	check_summary(c, "%s (%s), %s%s", cpu_vendor_display_name(cpu->vendor), cpu->vendor_id,
+		      cpu->model_name[0] ? cpu->model_name : "unknown model",
+		      cpu->hypervisor ? ", running as a virtual machine" : "");
 
 	if ((amd && cpu->svm) || (!amd && cpu->vmx)) {
-		c = add(r, "cpu.virtualization", NULL, CHECK_PASS, "Hardware virtualization");
-		summary(c, "%s (%s flag)", amd ? "AMD-V" : "VT-x", amd ? "svm" : "vmx");
+		c = check_add(r, "cpu.virtualization", NULL, CHECK_PASS, "Hardware virtualization");
+		check_summary(c, "%s (%s flag)", amd ? "AMD-V" : "VT-x", amd ? "svm" : "vmx");
 		return;
 	}
 	/* inside a virtual machine (nested), VFIO assignment still works and can be
 	 * proven; its own guests would run under emulation: a warning, not a block */
-	c = add(r, "cpu.virtualization", "VIRT_EXTENSIONS_OFF",
-		cpu->hypervisor ? CHECK_WARN : CHECK_FAIL, "Hardware virtualization");
-	summary(c,
+	c = check_add(r, "cpu.virtualization", "VIRT_EXTENSIONS_OFF",
+		      cpu->hypervisor ? CHECK_WARN : CHECK_FAIL, "Hardware virtualization");
+	check_summary(
+		c,
 		"no %s flag: %s is off or hidden from this kernel; KVM has no hardware support%s",
 		amd ? "svm" : "vmx", amd ? "AMD-V" : "VT-x",
 		cpu->hypervisor ? " (guests here would run under emulation; VFIO does not need it)"
 				: "");
 	if (cpu->hypervisor)
-		hint(c,
-		     "this is a virtual machine: enable nested virtualization in its hypervisor "
-		     "(QEMU: -cpu host or +%s)",
-		     amd ? "svm" : "vmx");
+		check_hint(
+			c,
+			"this is a virtual machine: enable nested virtualization in its hypervisor "
+			"(QEMU: -cpu host or +%s)",
+			amd ? "svm" : "vmx");
 	else
-		hint(c, "enable %s in the firmware setup",
-		     amd ? "\"SVM Mode\" (AMD-V)" : "\"Intel Virtualization Technology\" (VT-x)");
+		check_hint(c, "enable %s in the firmware setup",
+			   amd ? "\"SVM Mode\" (AMD-V)"
+			       : "\"Intel Virtualization Technology\" (VT-x)");
 }
 
 void checks_firmware_summary(const struct host *h, struct fw_summary *fw)
@@ -217,89 +222,101 @@ static void check_firmware(const struct host *h, struct check_report *r)
 	snprintf(label, sizeof(label), "%s in firmware (%s)", fw->iommu, fw->table);
 
 	if (!t->present) {
-		c = add(r, "firmware.iommu_table", "FIRMWARE_IOMMU_OFF", CHECK_FAIL, label);
-		summary(c, "no %s table: the IOMMU is disabled in the firmware setup or absent",
-			fw->table);
+		c = check_add(r, "firmware.iommu_table", "FIRMWARE_IOMMU_OFF", CHECK_FAIL, label);
+		check_summary(c,
+			      "no %s table: the IOMMU is disabled in the firmware setup or absent",
+			      fw->table);
 		if (h->cpu.hypervisor)
-			hint(c,
-			     "this is a virtual machine: its hypervisor must emulate an IOMMU "
-			     "(QEMU: -device %s)",
-			     amd ? "amd-iommu" : "intel-iommu,intremap=on");
+			check_hint(
+				c,
+				"this is a virtual machine: its hypervisor must emulate an IOMMU "
+				"(QEMU: -device %s)",
+				amd ? "amd-iommu" : "intel-iommu,intremap=on");
 		else if (amd)
-			hint(c, "enable \"IOMMU\" (often under AMD CBS / NBIO) and \"SVM Mode\" in "
+			check_hint(
+				c,
+				"enable \"IOMMU\" (often under AMD CBS / NBIO) and \"SVM Mode\" in "
 				"the firmware setup, then boot again");
 		else
-			hint(c,
-			     "enable \"VT-d\" (Intel Virtualization Technology for Directed I/O) "
-			     "in the firmware setup, then boot again");
+			check_hint(
+				c,
+				"enable \"VT-d\" (Intel Virtualization Technology for Directed I/O) "
+				"in the firmware setup, then boot again");
 		return;
 	}
 	if (t->error == -EBADMSG) {
-		c = add(r, "firmware.iommu_table", "FIRMWARE_TABLE_MALFORMED", CHECK_FAIL, label);
-		summary(c, "%s is malformed at byte %zu: %s", t->path, t->err.offset,
-			t->err.message);
-		hint(c,
-		     "the kernel may ignore this table; update the firmware (BIOS) and report "
-		     "the table to the vendor (iommu-setup acpi %s)",
-		     t->path);
+		c = check_add(r, "firmware.iommu_table", "FIRMWARE_TABLE_MALFORMED", CHECK_FAIL,
+			      label);
+		check_summary(c, "%s is malformed at byte %zu: %s", t->path, t->err.offset,
+			      t->err.message);
+		check_hint(
+			c,
+			"the kernel may ignore this table; update the firmware (BIOS) and report "
+			"the table to the vendor (iommu-setup acpi %s)",
+			t->path);
 		return;
 	}
 	if (t->error < 0) {
-		c = add(r, "firmware.iommu_table", "FIRMWARE_TABLE_UNREADABLE", CHECK_FAIL, label);
-		summary(c, "%s cannot be read: %s", t->path, strerror(-t->error));
-		hint(c, "run as root: ACPI tables are readable by root only");
+		c = check_add(r, "firmware.iommu_table", "FIRMWARE_TABLE_UNREADABLE", CHECK_FAIL,
+			      label);
+		check_summary(c, "%s cannot be read: %s", t->path, strerror(-t->error));
+		check_hint(c, "run as root: ACPI tables are readable by root only");
 		return;
 	}
 	if (fw->units == 0) {
-		c = add(r, "firmware.iommu_table", "FIRMWARE_NO_IOMMU_UNITS", CHECK_FAIL, label);
-		summary(c, "%s describes no IOMMU unit", fw->table);
-		hint(c, "update the firmware (BIOS); the IOMMU cannot be used without units");
+		c = check_add(r, "firmware.iommu_table", "FIRMWARE_NO_IOMMU_UNITS", CHECK_FAIL,
+			      label);
+		check_summary(c, "%s describes no IOMMU unit", fw->table);
+		check_hint(c, "update the firmware (BIOS); the IOMMU cannot be used without units");
 		return;
 	}
-	c = add(r, "firmware.iommu_table", NULL, CHECK_PASS, label);
-	summary(c, "enabled: %s describes %u IOMMU unit%s", fw->table, fw->units,
-		fw->units == 1 ? "" : "s");
+	c = check_add(r, "firmware.iommu_table", NULL, CHECK_PASS, label);
+	check_summary(c, "enabled: %s describes %u IOMMU unit%s", fw->table, fw->units,
+		      fw->units == 1 ? "" : "s");
 	if (!acpi_checksum_ok(t->dmar ? &t->dmar->header : &t->ivrs->header)) {
-		c = add(r, "firmware.checksum", "FIRMWARE_TABLE_CHECKSUM", CHECK_WARN,
-			"Table checksum");
-		summary(c, "%s checksum is wrong (bytes sum to 0x%02X)", t->path,
-			t->dmar ? t->dmar->header.sum : t->ivrs->header.sum);
-		hint(c, "the table was decoded anyway; a firmware update may fix it");
+		c = check_add(r, "firmware.checksum", "FIRMWARE_TABLE_CHECKSUM", CHECK_WARN,
+			      "Table checksum");
+		check_summary(c, "%s checksum is wrong (bytes sum to 0x%02X)", t->path,
+			      t->dmar ? t->dmar->header.sum : t->ivrs->header.sum);
+		check_hint(c, "the table was decoded anyway; a firmware update may fix it");
 	}
 
 	if (fw->intr_remap) {
-		c = add(r, "firmware.interrupt_remapping", NULL, CHECK_PASS, "Interrupt remapping");
-		summary(c, "supported by the firmware (%s)",
-			t->dmar ? "DMAR INTR_REMAP flag, IOAPIC under a unit"
-				: "IVHD lists the IOAPIC");
+		c = check_add(r, "firmware.interrupt_remapping", NULL, CHECK_PASS,
+			      "Interrupt remapping");
+		check_summary(c, "supported by the firmware (%s)",
+			      t->dmar ? "DMAR INTR_REMAP flag, IOAPIC under a unit"
+				      : "IVHD lists the IOAPIC");
 	} else {
-		c = add(r, "firmware.interrupt_remapping", "IR_MISSING",
-			unsafe_opted_in(h) ? CHECK_WARN : CHECK_FAIL, "Interrupt remapping");
+		c = check_add(r, "firmware.interrupt_remapping", "IR_MISSING",
+			      unsafe_opted_in(h) ? CHECK_WARN : CHECK_FAIL, "Interrupt remapping");
 		if (t->dmar && (t->dmar->flags & DMAR_FLAG_INTR_REMAP))
-			summary(c, "flagged in DMAR but no IOAPIC is under any unit: the kernel "
-				   "will not enable it");
+			check_summary(c,
+				      "flagged in DMAR but no IOAPIC is under any unit: the kernel "
+				      "will not enable it");
 		else if (t->dmar)
-			summary(c, "not supported: the DMAR INTR_REMAP flag is clear");
+			check_summary(c, "not supported: the DMAR INTR_REMAP flag is clear");
 		else
-			summary(c, "not possible: IVRS lists no IOAPIC, the kernel disables it");
-		hint(c, "VFIO refuses to assign devices without it; vfio_iommu_type1 "
-			"allow_unsafe_interrupts=1 overrides that but lets a guest forge "
-			"interrupts: set it only if you accept that risk");
+			check_summary(c,
+				      "not possible: IVRS lists no IOAPIC, the kernel disables it");
+		check_hint(c, "VFIO refuses to assign devices without it; vfio_iommu_type1 "
+			      "allow_unsafe_interrupts=1 overrides that but lets a guest forge "
+			      "interrupts: set it only if you accept that risk");
 	}
 
 	if (fw->x2apic_opt_out) {
-		c = add(r, "firmware.x2apic_opt_out", "X2APIC_OPT_OUT", CHECK_NOTE,
-			"x2APIC opt-out");
-		summary(c, "firmware asks the OS to keep xAPIC mode (DMAR X2APIC_OPT_OUT)");
-		hint(c, "the kernel honours it unless booted with intremap=no_x2apic_optout");
+		c = check_add(r, "firmware.x2apic_opt_out", "X2APIC_OPT_OUT", CHECK_NOTE,
+			      "x2APIC opt-out");
+		check_summary(c, "firmware asks the OS to keep xAPIC mode (DMAR X2APIC_OPT_OUT)");
+		check_hint(c, "the kernel honours it unless booted with intremap=no_x2apic_optout");
 	}
 	if (fw->dma_opt_in) {
-		c = add(r, "firmware.dma_protection", "DMA_PROTECTION_OPT_IN", CHECK_NOTE,
-			"Pre-boot DMA protection");
-		summary(c,
-			"firmware protected DMA before boot: the kernel keeps the IOMMU on "
-			"even without %s",
-			amd ? "extra parameters" : "intel_iommu=on");
+		c = check_add(r, "firmware.dma_protection", "DMA_PROTECTION_OPT_IN", CHECK_NOTE,
+			      "Pre-boot DMA protection");
+		check_summary(c,
+			      "firmware protected DMA before boot: the kernel keeps the IOMMU on "
+			      "even without %s",
+			      amd ? "extra parameters" : "intel_iommu=on");
 	}
 }
 
@@ -313,9 +330,9 @@ static void check_foreign_table(const struct host *h, struct check_report *r)
 	other = vendor_uses_amd_vi(h->cpu.vendor) ? &h->dmar : &h->ivrs;
 	if (!other->present)
 		return;
-	c = add(r, "firmware.foreign_table", "FOREIGN_IOMMU_TABLE", CHECK_NOTE,
-		"Other IOMMU table");
-	summary(c, "%s is present too; the kernel ignores it on this CPU", other->path);
+	c = check_add(r, "firmware.foreign_table", "FOREIGN_IOMMU_TABLE", CHECK_NOTE,
+		      "Other IOMMU table");
+	check_summary(c, "%s is present too; the kernel ignores it on this CPU", other->path);
 }
 
 /* Kernel parameters that matter for device assignment, for summaries and drift. */
@@ -445,15 +462,17 @@ static void check_kernel(const struct host *h, struct check_report *r)
 	struct check *c;
 
 	if (!k->cmdline_found) {
-		c = add(r, "kernel.running", "RUNNING_KERNEL_UNKNOWN", CHECK_NOTE,
-			"Running kernel");
-		summary(c, "no proc/cmdline below the root: the running kernel is not examined");
+		c = check_add(r, "kernel.running", "RUNNING_KERNEL_UNKNOWN", CHECK_NOTE,
+			      "Running kernel");
+		check_summary(c,
+			      "no proc/cmdline below the root: the running kernel is not examined");
 		return;
 	}
 	if (!h->live) {
-		c = add(r, "kernel.running", "RUNNING_KERNEL_NOT_TARGET", CHECK_NOTE,
-			"Running kernel");
-		summary(c,
+		c = check_add(r, "kernel.running", "RUNNING_KERNEL_NOT_TARGET", CHECK_NOTE,
+			      "Running kernel");
+		check_summary(
+			c,
 			"%s is not the target kernel %s (an installer or a chroot): its state "
 			"says nothing about the next boot and is not examined",
 			k->release[0] ? k->release : "unknown", h->modules.kver);
@@ -471,41 +490,50 @@ static void check_kernel(const struct host *h, struct check_report *r)
 		if (k->n_units > 8)
 			snprintf(units + used, sizeof(units) - used, " and %u more",
 				 k->n_units - 8);
-		c = add(r, "kernel.iommu", NULL, CHECK_PASS, "IOMMU in the kernel");
-		summary(c, "active: %u unit%s (%s), %u IOMMU group%s", k->n_units,
-			k->n_units == 1 ? "" : "s", units[0] ? units : "none listed", k->n_groups,
-			k->n_groups == 1 ? "" : "s");
+		c = check_add(r, "kernel.iommu", NULL, CHECK_PASS, "IOMMU in the kernel");
+		check_summary(c, "active: %u unit%s (%s), %u IOMMU group%s", k->n_units,
+			      k->n_units == 1 ? "" : "s", units[0] ? units : "none listed",
+			      k->n_groups, k->n_groups == 1 ? "" : "s");
 	} else {
-		c = add(r, "kernel.iommu", "KERNEL_IOMMU_OFF", CHECK_FAIL, "IOMMU in the kernel");
+		c = check_add(r, "kernel.iommu", "KERNEL_IOMMU_OFF", CHECK_FAIL,
+			      "IOMMU in the kernel");
 		if (iommu_disabled_by(&k->cmdline, what, sizeof(what))) {
-			summary(c, "off: the running command line has %s", what);
-			hint(c,
-			     "remove %s from the kernel command line (iommu-setup apply does), then "
-			     "reboot",
-			     what);
+			check_summary(c, "off: the running command line has %s", what);
+			check_hint(
+				c,
+				"remove %s from the kernel command line (iommu-setup apply does), then "
+				"reboot",
+				what);
 		} else if (r->fw.t && !r->fw.valid) {
-			summary(c, "not active: the firmware describes no usable IOMMU");
-			hint(c, "see the firmware check above");
+			check_summary(c, "not active: the firmware describes no usable IOMMU");
+			check_hint(c, "see the firmware check above");
 		} else if (intel && h->boot.configured_known &&
 			   intel_iommu_on(&h->boot.configured)) {
 			/* configured already: the next boot has it, apply would change nothing */
-			summary(c,
+			check_summary(
+				c,
 				"not active: no unit in sys/class/iommu and no IOMMU groups; this "
 				"kernel was started without intel_iommu=on, which %s now has",
 				h->boot.configured_file);
-			hint(c, "reboot pending: reboot to start the kernel with the configured "
-				"command line");
+			check_hint(c,
+				   "reboot pending: reboot to start the kernel with the configured "
+				   "command line");
 		} else if (intel) {
-			summary(c,
+			check_summary(
+				c,
 				"not active: no unit in sys/class/iommu and no IOMMU groups; this "
 				"kernel does not turn VT-d on by itself");
-			hint(c,
-			     "add intel_iommu=on to the kernel command line (iommu-setup apply), "
-			     "then reboot");
+			check_hint(
+				c,
+				"add intel_iommu=on to the kernel command line (iommu-setup apply), "
+				"then reboot");
 		} else {
-			summary(c, "not active although %s is present: no unit in sys/class/iommu",
+			check_summary(
+				c, "not active although %s is present: no unit in sys/class/iommu",
 				r->fw.table ? r->fw.table : "the firmware table");
-			hint(c, "look for AMD-Vi errors in the kernel log (dmesg | grep AMD-Vi)");
+			check_hint(
+				c,
+				"look for AMD-Vi errors in the kernel log (dmesg | grep AMD-Vi)");
 		}
 	}
 
@@ -527,16 +555,18 @@ static void check_kernel(const struct host *h, struct check_report *r)
 		if (typed == 0) {
 			/* kernels before 5.11 have no type file */
 		} else if (pt_asked && !k->group_types[GROUP_IDENTITY]) {
-			c = add(r, "kernel.passthrough", "PASSTHROUGH_NOT_EFFECTIVE", CHECK_WARN,
-				"DMA passthrough");
-			summary(c,
+			c = check_add(r, "kernel.passthrough", "PASSTHROUGH_NOT_EFFECTIVE",
+				      CHECK_WARN, "DMA passthrough");
+			check_summary(
+				c,
 				"iommu=pt is on the command line but no group is in identity mode "
 				"(%s)",
 				types);
 		} else {
-			c = add(r, "kernel.passthrough", "DEFAULT_DOMAINS", CHECK_NOTE,
-				"DMA passthrough");
-			summary(c, "default domains: %s%s", types,
+			c = check_add(r, "kernel.passthrough", "DEFAULT_DOMAINS", CHECK_NOTE,
+				      "DMA passthrough");
+			check_summary(
+				c, "default domains: %s%s", types,
 				k->group_types[GROUP_IDENTITY]
 					? " (identity = passthrough: host devices bypass translation)"
 					: "");
@@ -546,32 +576,37 @@ static void check_kernel(const struct host *h, struct check_report *r)
 	if (!k->interrupts_found)
 		return;
 	if (k->ir_lines > 0) {
-		c = add(r, "kernel.interrupt_remapping", NULL, CHECK_PASS,
-			"Interrupt remapping in use");
-		summary(c, "yes: %u interrupt%s delivered through %s chips (proc/interrupts)",
-			k->ir_lines, k->ir_lines == 1 ? "" : "s", k->ir_chip);
+		c = check_add(r, "kernel.interrupt_remapping", NULL, CHECK_PASS,
+			      "Interrupt remapping in use");
+		check_summary(c, "yes: %u interrupt%s delivered through %s chips (proc/interrupts)",
+			      k->ir_lines, k->ir_lines == 1 ? "" : "s", k->ir_chip);
 		return;
 	}
 	if (unsafe_opted_in(h)) {
-		c = add(r, "kernel.interrupt_remapping", "IR_UNSAFE_OPT_IN", CHECK_WARN,
-			"Interrupt remapping in use");
-		summary(c,
+		c = check_add(r, "kernel.interrupt_remapping", "IR_UNSAFE_OPT_IN", CHECK_WARN,
+			      "Interrupt remapping in use");
+		check_summary(
+			c,
 			"no IR- interrupt chips in proc/interrupts; allow_unsafe_interrupts lets "
 			"VFIO assign devices anyway, and a guest can forge interrupts");
 		return;
 	}
-	c = add(r, "kernel.interrupt_remapping", "IR_NOT_IN_USE",
-		k->n_units > 0 || k->n_groups > 0 ? CHECK_FAIL : CHECK_WARN,
-		"Interrupt remapping in use");
-	summary(c, "no: no IR- interrupt chips in proc/interrupts, so VFIO refuses to attach "
-		   "devices (EPERM)");
+	c = check_add(r, "kernel.interrupt_remapping", "IR_NOT_IN_USE",
+		      k->n_units > 0 || k->n_groups > 0 ? CHECK_FAIL : CHECK_WARN,
+		      "Interrupt remapping in use");
+	check_summary(c, "no: no IR- interrupt chips in proc/interrupts, so VFIO refuses to attach "
+			 "devices (EPERM)");
 	if (kcmdline_find(&k->cmdline, "intremap") && param_is(&k->cmdline, "intremap", "off"))
-		hint(c, "remove intremap=off from the kernel command line");
+		check_hint(c, "remove intremap=off from the kernel command line");
 	else if (r->fw.intr_remap)
-		hint(c, "the firmware supports it: look for DMAR-IR / AMD-Vi errors in the kernel "
+		check_hint(
+			c,
+			"the firmware supports it: look for DMAR-IR / AMD-Vi errors in the kernel "
 			"log");
 	else
-		hint(c, "vfio_iommu_type1 allow_unsafe_interrupts=1 overrides it, and lets guests "
+		check_hint(
+			c,
+			"vfio_iommu_type1 allow_unsafe_interrupts=1 overrides it, and lets guests "
 			"forge interrupts: only if you accept that");
 }
 
@@ -584,16 +619,19 @@ static void check_unsafe_interrupts(const struct host *h, struct check_report *r
 
 	if (conf != 1 && now != 1)
 		return;
-	c = add(r, "vfio.allow_unsafe_interrupts", "UNSAFE_INTERRUPTS_ALLOWED",
-		r->fw.intr_remap ? CHECK_WARN : CHECK_NOTE, "allow_unsafe_interrupts");
-	summary(c, "%s%s%s%s", now == 1 ? "in effect (vfio_iommu_type1 loaded with it)" : "",
-		now == 1 && conf == 1 ? "; " : "", conf == 1 ? "configured in " : "",
-		conf == 1 ? file : "");
+	c = check_add(r, "vfio.allow_unsafe_interrupts", "UNSAFE_INTERRUPTS_ALLOWED",
+		      r->fw.intr_remap ? CHECK_WARN : CHECK_NOTE, "allow_unsafe_interrupts");
+	check_summary(c, "%s%s%s%s", now == 1 ? "in effect (vfio_iommu_type1 loaded with it)" : "",
+		      now == 1 && conf == 1 ? "; " : "", conf == 1 ? "configured in " : "",
+		      conf == 1 ? file : "");
 	if (r->fw.intr_remap)
-		hint(c,
-		     "the platform has interrupt remapping: remove it, it only weakens isolation");
+		check_hint(
+			c,
+			"the platform has interrupt remapping: remove it, it only weakens isolation");
 	else
-		hint(c, "guests with assigned devices can forge interrupts (MSI) against the host");
+		check_hint(
+			c,
+			"guests with assigned devices can forge interrupts (MSI) against the host");
 }
 
 /* an "options vfio_pci ... ids=..." line */
@@ -620,22 +658,24 @@ static void check_modules(const struct host *h, struct check_report *r)
 	struct check *c;
 
 	if (!m->kver[0]) {
-		c = add(r, "modules.kernel", "NO_TARGET_KERNEL", CHECK_FAIL, "Target kernel");
-		summary(c,
+		c = check_add(r, "modules.kernel", "NO_TARGET_KERNEL", CHECK_FAIL, "Target kernel");
+		check_summary(
+			c,
 			"no kernel installed under lib/modules: the VFIO modules cannot be checked");
-		hint(c, "point --root at the installed system, or install a kernel");
+		check_hint(c, "point --root at the installed system, or install a kernel");
 		return;
 	}
-	c = add(r, "modules.kernel", "TARGET_KERNEL", CHECK_NOTE, "Target kernel");
+	c = check_add(r, "modules.kernel", "TARGET_KERNEL", CHECK_NOTE, "Target kernel");
 	if (m->kver_from_arg)
-		summary(c, "%s (from --kernel)", m->kver);
+		check_summary(c, "%s (from --kernel)", m->kver);
 	else
-		summary(c, "%s (the newest of %u installed)", m->kver, m->n_kernels);
+		check_summary(c, "%s (the newest of %u installed)", m->kver, m->n_kernels);
 	if (m->error < 0) {
-		c = add(r, "modules.vfio", "MODULE_INDEX_UNREADABLE", CHECK_FAIL, "VFIO modules");
-		summary(c, "the module index of %s cannot be read: %s", m->kver,
-			strerror(-m->error));
-		hint(c, "run depmod %s", m->kver);
+		c = check_add(r, "modules.vfio", "MODULE_INDEX_UNREADABLE", CHECK_FAIL,
+			      "VFIO modules");
+		check_summary(c, "the module index of %s cannot be read: %s", m->kver,
+			      strerror(-m->error));
+		check_hint(c, "run depmod %s", m->kver);
 		return;
 	}
 	for (int i = 0; i < _VFIO_MOD_MAX; i++) {
@@ -651,11 +691,12 @@ static void check_modules(const struct host *h, struct check_report *r)
 						i == VFIO_MOD_VFIO_IOMMU_TYPE1))
 			missing = true;
 	}
-	c = add(r, "modules.vfio", missing ? "VFIO_MODULES_MISSING" : NULL,
-		missing ? CHECK_FAIL : CHECK_PASS, "VFIO modules");
-	summary(c, "%s", line);
+	c = check_add(r, "modules.vfio", missing ? "VFIO_MODULES_MISSING" : NULL,
+		      missing ? CHECK_FAIL : CHECK_PASS, "VFIO modules");
+	check_summary(c, "%s", line);
 	if (missing)
-		hint(c, "install a kernel package that ships VFIO (some cloud kernels do not)");
+		check_hint(c,
+			   "install a kernel package that ships VFIO (some cloud kernels do not)");
 
 	/* what modprobe.d says, and what it gets wrong */
 	last = m->n_conf;
@@ -666,28 +707,29 @@ static void check_modules(const struct host *h, struct check_report *r)
 		const struct modconf_entry *e = &m->conf[i];
 
 		if (e->kind == MODCONF_BLACKLIST && modules_is_vfio(e->module)) {
-			c = add_or_extend(r, "modprobe.blacklist", "VFIO_BLACKLISTED", CHECK_WARN,
-					  "modprobe.d");
-			summary_more(
+			c = check_add_or_extend(r, "modprobe.blacklist", "VFIO_BLACKLISTED",
+						CHECK_WARN, "modprobe.d");
+			check_summary_more(
 				c,
 				"%s is blacklisted in %s: it is not loaded for a device by alias",
 				e->module, e->file);
-			hint(c, "remove the blacklist line unless you mean it");
+			check_hint(c, "remove the blacklist line unless you mean it");
 		}
 		if (e->kind == MODCONF_OPTIONS) {
 			for (int k = 0; k < _VFIO_MOD_MAX; k++)
 				if (strcmp(m->mods[k].name, e->module) == 0 &&
 				    m->mods[k].kind == MOD_BUILTIN) {
-					c = add_or_extend(r, "modprobe.builtin_options",
-							  "OPTIONS_IGNORED_BUILTIN", CHECK_WARN,
-							  "modprobe.d");
-					summary_more(
+					c = check_add_or_extend(r, "modprobe.builtin_options",
+								"OPTIONS_IGNORED_BUILTIN",
+								CHECK_WARN, "modprobe.d");
+					check_summary_more(
 						c,
 						"\"options %s %s\" in %s is ignored: %s is built into %s",
 						e->module, e->value, e->file, e->module, m->kver);
-					hint(c,
-					     "put %s.<param>=… on the kernel command line instead",
-					     e->module);
+					check_hint(
+						c,
+						"put %s.<param>=… on the kernel command line instead",
+						e->module);
 				}
 			/* only the last "options vfio_pci ids=" counts: each earlier one
 			 * that says something else is a finding (once, not per pair) */
@@ -695,24 +737,28 @@ static void check_modules(const struct host *h, struct check_report *r)
 				const char *a = strstr(e->value, "ids="),
 					   *b = strstr(m->conf[last].value, "ids=");
 
-				c = add_or_extend(r, "modprobe.ids_conflict", "VFIO_IDS_CONFLICT",
-						  CHECK_WARN, "modprobe.d");
-				summary_more(c,
-					     "vfio_pci ids set differently in %s (%.*s) and %s "
-					     "(%.*s): only the last one counts",
-					     e->file, (int)strcspn(a, " "), a, m->conf[last].file,
-					     (int)strcspn(b, " "), b);
-				hint(c, "keep one \"options vfio_pci ids=…\" line with every ID");
+				c = check_add_or_extend(r, "modprobe.ids_conflict",
+							"VFIO_IDS_CONFLICT", CHECK_WARN,
+							"modprobe.d");
+				check_summary_more(
+					c,
+					"vfio_pci ids set differently in %s (%.*s) and %s "
+					"(%.*s): only the last one counts",
+					e->file, (int)strcspn(a, " "), a, m->conf[last].file,
+					(int)strcspn(b, " "), b);
+				check_hint(
+					c,
+					"keep one \"options vfio_pci ids=…\" line with every ID");
 			}
 		}
 	}
 	for (unsigned i = 0; i < m->n_ignored; i++) {
-		c = add_or_extend(r, "modprobe.ignored_file", "MODPROBE_FILE_IGNORED", CHECK_WARN,
-				  "modprobe.d");
-		summary_more(c,
-			     "%s mentions VFIO but modprobe ignores it: only *.conf files are read",
-			     m->ignored_files[i]);
-		hint(c, "rename it to end in .conf");
+		c = check_add_or_extend(r, "modprobe.ignored_file", "MODPROBE_FILE_IGNORED",
+					CHECK_WARN, "modprobe.d");
+		check_summary_more(
+			c, "%s mentions VFIO but modprobe ignores it: only *.conf files are read",
+			m->ignored_files[i]);
+		check_hint(c, "rename it to end in .conf");
 	}
 }
 
@@ -722,67 +768,74 @@ static void check_boot(const struct host *h, struct check_report *r)
 	char words[512];
 	struct check *c;
 
-	c = add(r, "boot.mode", "BOOT_MODE", CHECK_NOTE, "Firmware boot mode");
+	c = check_add(r, "boot.mode", "BOOT_MODE", CHECK_NOTE, "Firmware boot mode");
 	if (!b->uefi)
-		summary(c, "BIOS (legacy): sys/firmware/efi is absent");
+		check_summary(c, "BIOS (legacy): sys/firmware/efi is absent");
 	else if (b->secure_boot == 1) {
-		summary(c, "UEFI, Secure Boot on%s%s%s",
-			h->kernel.lockdown[0] ? ", kernel lockdown " : "", h->kernel.lockdown, "");
-		hint(c,
-		     "lockdown loads only signed modules: out-of-tree helpers (vendor-reset, ACS "
-		     "override kernels) must be signed; VFIO's own options are unaffected");
+		check_summary(c, "UEFI, Secure Boot on%s%s%s",
+			      h->kernel.lockdown[0] ? ", kernel lockdown " : "", h->kernel.lockdown,
+			      "");
+		check_hint(
+			c,
+			"lockdown loads only signed modules: out-of-tree helpers (vendor-reset, ACS "
+			"override kernels) must be signed; VFIO's own options are unaffected");
 	} else if (b->secure_boot == 0)
-		summary(c, "UEFI, Secure Boot off");
+		check_summary(c, "UEFI, Secure Boot off");
 	else
-		summary(c, "UEFI, Secure Boot state unknown (%s)",
-			b->efivar ? "no SecureBoot variable" : "libefivar is not available");
+		check_summary(c, "UEFI, Secure Boot state unknown (%s)",
+			      b->efivar ? "no SecureBoot variable" : "libefivar is not available");
 
 	switch (b->loader) {
 	case LOADER_GRUB:
-		c = add(r, "boot.loader", NULL, CHECK_PASS, "Boot loader");
-		summary(c, "GRUB, entries generated from %s", b->grub_default_file);
+		c = check_add(r, "boot.loader", NULL, CHECK_PASS, "Boot loader");
+		check_summary(c, "GRUB, entries generated from %s", b->grub_default_file);
 		break;
 	case LOADER_GRUB_BLS:
-		c = add(r, "boot.loader", NULL, CHECK_PASS, "Boot loader");
-		summary(c,
+		c = check_add(r, "boot.loader", NULL, CHECK_PASS, "Boot loader");
+		check_summary(
+			c,
 			"GRUB with BLS entries (%u in boot/loader/entries; GRUB_ENABLE_BLSCFG=true)",
 			b->n_bls_entries);
 		break;
 	case LOADER_SYSTEMD_BOOT:
-		c = add(r, "boot.loader", NULL, CHECK_PASS, "Boot loader");
-		summary(c, "systemd-boot (loader.conf on the ESP), %u BLS entr%s", b->n_bls_entries,
-			b->n_bls_entries == 1 ? "y" : "ies");
+		c = check_add(r, "boot.loader", NULL, CHECK_PASS, "Boot loader");
+		check_summary(c, "systemd-boot (loader.conf on the ESP), %u BLS entr%s",
+			      b->n_bls_entries, b->n_bls_entries == 1 ? "y" : "ies");
 		break;
 	default:
-		c = add(r, "boot.loader", "NO_BOOT_CONFIG",
-			b->configured_found ? CHECK_NOTE : CHECK_WARN, "Boot loader");
-		summary(c, "no GRUB or systemd-boot configuration found below the root");
+		c = check_add(r, "boot.loader", "NO_BOOT_CONFIG",
+			      b->configured_found ? CHECK_NOTE : CHECK_WARN, "Boot loader");
+		check_summary(c, "no GRUB or systemd-boot configuration found below the root");
 		if (!b->configured_found)
-			hint(c,
-			     "iommu-setup edits etc/default/grub, BLS entries or etc/kernel/cmdline");
+			check_hint(
+				c,
+				"iommu-setup edits etc/default/grub, BLS entries or etc/kernel/cmdline");
 		break;
 	}
 
 	if (h->live && h->boot_id[0] && strcmp(h->boot_id, h->applied_boot_id) == 0) {
-		c = add(r, "boot.reboot_pending", "REBOOT_PENDING", CHECK_WARN, "Reboot pending");
-		summary(c, "iommu-setup apply changed the boot configuration during this boot: "
-			   "the kernel, its initramfs and modprobe.d take it at the next boot");
-		hint(c, "reboot; iommu-setup apply has nothing more to do");
+		c = check_add(r, "boot.reboot_pending", "REBOOT_PENDING", CHECK_WARN,
+			      "Reboot pending");
+		check_summary(c,
+			      "iommu-setup apply changed the boot configuration during this boot: "
+			      "the kernel, its initramfs and modprobe.d take it at the next boot");
+		check_hint(c, "reboot; iommu-setup apply has nothing more to do");
 	}
 	if (!b->configured_found)
 		return;
 	if (!b->configured_known) {
-		c = add(r, "boot.cmdline", "CMDLINE_NOT_EVALUABLE", CHECK_WARN,
-			"Configured command line");
-		summary(c, "%s cannot be evaluated without running it: %s", b->configured_file,
-			b->configured_why);
-		hint(c, "iommu-setup will not edit a value it cannot read with certainty");
+		c = check_add(r, "boot.cmdline", "CMDLINE_NOT_EVALUABLE", CHECK_WARN,
+			      "Configured command line");
+		check_summary(c, "%s cannot be evaluated without running it: %s",
+			      b->configured_file, b->configured_why);
+		check_hint(c, "iommu-setup will not edit a value it cannot read with certainty");
 		return;
 	}
 	iommu_words(&b->configured, words, sizeof(words));
-	c = add(r, "boot.cmdline", "CONFIGURED_CMDLINE", CHECK_NOTE, "Configured command line");
-	summary(c, "%s (%s): %s", b->configured_file, b->configured_how,
-		words[0] ? words : "no IOMMU or VFIO parameters");
+	c = check_add(r, "boot.cmdline", "CONFIGURED_CMDLINE", CHECK_NOTE,
+		      "Configured command line");
+	check_summary(c, "%s (%s): %s", b->configured_file, b->configured_how,
+		      words[0] ? words : "no IOMMU or VFIO parameters");
 
 	if (h->live) {
 		/* drift between what is configured and what is running */
@@ -809,37 +862,39 @@ static void check_boot(const struct host *h, struct check_report *r)
 			snprintf(hv, sizeof(hv), "%s%s%s", iommu_params[i],
 				 have && have->value ? "=" : "",
 				 have && have->value ? have->value : "");
-			c = add_or_extend(r, "boot.drift", "PARAM_NOT_EFFECTIVE", CHECK_WARN,
-					  "Reboot pending");
+			c = check_add_or_extend(r, "boot.drift", "PARAM_NOT_EFFECTIVE", CHECK_WARN,
+						"Reboot pending");
 			if (want && !have)
-				summary_more(
+				check_summary_more(
 					c,
 					"%s is configured in %s but not on the running command line",
 					w, b->configured_file);
 			else if (!want)
-				summary_more(
+				check_summary_more(
 					c,
 					"%s is on the running command line but not configured in %s: "
 					"the next boot drops it",
 					hv, b->configured_file);
 			else
-				summary_more(c, "%s is configured in %s, the running kernel has %s",
-					     w, b->configured_file, hv);
-			hint(c, "reboot to apply the configured command line");
+				check_summary_more(
+					c, "%s is configured in %s, the running kernel has %s", w,
+					b->configured_file, hv);
+			check_hint(c, "reboot to apply the configured command line");
 		}
 	} else if (!vendor_uses_amd_vi(h->cpu.vendor) && h->cpu.vendor != CPU_VENDOR_OTHER &&
 		   !intel_iommu_on(&b->configured) && h->intel_iommu_default_on != 1) {
 		/* not running the target: will its next boot have the IOMMU on? */
-		c = add(r, "boot.next_iommu", "NEXT_BOOT_IOMMU_OFF", CHECK_FAIL,
-			"IOMMU at next boot");
-		summary(c,
+		c = check_add(r, "boot.next_iommu", "NEXT_BOOT_IOMMU_OFF", CHECK_FAIL,
+			      "IOMMU at next boot");
+		check_summary(
+			c,
 			"%s does not turn VT-d on by itself%s and %s does not add intel_iommu=on",
 			h->modules.kver,
 			h->intel_iommu_default_on == 0
 				? " (CONFIG_INTEL_IOMMU_DEFAULT_ON is not set)"
 				: "",
 			b->configured_file);
-		hint(c, "add intel_iommu=on (iommu-setup apply)");
+		check_hint(c, "add intel_iommu=on (iommu-setup apply)");
 	}
 
 	if (b->kernel_cmdline && b->loader == LOADER_GRUB_BLS &&
@@ -850,15 +905,18 @@ static void check_boot(const struct host *h, struct check_report *r)
 		if (kcmdline_parse(b->kernel_cmdline, &kc) >= 0) {
 			iommu_words(&kc, kw, sizeof(kw));
 			if (strcmp(kw, words) != 0) {
-				c = add(r, "boot.kernel_cmdline", "FUTURE_KERNELS_CMDLINE",
-					CHECK_WARN, "Future kernels");
-				summary(c,
+				c = check_add(r, "boot.kernel_cmdline", "FUTURE_KERNELS_CMDLINE",
+					      CHECK_WARN, "Future kernels");
+				check_summary(
+					c,
 					"etc/kernel/cmdline, which kernels installed later get, has %s%s%s "
 					"where %s has %s%s%s",
 					kw[0] ? "\"" : "", kw[0] ? kw : "no IOMMU parameters",
 					kw[0] ? "\"" : "", b->configured_file, words[0] ? "\"" : "",
 					words[0] ? words : "none", words[0] ? "\"" : "");
-				hint(c, "keep etc/kernel/cmdline in step (iommu-setup apply does)");
+				check_hint(
+					c,
+					"keep etc/kernel/cmdline in step (iommu-setup apply does)");
 			}
 			kcmdline_done(&kc);
 		}

@@ -7,6 +7,7 @@
  */
 
 #include "facts/host.h"
+#include "facts/pdev.h"
 
 enum check_level {
 	CHECK_PASS,
@@ -23,10 +24,11 @@ struct check {
 	const char *id;	  /* stable and unique in a report: "firmware.iommu_table" */
 	const char *code; /* the finding, stable: "FIRMWARE_IOMMU_OFF"; NULL for a pass */
 	enum check_level level;
-	char label[48];	   /* what was checked, for people (a constant of the code) */
-	char *summary;	   /* what was found */
-	char *hint;	   /* what to do about it; NULL when nothing */
-	bool oom;	   /* a text could not be made */
+	char label[48];		    /* what was checked, for people (a constant of the code) */
+	char device[PCI_ADDR_SIZE]; /* the PCI function it is about, "" for the host */
+	char *summary;		    /* what was found */
+	char *hint;		    /* what to do about it; NULL when nothing */
+	bool oom;		    /* a text could not be made */
 	unsigned extended; /* findings in the summary (CHECK_FINDINGS_SHOWN, then "and more") */
 };
 
@@ -58,3 +60,15 @@ void checks_firmware_summary(const struct host *h, struct fw_summary *fw);
 /* The firmware describes no usable IOMMU: no configuration makes the host ready */
 bool checks_firmware_blocks(const struct host *h);
 const char *check_level_to_string(enum check_level l);
+
+/* Making a report's items (for the checks of other verbs: verify) */
+struct check *check_add(struct check_report *r, const char *id, const char *code,
+			enum check_level level, const char *label);
+/* the item with this id, or a new one: a check found many times is one item */
+struct check *check_add_or_extend(struct check_report *r, const char *id, const char *code,
+				  enum check_level level, const char *label);
+__attribute__((format(printf, 2, 3))) void check_summary(struct check *c, const char *fmt, ...);
+/* "; text" appended to the summary (CHECK_FINDINGS_SHOWN, then "and more") */
+__attribute__((format(printf, 2, 3))) void check_summary_more(struct check *c, const char *fmt,
+							      ...);
+__attribute__((format(printf, 2, 3))) void check_hint(struct check *c, const char *fmt, ...);

@@ -714,15 +714,19 @@ static int apply_rules(const struct plan_input *in, const struct plan_request *r
 	};
 	int r = 0;
 
-	for (size_t i = 0; i < p->n_devs; i++)
+	for (size_t i = 0; i < p->n_devs; i++) {
+		const struct pdev *d = pdev_find(l, p->devs[i].addr);
+
 		reqd[i] = (struct rule_device){ p->devs[i].vendor, p->devs[i].device,
-						p->devs[i].class };
+						p->devs[i].class, pdev_framebuffer(l, d) };
+	}
 	present = calloc(l->n ? l->n : 1, sizeof(*present));
 	if (!present)
 		return -ENOMEM;
 	for (unsigned i = 0; i < l->n; i++)
-		present[i] = (struct rule_device){ l->devs[i].vendor, l->devs[i].device,
-						   l->devs[i].class };
+		present[i] =
+			(struct rule_device){ l->devs[i].vendor, l->devs[i].device,
+					      l->devs[i].class, pdev_framebuffer(l, &l->devs[i]) };
 
 	for (size_t k = 0; k < in->rules.n && r >= 0; k++) {
 		const struct rule *ru = &in->rules.rules[k];
@@ -1320,6 +1324,73 @@ static bool needs_reboot(const struct plan_input *in, const struct plan *p)
 		if (planned_file_changed(&p->files[i]) && !planned_file_is_cmdline(&p->files[i]))
 			return true;
 	return h->boot_id[0] && strcmp(h->boot_id, h->applied_boot_id) == 0;
+}
+
+int plan_configured_devices(const struct plan_input *in, struct configured_device *ret, size_t max,
+			    size_t *ret_n, struct file_error *err)
+{
+	const struct host *h = &in->host;
+	const struct pdev_list *l = &in->pci;
+	struct nextboot nb = {};
+	struct kcmdline line = {};
+	const struct kline *dl;
+	char ids[1100] = "", where[600] = "";
+	char addrs[PLAN_DEVICES_MAX][PCI_ADDR_SIZE];
+	size_t na = 0, n = 0;
+	bool have_line = false;
+	int r;
+
+	*ret_n = 0;
+	*err = (struct file_error){};
+	r = nextboot_build(&h->boot.sources, &nb);
+	if (r < 0)
+		return r;
+	dl = default_line(&nb, h->boot.loader, h->modules.kver[0] ? h->modules.kver : NULL);
+	if (dl)
+		have_line = kline_cmdline(&nb, dl, &line) >= 0;
+	r = effective_ids(in, have_line ? &line : NULL, &h->modules.all, ids, sizeof(ids), where,
+			  sizeof(where), err);
+	if (r >= 0 && in->devices_conf.text)
+		r = devices_file_addrs(in->devices_conf.text, addrs, NULL, PLAN_DEVICES_MAX, &na,
+				       err);
+	for (size_t k = 0; r >= 0 && k < na; k++) {
+		if (n == max) {
+			r = file_error_set(err, DEVICES_FILE, 0, "more than %zu devices", max);
+			break;
+		}
+		ret[n] = (struct configured_device){};
+		memcpy(ret[n].addr, addrs[k], PCI_ADDR_SIZE);
+		snprintf(ret[n].origin, sizeof(ret[n].origin), "%s", DEVICES_FILE);
+		n++;
+	}
+	for (unsigned i = 0; r >= 0 && ids[0] && i < l->n; i++) {
+		const struct pdev *d = &l->devs[i];
+		char one[16];
+		bool dup = false;
+
+		id_of(d->vendor, d->device, one);
+		if (d->bridge || !clist_has(ids, one, strlen(one)))
+			continue;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = strcmp(ret[k].addr, d->addr) == 0;
+		if (dup)
+			continue;
+		if (n == max) {
+			r = file_error_set(err, where, 0, "more than %zu devices", max);
+			break;
+		}
+		ret[n] = (struct configured_device){};
+		memcpy(ret[n].addr, d->addr, PCI_ADDR_SIZE);
+		snprintf(ret[n].origin, sizeof(ret[n].origin), "vfio-pci.ids %s in %.60s", one,
+			 where);
+		n++;
+	}
+	kcmdline_done(&line);
+	nextboot_done(&nb);
+	if (r < 0)
+		return r;
+	*ret_n = n;
+	return 0;
 }
 
 int plan_decide(const struct plan_input *in, const struct plan_request *req, struct plan *p,

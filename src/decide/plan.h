@@ -154,6 +154,21 @@ struct plan_input {
 int plan_decide(const struct plan_input *in, const struct plan_request *req, struct plan *p,
 		struct file_error *err);
 void plan_done(struct plan *p);
+
+/* A device the configuration gives to vfio-pci at the next boot, and from where */
+struct configured_device {
+	char addr[PCI_ADDR_SIZE];
+	char origin[96]; /* "vfio-pci.ids 8086:10d3 in etc/modprobe.d/vfio.conf:1" */
+};
+
+/*
+ * The devices the effective configuration gives to vfio-pci: the addresses
+ * of etc/iommu-setup/vfio-devices.conf, then every function whose ID is in
+ * the vfio-pci IDs the next boot gets (modprobe.d and the configured
+ * command line). Pure. -EINVAL with err for a file that cannot be read.
+ */
+int plan_configured_devices(const struct plan_input *in, struct configured_device *ret, size_t max,
+			    size_t *ret_n, struct file_error *err);
 /* Sets a command's argument vector from NULL-terminated words (and its line);
  * -E2BIG when a word or their number exceeds what a command holds. */
 int plan_command_set(struct plan_command *c, ...) __attribute__((sentinel));

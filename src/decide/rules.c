@@ -9,6 +9,7 @@
 #include "base/lines.h"
 #include "base/macro.h"
 #include "decide/rules.h"
+#include "facts/iomem.h"
 
 static const char *const action_names[_RULE_ACTION_MAX] = {
 	[RULE_PARAM] = "param",	    [RULE_OFFER] = "offer",	[RULE_FORBID] = "forbid",
@@ -116,6 +117,15 @@ static int parse_match(struct rule *r, const char *w, size_t n, struct file_erro
 		r->has_class = true;
 		r->class_base = base;
 		r->class_sub = sub;
+	} else if (strncmp(tok, "framebuffer=", 12) == 0) {
+		const char *v = tok + 12;
+
+		if (!iomem_is_framebuffer(v))
+			return file_error_set(err, file, line,
+					      "%s: framebuffer= takes efifb, vesafb, simplefb, "
+					      "simpledrm or BOOTFB",
+					      tok);
+		snprintf(r->framebuffer, sizeof(r->framebuffer), "%.15s", v);
 	} else if (strncmp(tok, "kernel>=", 8) == 0) {
 		if (!version_ok(tok + 8))
 			return file_error_set(err, file, line, "%s: not a kernel version", tok);
@@ -128,7 +138,7 @@ static int parse_match(struct rule *r, const char *w, size_t n, struct file_erro
 		return file_error_set(
 			err, file, line,
 			"unknown match \"%s\" (cpu=, cpu-family=, cpu-model=, pci=, class=, "
-			"kernel>=, kernel<, requested, present, always)",
+			"framebuffer=, kernel>=, kernel<, requested, present, always)",
 			tok);
 	return 0;
 }
@@ -191,8 +201,8 @@ static int parse_line(const char *line, size_t len, const char *file, unsigned l
 		p += n;
 	}
 	if (!r->always && !r->cpu[0] && r->cpu_family < 0 && r->cpu_model < 0 && !r->has_pci &&
-	    !r->has_class && !r->kernel_min[0] && !r->kernel_below[0] && !r->requested &&
-	    !r->present)
+	    !r->has_class && !r->framebuffer[0] && !r->kernel_min[0] && !r->kernel_below[0] &&
+	    !r->requested && !r->present)
 		return file_error_set(err, file, lineno,
 				      "a rule needs a match (\"always\" for every host)");
 
@@ -341,6 +351,8 @@ void rule_format(const struct rule *r, char *buf, size_t n)
 		else
 			ADD("class=%02x%02x ", r->class_base, r->class_sub);
 	}
+	if (r->framebuffer[0])
+		ADD("framebuffer=%s ", r->framebuffer);
 	if (r->kernel_min[0])
 		ADD("kernel>=%s ", r->kernel_min);
 	if (r->kernel_below[0])
@@ -387,6 +399,8 @@ static bool device_matches(const struct rule *r, const struct rule_device *d)
 	if (r->has_class && ((int)(d->class >> 16) != r->class_base ||
 			     (r->class_sub >= 0 && (int)((d->class >> 8) & 0xff) != r->class_sub)))
 		return false;
+	if (r->framebuffer[0] && (!d->framebuffer || strcmp(r->framebuffer, d->framebuffer) != 0))
+		return false;
 	return true;
 }
 
@@ -409,7 +423,7 @@ size_t rule_matches(const struct rule *r, const struct rule_host *host,
 		return RULE_NO_MATCH;
 	if (r->kernel_below[0] && kernel_version_cmp(host->kernel, r->kernel_below) >= 0)
 		return RULE_NO_MATCH;
-	if (!r->has_pci && !r->has_class && !r->requested)
+	if (!r->has_pci && !r->has_class && !r->framebuffer[0] && !r->requested)
 		return RULE_HOST_MATCH;
 	devs = r->requested ? requested : present;
 	n = r->requested ? n_requested : n_present;

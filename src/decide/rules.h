@@ -10,9 +10,10 @@
  *
  * Matches (all must hold; "always" matches everything): cpu=intel|amd|hygon|zhaoxin,
  * cpu-family=N, cpu-model=N, pci=VVVV:DDDD (either side may be "*"), class=CCCC
- * or CC* (base class), kernel>=X.Y / kernel<X.Y, requested (the rule is about the
- * devices the administrator asked for), present (about any device of the host).
- * Actions: param NAME[=VALUE] (ensure), offer NAME[=VALUE] (ensure unless
+ * or CC* (base class), framebuffer=NAME (a boot framebuffer, proc/iomem's efifb,
+ * vesafb, simplefb, simpledrm or BOOTFB, lies in one of the device's BARs), kernel>=X.Y /
+ * kernel<X.Y, requested (the rule is about the devices the administrator asked for), present (about
+ * any device of the host). Actions: param NAME[=VALUE] (ensure), offer NAME[=VALUE] (ensure unless
  * declined, as iommu=pt), forbid NAME[=VALUE], softdep MODULE pre: MODULE...,
  * options MODULE OPTS..., warn "MESSAGE", hint "MESSAGE".
  * Pure: text in, rules out; a malformed line is an error naming file:line.
@@ -43,6 +44,7 @@ struct rule {
 	int pci_vendor, pci_device; /* -1: "*" */
 	bool has_class;
 	int class_base, class_sub;	       /* class_sub -1: "CC*" */
+	char framebuffer[16];		       /* "" any */
 	char kernel_min[64], kernel_below[64]; /* "" unbounded */
 	bool requested, present;
 	bool always;
@@ -70,7 +72,8 @@ struct rule_host {
 
 struct rule_device {
 	uint16_t vendor, device;
-	uint32_t class; /* 0xCCSSPP */
+	uint32_t class;		 /* 0xCCSSPP */
+	const char *framebuffer; /* the boot framebuffer in its BARs, NULL when none */
 };
 
 /*

@@ -97,3 +97,24 @@ int efi_path_vendor_dir(const char *path, char *out, size_t n)
 	out[e - p] = '\0';
 	return 0;
 }
+
+int efivar_ascii_string(const uint8_t *buf, size_t len, char *out, size_t n)
+{
+	size_t o = 0;
+
+	if (n == 0 || len < 4 || (len - 4) % 2)
+		return -EBADMSG;
+	for (size_t i = 4; i + 1 < len; i += 2) {
+		unsigned c = buf[i] | (unsigned)buf[i + 1] << 8;
+
+		if (c == 0)
+			break;
+		if (c < 0x20 || c > 0x7e)
+			return -EBADMSG;
+		if (o + 1 >= n)
+			return -E2BIG;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return o ? 0 : -EBADMSG;
+}

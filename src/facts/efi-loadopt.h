@@ -27,3 +27,10 @@ int efi_path_vendor_dir(const char *path, char *out, size_t n);
 
 /* A GUID in EFI byte order (first three fields little-endian), as text. */
 void efi_guid_to_string(const uint8_t g[16], char out[37]);
+
+/*
+ * A systemd-boot variable (LoaderEntrySelected) as efivarfs shows it: 4 bytes
+ * of attributes, then a NUL-terminated UTF-16LE string. Printable ASCII only
+ * (entry ids are file names); -EBADMSG otherwise, -E2BIG past n.
+ */
+int efivar_ascii_string(const uint8_t *buf, size_t len, char *out, size_t n);

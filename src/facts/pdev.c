@@ -71,3 +71,10 @@ const struct pdev_group *pdev_find_group(const struct pdev_list *l, int number)
 	}
 	return NULL;
 }
+
+const char *pdev_framebuffer(const struct pdev_list *l, const struct pdev *d)
+{
+	const struct iomem_range *r = d ? iomem_fb_in_bars(&l->fb, d->bars) : NULL;
+
+	return r ? r->name : NULL;
+}

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "facts/iomem.h"
+#include "facts/pcicfg.h"
+
 enum {
 	CRITICAL_ROOTFS = 1 << 0,   /* storage behind / */
 	CRITICAL_BOOTFS = 1 << 1,   /* storage behind /boot or /boot/efi */
@@ -28,7 +31,13 @@ struct pdev {
 	int group;	/* -1: in no IOMMU group */
 	int numa_node;	/* -1 */
 	bool rom;
-	char *reset_methods;
+	char *reset_methods;	/* sysfs reset_method (kernel 5.15+); NULL when absent */
+	bool reset_method_attr; /* the attribute exists (an empty one: no reset at all) */
+	struct pci_caps caps;	/* from its configuration space */
+	struct pci_bar bars[PCI_BARS];
+	char parent[PCI_ADDR_SIZE]; /* the bridge above it, "" on a root bus */
+	char *driver_module;	    /* the module of its driver (drivers/NAME/module) */
+	int driver_builtin;	    /* 1 built into the kernel, 0 a loadable module, -1 unknown */
 	int sriov_total, sriov_num; /* -1 unless an SR-IOV physical function */
 	char physfn[PCI_ADDR_SIZE]; /* a VF's PF, "" otherwise */
 	bool boot_vga;
@@ -51,11 +60,14 @@ struct pdev_list {
 	unsigned n;
 	struct pdev_group *groups; /* sorted by number */
 	unsigned n_groups;
-	bool groups_dir; /* sys/kernel/iommu_groups exists */
-	bool names;	 /* a PCI ID database was found */
+	bool groups_dir;    /* sys/kernel/iommu_groups exists */
+	bool names;	    /* a PCI ID database was found */
+	struct iomem_fb fb; /* the boot framebuffers' claims in proc/iomem */
 };
 
 const struct pdev *pdev_find(const struct pdev_list *l, const char *addr);
+/* The name of the boot framebuffer that claims memory in d's BARs, NULL when none (or d NULL) */
+const char *pdev_framebuffer(const struct pdev_list *l, const struct pdev *d);
 const struct pdev_group *pdev_find_group(const struct pdev_list *l, int number);
 
 /*

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libkmod.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <pci/pci.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include "base/macro.h"
 #include "base/textsafe.h"
+#include "cli/log.h"
 #include "gather/pdev.h"
 #include "root/root.h"
 
@@ -522,9 +524,9 @@ static int build_groups(struct pdev_list *l, int groups_fd)
 	return 0;
 }
 
-/* The first 64 bytes of config space: one read instead of five attribute files */
-/* the first 64 bytes of config space: the standard header */
-static int read_config(struct devdir *dd, uint8_t cfg[64])
+/* the configuration space: the standard header (64 bytes) for the IDs, the
+ * rest (256 bytes, 4 KiB as root) for the capabilities */
+static int read_config(struct devdir *dd, uint8_t cfg[64], struct pci_caps *caps)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len;
@@ -535,6 +537,76 @@ static int read_config(struct devdir *dd, uint8_t cfg[64])
 	if (len < 64)
 		return -EIO;
 	memcpy(cfg, data, 64);
+	pci_caps_parse((const uint8_t *)data, len > 4096 ? 4096 : len, caps);
+	return 0;
+}
+
+/* The function above the leaf on a sysfs device path: the bridge it sits behind */
+static bool parent_pci_in(const char *path, char out[PCI_ADDR_SIZE])
+{
+	char last[PCI_ADDR_SIZE] = "", prev[PCI_ADDR_SIZE] = "";
+	const char *p = path;
+
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (n >= 12 && n < PCI_ADDR_SIZE) {
+			char comp[PCI_ADDR_SIZE];
+
+			memcpy(comp, p, n);
+			comp[n] = '\0';
+			if (is_pci_addr(comp)) {
+				memcpy(prev, last, sizeof(prev));
+				memcpy(last, comp, n + 1);
+			}
+		}
+		p += n + (slash != NULL);
+	}
+	memcpy(out, prev, sizeof(prev));
+	return prev[0] != '\0';
+}
+
+/* BARs, parent bridge, driver module: what readiness is judged from */
+static int read_readiness(struct root *root, struct devdir *dd, struct pdev *d)
+{
+	_cleanup_free_ char *res = NULL;
+	char target[PATH_MAX], path[400];
+	size_t len;
+	unsigned line = 0;
+	ssize_t n;
+	int k;
+
+	k = dev_read(dd, "resource", &res, &len);
+	if (k >= 0 && pci_resource_parse(res, len, d->bars, &line) < 0) {
+		log_error("%s/resource:%u: not \"0xSTART 0xEND 0xFLAGS\"", dd->rel, line);
+		return -EBADMSG;
+	}
+	n = root_readlink(root, dd->rel, target, sizeof(target));
+	if (n > 0 && (size_t)n < sizeof(target)) {
+		target[n] = '\0';
+		parent_pci_in(target, d->parent);
+	}
+	d->driver_builtin = -1;
+	if (d->driver) {
+		d->driver_module = link_base(dd, "driver/module");
+		/* a module's name, nothing a path could be made of */
+		if (d->driver_module &&
+		    (!d->driver_module[0] ||
+		     d->driver_module[strspn(d->driver_module,
+					     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					     "0123456789_-")])) {
+			free(d->driver_module);
+			d->driver_module = NULL;
+		}
+		if (d->driver_module) {
+			snprintf(path, sizeof(path), "sys/module/%s/initstate", d->driver_module);
+			/* only a loadable module has an initstate */
+			k = root_exists(root, path);
+			if (k >= 0)
+				d->driver_builtin = k == 0;
+		}
+	}
 	return 0;
 }
 
@@ -555,7 +627,7 @@ static int read_dev(struct root *root, const char *name, struct pdev *d, struct 
 	snprintf(d->addr, sizeof(d->addr), "%.*s", PCI_ADDR_SIZE - 1, name);
 	sscanf(name, "%x:%x:%x.%x", &d->domain, &d->bus, &d->slot, &d->fn);
 
-	if (read_config(&dd, cfg) >= 0) {
+	if (read_config(&dd, cfg, &d->caps) >= 0) {
 		/* PCI Local Bus spec §6.1: IDs at 0x00/0x02, class at 0x09-0x0b, header type at
 		 * 0x0e, subsystem IDs at 0x2c/0x2e (header type 0) */
 		d->vendor = (uint16_t)(cfg[0] | cfg[1] << 8);
@@ -593,8 +665,11 @@ static int read_dev(struct root *root, const char *name, struct pdev *d, struct 
 	/* that it exists, not its bytes: reading a ROM hangs some devices */
 	snprintf(path, sizeof(path), "%s/rom", dd.rel);
 	d->rom = root_exists(root, path) > 0;
-	if (read_attr(&dd, "reset_method", buf, sizeof(buf)) >= 0 && buf[0])
-		d->reset_methods = strdup(buf);
+	if (read_attr(&dd, "reset_method", buf, sizeof(buf)) >= 0) {
+		d->reset_method_attr = true;
+		if (buf[0])
+			d->reset_methods = strdup(buf);
+	}
 	s = link_base(&dd, "physfn");
 	if (s) {
 		snprintf(d->physfn, sizeof(d->physfn), "%s", s);
@@ -624,8 +699,12 @@ static int read_dev(struct root *root, const char *name, struct pdev *d, struct 
 			if (de->d_name[0] != '.' && !d->netdev)
 				d->netdev = text_escape_controls(de->d_name);
 	}
+	k = read_readiness(root, &dd, d);
+	if (k < 0 && !dd.error)
+		dd.error = k;
 	if (dd.error < 0) {
 		/* the module list belongs to the alias cache still */
+		free(d->driver_module);
 		free(d->driver);
 		free(d->modalias);
 		free(d->reset_methods);
@@ -634,6 +713,28 @@ static int read_dev(struct root *root, const char *name, struct pdev *d, struct 
 		return dd.error;
 	}
 	return 0;
+}
+
+/* the boot framebuffers' claims; a proc/iomem no kernel wrote is an error */
+static int read_iomem(struct root *root, struct iomem_fb *fb)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	unsigned line = 0;
+	int k;
+
+	*fb = (struct iomem_fb){};
+	k = root_read_file(root, "proc/iomem", 4u << 20, &text, &len);
+	if (k == -ENOENT || k == -EACCES)
+		return 0;
+	if (k < 0)
+		return k;
+	k = iomem_parse_fb(text, len, fb, &line);
+	if (k == -EBADMSG)
+		log_error("proc/iomem:%u: not \"START-END : NAME\"", line);
+	else if (k == -E2BIG)
+		log_error("proc/iomem:%u: more than %d framebuffer claims", line, IOMEM_FB_MAX);
+	return k;
 }
 
 int pdev_gather(struct root *root, const char *kver, struct pdev_list *ret)
@@ -740,6 +841,11 @@ int pdev_gather(struct root *root, const char *kver, struct pdev_list *ret)
 
 	find_storage(root, &l);
 	find_route(root, &l);
+	r = read_iomem(root, &l.fb);
+	if (r < 0) {
+		pdev_list_done(&l);
+		return r;
+	}
 	for (unsigned i = 0; i < l.n; i++)
 		if (l.devs[i].boot_vga)
 			mark(&l, l.devs[i].addr, CRITICAL_BOOT_VGA,
@@ -761,6 +867,7 @@ void pdev_list_done(struct pdev_list *l)
 				free(*p);
 		free(d->modules);
 		free(d->reset_methods);
+		free(d->driver_module);
 		free(d->netdev);
 		free(d->critical_what);
 		free(d->vendor_name);

@@ -244,6 +244,7 @@ static void check_json(struct json *j, const char *key, const struct check *c)
 	json_string(j, "label", c->label);
 	json_string(j, "summary", c->summary);
 	json_string(j, "hint", c->hint);
+	json_string(j, "device", c->device[0] ? c->device : NULL);
 	json_object_end(j);
 }
 
@@ -291,6 +292,83 @@ void report_print_json(struct json *j, const struct host *h, const struct check_
 	json_array_begin(j, "checks");
 	for (size_t i = 0; i < r->n; i++)
 		check_json(j, NULL, &r->items[i]);
+	json_array_end(j);
+	json_bool(j, "ready", !r->blocking);
+	if (r->blocking)
+		check_json(j, "blocking", r->blocking);
+	else
+		json_null(j, "blocking");
+	json_object_end(j);
+	json_finish(j);
+}
+
+/* the first FAIL about device addr, NULL when it is ready */
+static const struct check *device_blocking(const struct check_report *r, const char *addr)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->items[i].device, addr) == 0 && r->items[i].level == CHECK_FAIL)
+			return &r->items[i];
+	return NULL;
+}
+
+/* each device once, in the order of the report */
+static bool first_of_device(const struct check_report *r, size_t i)
+{
+	if (!r->items[i].device[0])
+		return false;
+	for (size_t k = 0; k < i; k++)
+		if (strcmp(r->items[k].device, r->items[i].device) == 0)
+			return false;
+	return true;
+}
+
+void report_print_verify_text(FILE *f, const struct check_report *r, bool color, bool quiet)
+{
+	report_print_text(f, r, color, quiet);
+	for (size_t i = 0; i < r->n; i++) {
+		const struct check *b;
+
+		if (!first_of_device(r, i))
+			continue;
+		b = device_blocking(r, r->items[i].device);
+		fprintf(f, "%s: ", r->items[i].device);
+		if (b)
+			fprintf(f, "%sNOT READY%s (%s)\n", color ? level_color[CHECK_FAIL] : "",
+				color ? "\033[0m" : "", b->code ? b->code : b->id);
+		else
+			fprintf(f, "ready\n");
+	}
+}
+
+void report_verify_json(struct json *j, const struct host *h, const struct check_report *r)
+{
+	_cleanup_free_ char *msg = NULL;
+
+	if (!r->blocking)
+		msg = strdup("READY: every device verified is ready for a guest");
+	else if (asprintf(&msg, "NOT READY: %s: %s", r->blocking->label,
+			  r->blocking->summary ? r->blocking->summary : "") < 0)
+		msg = NULL;
+	report_json_begin(j, "verify", false, false, msg ? msg : "NOT READY");
+	json_bool(j, "reboot_required", report_reboot_pending(r));
+	json_bool(j, "applied", h->applied);
+	json_array_begin(j, "checks");
+	for (size_t i = 0; i < r->n; i++)
+		check_json(j, NULL, &r->items[i]);
+	json_array_end(j);
+	json_array_begin(j, "devices");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct check *b;
+
+		if (!first_of_device(r, i))
+			continue;
+		b = device_blocking(r, r->items[i].device);
+		json_object_begin(j, NULL);
+		json_string(j, "address", r->items[i].device);
+		json_bool(j, "ready", !b);
+		json_string(j, "code", b ? b->code : NULL);
+		json_object_end(j);
+	}
 	json_array_end(j);
 	json_bool(j, "ready", !r->blocking);
 	if (r->blocking)

@@ -10,6 +10,9 @@
 /* Aligned "label : LEVEL  summary" lines with hints, then the verdict. */
 void report_print_text(FILE *f, const struct check_report *r, bool color, bool quiet);
 void report_print_json(struct json *j, const struct host *h, const struct check_report *r);
+/* verify: the findings, then each device's verdict */
+void report_print_verify_text(FILE *f, const struct check_report *r, bool color, bool quiet);
+void report_verify_json(struct json *j, const struct host *h, const struct check_report *r);
 
 /* The version of the --json contract (schema/iommu-setup-1.json); a key that
  * changes meaning or goes away means a new version. */
