@@ -76,7 +76,7 @@ struct plan_command {
 	char lister[64];
 	char lister_name[16];
 	char kver[256]; /* for CMD_INITRAMFS: the kernel whose initramfs it is */
-	bool forced; /* --initramfs: it runs even when no file it reads changes */
+	bool forced;	/* --initramfs: it runs even when no file it reads changes */
 };
 
 struct plan_dev {

@@ -266,7 +266,7 @@ static int regen_initramfs(const struct regen_facts *f, const struct host *h,
 				  "for %s, as update-initramfs -u -k all makes none",
 				  without, strchr(without, ',') ? "have" : "has",
 				  uses_dracut(f) && f->os.family != OS_DEBIAN ? "initramfs-KVER.img"
-									     : "initrd.img-KVER",
+									      : "initrd.img-KVER",
 				  strchr(without, ',') ? "them" : "it");
 		if (f->n_kernels_more)
 			plan_note(p,

@@ -177,8 +177,7 @@ static bool has_note(const struct plan *p, const char *a, const char *b)
 	return false;
 }
 
-static void add_kernel(struct plan_input *in, const char *kver, bool initrd_img,
-		       bool initramfs_img)
+static void add_kernel(struct plan_input *in, const char *kver, bool initrd_img, bool initramfs_img)
 {
 	struct installed_kernel *k = &in->regen.kernels[in->regen.n_kernels++];
 
@@ -258,7 +257,8 @@ static void test_all_kernels(void)
 	snprintf(in.regen.dracut, sizeof(in.regen.dracut), "/usr/bin/dracut");
 	in.regen.update_initramfs[0] = '\0';
 	in.regen.n_kernels = 0;
-	add_kernel(&in, "6.1.0-12-amd64", false, true); /* older, listed first: order is the target's */
+	/* the older listed first: the target's command comes first all the same */
+	add_kernel(&in, "6.1.0-12-amd64", false, true);
 	add_kernel(&in, "6.1.0-13-amd64", false, true);
 	CHECK(plan_decide(&in, &req, &p, &err) == 0);
 	initramfs_lines(&p, all, sizeof(all));
