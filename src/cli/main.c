@@ -106,7 +106,7 @@ static const struct verb {
 				     O_INITRAMFS | O_NO_MKCONFIG | O_COMMAND_TIMEOUT |
 				     O_ALL_KERNELS },
 	{ "revert",   verb_revert,   O_JSON | O_QUIET | O_INITRAMFS | O_NO_MKCONFIG |
-				     O_COMMAND_TIMEOUT },
+				     O_COMMAND_TIMEOUT | O_ALL_KERNELS },
 	{ "rules",    verb_rules,    O_JSON },
 	{ "snapshot", verb_snapshot, O_KERNEL | O_QUIET | O_REPLACE },
 	/* clang-format on */
@@ -160,8 +160,8 @@ static void help(void)
 	       "                        IOMMU off, 7 safety refusal; see iommu-setup(8))\n"
 	       "      --initramfs       apply: rebuild the initramfs even if its files are unchanged\n"
 	       "      --no-initramfs    apply: leave the initramfs alone\n"
-	       "      --all-kernels     plan, apply: rebuild the initramfs of every installed\n"
-	       "                        kernel that has one, not only the target kernel's\n"
+	       "      --all-kernels     plan, apply, revert: rebuild the initramfs of every\n"
+	       "                        installed kernel that has one, not only the target's\n"
 	       "      --no-mkconfig     apply, revert: leave grub.cfg alone (image builders)\n"
 	       "      --no-initramfs    revert: leave the initramfs alone too\n"
 	       "      --command-timeout=SECONDS  apply, revert: kill a command (and what it\n"
