@@ -20,13 +20,13 @@ _iommu_setup_verb_opts()
 	check) echo "--kernel --json --quiet" ;;
 	probe | acpi | rules) echo "--json" ;;
 	devices) echo "--kernel --json --groups --xml --xml-pool" ;;
-	plan) echo "--kernel --json --quiet $request --exit-code --initramfs --no-initramfs --no-mkconfig" ;;
-	apply) echo "--kernel --json --quiet $request --exit-code --initramfs --no-initramfs --no-mkconfig --command-timeout" ;;
-	revert) echo "--json --quiet --initramfs --no-initramfs --no-mkconfig --command-timeout" ;;
+	plan) echo "--kernel --json --quiet $request --exit-code --initramfs --no-initramfs --all-kernels --no-mkconfig" ;;
+	apply) echo "--kernel --json --quiet $request --exit-code --initramfs --no-initramfs --all-kernels --no-mkconfig --command-timeout" ;;
+	revert) echo "--json --quiet --initramfs --no-initramfs --all-kernels --no-mkconfig --command-timeout" ;;
 	snapshot) echo "--kernel --quiet --replace" ;;
 	*) # no verb yet: options may come before the verb
 		echo "--kernel --json --quiet --groups --xml --xml-pool $request --exit-code" \
-			"--initramfs --no-initramfs --no-mkconfig --command-timeout --replace" ;;
+			"--initramfs --no-initramfs --all-kernels --no-mkconfig --command-timeout --replace" ;;
 	esac
 }
 

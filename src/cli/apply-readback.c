@@ -182,6 +182,16 @@ void readback_initramfs(struct context *ctx, const struct host *h, const struct 
 				      want[k]);
 		}
 	}
+	/* another installed kernel's (--all-kernels): which VFIO modules are
+	 * modules, built in or missing is known for the target kernel only */
+	if (c->kver[0] && strcmp(c->kver, p->kver) != 0) {
+		outcome_note(o,
+			     "/%s: the configuration files were checked; the VFIO modules are "
+			     "checked in the target kernel's initramfs only",
+			     c->output);
+		exec_result_done(&res);
+		return;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(mods); i++) {
 		const struct mod_info *ms = &h->modules.mods[mods[i]];
 		char want[80];

@@ -72,6 +72,7 @@ struct context {
 	bool initramfs;		  /* apply: rebuild the initramfs even when no file of it changes */
 	bool no_mkconfig;	  /* apply: leave grub.cfg alone */
 	bool no_initramfs;	  /* apply: leave the initramfs alone */
+	bool all_kernels;	  /* plan, apply: the initramfs of every installed kernel */
 	unsigned command_timeout; /* apply, revert: seconds a command may take (0: default) */
 	char **args;		  /* the verb's arguments */
 	int n_args;

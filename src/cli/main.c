@@ -38,6 +38,7 @@ static bool arg_allow_unsafe;
 static bool arg_initramfs;
 static bool arg_no_mkconfig;
 static bool arg_no_initramfs;
+static bool arg_all_kernels;
 static unsigned arg_command_timeout;
 
 enum {
@@ -56,6 +57,7 @@ enum {
 	ARG_NO_INITRAMFS,
 	ARG_REPLACE,
 	ARG_COMMAND_TIMEOUT,
+	ARG_ALL_KERNELS,
 };
 static int arg_verbose;
 static bool arg_replace;
@@ -80,12 +82,13 @@ enum {
 	O_NO_MKCONFIG = 1u << 14,
 	O_COMMAND_TIMEOUT = 1u << 15,
 	O_REPLACE = 1u << 16,
+	O_ALL_KERNELS = 1u << 17,
 	O_REQUEST = O_IDS | O_DEVICE | O_PASSTHROUGH | O_PARAM | O_ALLOW_UNSAFE | O_FORCE,
 };
 static unsigned arg_seen;
 static const char *verb_name; /* NULL until the verb is known */
 static const char *failure_code;
-static const char *arg_seen_name[17];
+static const char *arg_seen_name[18];
 
 static const struct verb {
 	const char *name;
@@ -99,11 +102,12 @@ static const struct verb {
 	{ "acpi",     verb_acpi,     O_JSON },
 	{ "devices",  verb_devices,  O_KERNEL | O_JSON | O_GROUPS | O_XML | O_XML_POOL },
 	{ "plan",     verb_plan,     O_KERNEL | O_JSON | O_QUIET | O_REQUEST | O_EXIT_CODE |
-				     O_INITRAMFS | O_NO_MKCONFIG },
+				     O_INITRAMFS | O_NO_MKCONFIG | O_ALL_KERNELS },
 	{ "apply",    verb_apply,    O_KERNEL | O_JSON | O_QUIET | O_REQUEST | O_EXIT_CODE |
-				     O_INITRAMFS | O_NO_MKCONFIG | O_COMMAND_TIMEOUT },
+				     O_INITRAMFS | O_NO_MKCONFIG | O_COMMAND_TIMEOUT |
+				     O_ALL_KERNELS },
 	{ "revert",   verb_revert,   O_JSON | O_QUIET | O_INITRAMFS | O_NO_MKCONFIG |
-				     O_COMMAND_TIMEOUT },
+				     O_COMMAND_TIMEOUT | O_ALL_KERNELS },
 	{ "rules",    verb_rules,    O_JSON },
 	{ "snapshot", verb_snapshot, O_KERNEL | O_QUIET | O_REPLACE },
 	/* clang-format on */
@@ -160,6 +164,8 @@ static void help(void)
 	       "                        IOMMU off, 7 safety refusal; see iommu-setup(8))\n"
 	       "      --initramfs       apply: rebuild the initramfs even if its files are unchanged\n"
 	       "      --no-initramfs    apply: leave the initramfs alone\n"
+	       "      --all-kernels     plan, apply, revert: rebuild the initramfs of every\n"
+	       "                        installed kernel that has one, not only the target's\n"
 	       "      --no-mkconfig     apply, revert: leave grub.cfg alone (image builders)\n"
 	       "      --no-initramfs    revert: leave the initramfs alone too\n"
 	       "      --command-timeout=SECONDS  apply, revert: kill a command (and what it\n"
@@ -208,6 +214,7 @@ static int parse_argv(int argc, char *argv[])
 		{ "no-initramfs", no_argument,  NULL, ARG_NO_INITRAMFS },
 		{ "replace", no_argument,       NULL, ARG_REPLACE },
 		{ "command-timeout", required_argument, NULL, ARG_COMMAND_TIMEOUT },
+		{ "all-kernels", no_argument,   NULL, ARG_ALL_KERNELS },
 		{}
 	};
 	/* clang-format on */
@@ -300,6 +307,10 @@ static int parse_argv(int argc, char *argv[])
 			seen(O_INITRAMFS, "--no-initramfs");
 			arg_no_initramfs = true;
 			break;
+		case ARG_ALL_KERNELS:
+			seen(O_ALL_KERNELS, "--all-kernels");
+			arg_all_kernels = true;
+			break;
 		case ARG_REPLACE:
 			seen(O_REPLACE, "--replace");
 			arg_replace = true;
@@ -391,10 +402,16 @@ static int run(int argc, char *argv[])
 	ctx.initramfs = arg_initramfs;
 	ctx.no_mkconfig = arg_no_mkconfig;
 	ctx.no_initramfs = arg_no_initramfs;
+	ctx.all_kernels = arg_all_kernels;
 	ctx.replace = arg_replace;
 	ctx.command_timeout = arg_command_timeout;
 	if (arg_passthrough && arg_no_passthrough) {
 		log_error("--passthrough and --no-passthrough contradict each other");
+		ctx.root = root_free(ctx.root);
+		return EXIT_BAD_INPUT;
+	}
+	if (arg_all_kernels && arg_no_initramfs) {
+		log_error("--all-kernels and --no-initramfs contradict each other");
 		ctx.root = root_free(ctx.root);
 		return EXIT_BAD_INPUT;
 	}

@@ -82,6 +82,7 @@ int plan_for_request(struct context *ctx, bool for_apply, struct plan_input *in,
 		.initramfs = ctx->initramfs,
 		.no_mkconfig = ctx->no_mkconfig,
 		.no_initramfs = ctx->no_initramfs,
+		.all_kernels = ctx->all_kernels,
 		.for_apply = for_apply,
 	};
 	struct file_error err;

@@ -177,6 +177,7 @@ int verb_revert(struct context *ctx)
 	static struct outcome o;
 	struct plan_request req = { .no_mkconfig = ctx->no_mkconfig,
 				    .no_initramfs = ctx->no_initramfs,
+				    .all_kernels = ctx->all_kernels,
 				    .for_apply = true };
 	struct record rec = {}, none = {};
 	struct host h = {};

@@ -26,7 +26,8 @@ struct root;
 #define PLAN_OPS_MAX 32
 #define PLAN_FILES_MAX 64
 #define PLAN_DEVICES_MAX 64
-#define PLAN_COMMANDS_MAX 8
+/* the boot loader's command and one initramfs per installed kernel (--all-kernels) */
+#define PLAN_COMMANDS_MAX (2 + REGEN_KERNELS_MAX)
 #define PLAN_REQUEST_MAX 64
 /* vfio-pci's ids parameter: module_param_string(ids, ids, sizeof(ids), 0) over
  * char ids[1024] (drivers/vfio/pci/vfio_pci.c): a longer value is refused by
@@ -58,7 +59,8 @@ struct planned_file {
 
 enum command_kind {
 	CMD_BOOTCFG,   /* regenerates the boot loader configuration */
-	CMD_INITRAMFS, /* rebuilds the target kernel's initramfs */
+	CMD_INITRAMFS, /* rebuilds one kernel's initramfs (the target's, or with
+			* --all-kernels another installed one's) */
 };
 
 #define COMMAND_ARGS_MAX 6
@@ -73,7 +75,8 @@ struct plan_command {
 	/* for CMD_INITRAMFS: the command that lists the image ("" not installed) */
 	char lister[64];
 	char lister_name[16];
-	bool forced; /* --initramfs: it runs even when no file it reads changes */
+	char kver[256]; /* for CMD_INITRAMFS: the kernel whose initramfs it is */
+	bool forced;	/* --initramfs: it runs even when no file it reads changes */
 };
 
 struct plan_dev {
@@ -130,6 +133,7 @@ struct plan_request {
 	bool initramfs;	   /* --initramfs: rebuild even when no initramfs file changes */
 	bool no_mkconfig;  /* --no-mkconfig: leave the boot loader configuration alone */
 	bool no_initramfs; /* --no-initramfs */
+	bool all_kernels;  /* --all-kernels: the initramfs of every installed kernel */
 	bool for_apply;	   /* a missing regeneration tool is an error, not a note */
 };
 

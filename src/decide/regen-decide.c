@@ -115,20 +115,43 @@ static int regen_bootcfg(const struct regen_facts *f, const struct host *h, bool
 	return 0;
 }
 
-/* The target kernel's initramfs: dracut or initramfs-tools */
-static int regen_initramfs(const struct regen_facts *f, const struct host *h, struct plan *p)
+/* Is the host's initramfs dracut's (rather than initramfs-tools')? */
+static bool uses_dracut(const struct regen_facts *f)
 {
-	const char *kver = h->modules.kver;
+	return !f->itools && f->dracut[0];
+}
+
+/* The image dracut writes for a kernel: Debian (and a host that has
+ * boot/initrd.img-K) names it initrd.img-K, dracut's default is initramfs-K.img */
+static bool dracut_debian_name(const struct regen_facts *f, bool initrd_img)
+{
+	return f->os.family == OS_DEBIAN || initrd_img;
+}
+
+/* Does an installed kernel have an initramfs, under the name its tool writes? */
+static bool kernel_has_image(const struct regen_facts *f, const struct installed_kernel *k)
+{
+	if (uses_dracut(f) && !dracut_debian_name(f, k->initrd_img))
+		return k->initramfs_img;
+	return k->initrd_img;
+}
+
+/*
+ * The command that rebuilds one kernel's initramfs: dracut or initramfs-tools.
+ * target: the target kernel's (initrd_img: its boot/initrd.img-K exists), or
+ * with --all-kernels another installed kernel's. -ENOENT when neither tool is
+ * installed.
+ */
+static int initramfs_command(const struct regen_facts *f, const char *kver, bool target,
+			     bool initrd_img, struct plan *p)
+{
 	struct plan_command *c;
 
-	if (!kver[0])
-		return 0;
-	if (!f->itools && f->dracut[0]) {
+	if (uses_dracut(f)) {
 		c = add_command(p, CMD_INITRAMFS);
 		if (!c)
 			return -E2BIG;
-		/* the image the distribution boots: Debian names it initrd.img-K */
-		if (f->os.family == OS_DEBIAN || f->initrd_img) {
+		if (dracut_debian_name(f, initrd_img)) {
 			char img[300];
 
 			snprintf(img, sizeof(img), "/boot/initrd.img-%s", kver);
@@ -142,10 +165,18 @@ static int regen_initramfs(const struct regen_facts *f, const struct host *h, st
 		}
 		snprintf(c->lister, sizeof(c->lister), "%s", f->lsinitrd);
 		snprintf(c->lister_name, sizeof(c->lister_name), "lsinitrd");
-		snprintf(c->why, sizeof(c->why),
-			 "dracut builds the initramfs of %s (the target kernel, not the running "
-			 "one): vfio-pci and the modprobe.d file must be in it",
-			 kver);
+		snprintf(c->kver, sizeof(c->kver), "%s", kver);
+		if (target)
+			snprintf(c->why, sizeof(c->why),
+				 "dracut builds the initramfs of %s (the target kernel, not the "
+				 "running one): vfio-pci and the modprobe.d file must be in it",
+				 kver);
+		else
+			snprintf(c->why, sizeof(c->why),
+				 "--all-kernels: dracut rebuilds the initramfs of %s too, another "
+				 "installed kernel, so that booting it also brings the modprobe.d "
+				 "file and the VFIO modules it has",
+				 kver);
 		return 0;
 	}
 	if (f->update_initramfs[0]) {
@@ -157,13 +188,99 @@ static int regen_initramfs(const struct regen_facts *f, const struct host *h, st
 		snprintf(c->output, sizeof(c->output), "boot/initrd.img-%s", kver);
 		snprintf(c->lister, sizeof(c->lister), "%s", f->lsinitramfs);
 		snprintf(c->lister_name, sizeof(c->lister_name), "lsinitramfs");
-		snprintf(c->why, sizeof(c->why),
-			 "initramfs-tools builds the initramfs of %s (the target kernel, not the "
-			 "running one): vfio-pci and the modprobe.d file must be in it",
-			 kver);
+		snprintf(c->kver, sizeof(c->kver), "%s", kver);
+		if (target)
+			snprintf(c->why, sizeof(c->why),
+				 "initramfs-tools builds the initramfs of %s (the target kernel, "
+				 "not the running one): vfio-pci and the modprobe.d file must be "
+				 "in it",
+				 kver);
+		else
+			snprintf(c->why, sizeof(c->why),
+				 "--all-kernels: initramfs-tools updates the initramfs of %s too, "
+				 "another installed kernel with /boot/initrd.img-%s (the kernels "
+				 "update-initramfs -u -k all would update, one command each)",
+				 kver, kver);
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/*
+ * The target kernel's initramfs and, with --all-kernels, every other installed
+ * kernel's that has one (facts/regen.h says which kernels are installed).
+ *
+ * One command per kernel, the target's first, for both tools, rather than
+ * their own every-kernel forms (update-initramfs -u -k all, dracut
+ * --regenerate-all): each command then has one image, which apply copies into
+ * the journal before it runs (and restores if anything fails), runs within
+ * --command-timeout, lists afterwards (lsinitramfs, lsinitrd) and reports with
+ * its exit status; a failure names its kernel. The kernels are the ones
+ * update-initramfs -u -k all updates: it lists the installed kernels that
+ * already have /boot/initrd.img-KVER and skips the others (initramfs-tools'
+ * get_sorted_versions). A kernel without an initramfs is left without one, with
+ * dracut too (dracut -f would create one): a kernel that boots without an
+ * initramfs is not given one, and the plan says so. The target kernel is
+ * rebuilt as without the option, image or not (update-initramfs -u -k K and
+ * dracut -f --kver K create a missing one).
+ *
+ * Without --all-kernels, when other kernels are installed and the initramfs is
+ * rebuilt, a note names them and the option: they would boot with an
+ * initramfs that lacks this configuration.
+ */
+static int regen_initramfs(const struct regen_facts *f, const struct host *h,
+			   const struct plan_request *req, struct plan *p)
+{
+	const char *kver = h->modules.kver;
+	char with[1024] = "", without[1024] = "";
+	size_t target_cmd;
+	bool needed;
+	int r;
+
+	if (!kver[0])
+		return 0;
+	target_cmd = p->n_commands;
+	r = initramfs_command(f, kver, true, f->initrd_img, p);
+	if (r < 0)
+		return r;
+	needed = req->initramfs || plan_command_needed(p, &p->commands[target_cmd]);
+	for (size_t i = 0; i < f->n_kernels; i++) {
+		const struct installed_kernel *k = &f->kernels[i];
+		bool image = kernel_has_image(f, k);
+		char *list = image ? with : without;
+
+		if (strcmp(k->kver, kver) == 0)
+			continue;
+		if (req->all_kernels && image) {
+			r = initramfs_command(f, k->kver, false, k->initrd_img, p);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		appendf(list, sizeof(with), "%s%s", list[0] ? ", " : "", k->kver);
+	}
+	if (req->all_kernels && needed) {
+		if (without[0])
+			plan_note(p,
+				  "--all-kernels: %s %s no initramfs (no /boot/%s): none is made "
+				  "for %s, as update-initramfs -u -k all makes none",
+				  without, strchr(without, ',') ? "have" : "has",
+				  uses_dracut(f) && f->os.family != OS_DEBIAN ? "initramfs-KVER.img"
+									      : "initrd.img-KVER",
+				  strchr(without, ',') ? "them" : "it");
+		if (f->n_kernels_more)
+			plan_note(p,
+				  "WARNING: --all-kernels: more than %d kernels are installed; the "
+				  "initramfs of %zu older ones is not rebuilt",
+				  REGEN_KERNELS_MAX, f->n_kernels_more);
+	} else if (needed && with[0])
+		plan_note(p,
+			  "only the initramfs of %s (the target kernel) is rebuilt; the other "
+			  "installed %s (%s) keep%s an initramfs without this configuration "
+			  "until it is rebuilt: --all-kernels rebuilds %s too",
+			  kver, strchr(with, ',') ? "kernels" : "kernel", with,
+			  strchr(with, ',') ? "" : "s", strchr(with, ',') ? "theirs" : "its");
+	return 0;
 }
 
 int regen_decide(const struct regen_facts *f, const struct host *h, const struct plan_request *req,
@@ -183,7 +300,7 @@ int regen_decide(const struct regen_facts *f, const struct host *h, const struct
 	}
 	if (req->no_initramfs)
 		return 0;
-	r = regen_initramfs(f, h, p);
+	r = regen_initramfs(f, h, req, p);
 	if (r == -ENOENT && (p->modprobe[0] || req->initramfs)) {
 		plan_note(p, "WARNING: neither dracut nor update-initramfs is installed below the "
 			     "root: the initramfs cannot be rebuilt");

@@ -38,6 +38,22 @@ struct esp_info {
 	char how[640];	       /* how dir was chosen, and what disagreed */
 };
 
+/*
+ * An installed kernel, as the initramfs decision counts them: lib/modules/KVER
+ * holds its module index (modules.dep: a directory that removing the package
+ * left behind does not count) and its image is boot/vmlinuz-KVER, or
+ * lib/modules/KVER/vmlinuz where kernel-install keeps it (systemd-boot hosts
+ * have no boot/vmlinuz-KVER). A kernel with modules and no image cannot boot
+ * and has no initramfs to rebuild.
+ */
+struct installed_kernel {
+	char kver[256];
+	bool initrd_img;    /* boot/initrd.img-KVER exists (Debian's name) */
+	bool initramfs_img; /* boot/initramfs-KVER.img exists (dracut's default name) */
+};
+
+#define REGEN_KERNELS_MAX 16
+
 /* What the choice of commands depends on, gathered below the root. */
 struct regen_facts {
 	struct os_release os;
@@ -48,6 +64,11 @@ struct regen_facts {
 	bool dracut_host;   /* etc/dracut.conf.d or the dracut command */
 	bool dracut_module; /* this project's dracut module is installed */
 	bool initrd_img;    /* boot/initrd.img-KVER exists (Debian's name for the image) */
+	/* the installed kernels, newest first (the target among them or not: a
+	 * --kernel with no image is still the target) */
+	struct installed_kernel kernels[REGEN_KERNELS_MAX];
+	size_t n_kernels;
+	size_t n_kernels_more; /* installed beyond REGEN_KERNELS_MAX, not listed */
 	/* UEFI with grub2-mkconfig: the ESP, and its EFI/<dir>/grub.cfg */
 	bool esp_checked;
 	struct esp_info esp;

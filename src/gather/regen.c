@@ -351,6 +351,37 @@ int esp_find(struct root *root, const struct host *h, const struct os_release *o
 	return 0;
 }
 
+/* The installed kernels (facts/regen.h says what counts), from the ones
+ * lib/modules lists with a module index, newest first; read only. */
+static void installed_kernels(struct root *root, const struct host *h, struct regen_facts *f)
+{
+	for (unsigned i = 0; i < h->modules.n_kernels; i++) {
+		const char *kver = h->modules.kernels[i];
+		struct installed_kernel *k;
+		char rel[600];
+		bool image;
+
+		snprintf(rel, sizeof(rel), "boot/vmlinuz-%s", kver);
+		image = root_exists(root, rel) > 0;
+		if (!image) {
+			snprintf(rel, sizeof(rel), "lib/modules/%s/vmlinuz", kver);
+			image = root_exists(root, rel) > 0;
+		}
+		if (!image || strlen(kver) >= sizeof(k->kver))
+			continue;
+		if (f->n_kernels == REGEN_KERNELS_MAX) {
+			f->n_kernels_more++;
+			continue;
+		}
+		k = &f->kernels[f->n_kernels++];
+		snprintf(k->kver, sizeof(k->kver), "%s", kver);
+		snprintf(rel, sizeof(rel), "boot/initrd.img-%s", kver);
+		k->initrd_img = root_exists(root, rel) > 0;
+		snprintf(rel, sizeof(rel), "boot/initramfs-%s.img", kver);
+		k->initramfs_img = root_exists(root, rel) > 0;
+	}
+}
+
 int regen_gather(struct root *root, const struct host *h, struct regen_facts *f)
 {
 	char rel[600];
@@ -373,6 +404,7 @@ int regen_gather(struct root *root, const struct host *h, struct regen_facts *f)
 		snprintf(rel, sizeof(rel), "boot/initrd.img-%s", h->modules.kver);
 		f->initrd_img = root_exists(root, rel) > 0;
 	}
+	installed_kernels(root, h, f);
 	if (h->boot.uefi && f->grub2_mkconfig[0]) {
 		_cleanup_free_ char *cfg = NULL;
 

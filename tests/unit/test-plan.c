@@ -159,9 +159,144 @@ static void test_plan_decide(void)
 	fake_done(&in);
 }
 
+/* the initramfs commands of a plan, their lines joined by "; " */
+static void initramfs_lines(const struct plan *p, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->n_commands; i++)
+		if (p->commands[i].kind == CMD_INITRAMFS)
+			snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", buf[0] ? "; " : "",
+				 p->commands[i].line);
+}
+
+static bool has_note(const struct plan *p, const char *a, const char *b)
+{
+	for (size_t i = 0; i < p->n_notes; i++)
+		if (strstr(p->notes[i], a) && (!b || strstr(p->notes[i], b)))
+			return true;
+	return false;
+}
+
+static void add_kernel(struct plan_input *in, const char *kver, bool initrd_img, bool initramfs_img)
+{
+	struct installed_kernel *k = &in->regen.kernels[in->regen.n_kernels++];
+
+	snprintf(k->kver, sizeof(k->kver), "%s", kver);
+	k->initrd_img = initrd_img;
+	k->initramfs_img = initramfs_img;
+}
+
+/*
+ * --all-kernels, decided in words: the target kernel's initramfs is rebuilt
+ * first, then every other installed kernel's that has one, one command each
+ * (initramfs-tools: update-initramfs -u -k KVER, the kernels -k all would
+ * update; dracut: dracut -f --kver KVER); a kernel without an initramfs gets
+ * none, and the plan says so. Without the option, only the target's, and a
+ * note names the other kernels and the option. With one kernel installed the
+ * option changes nothing.
+ */
+static void test_all_kernels(void)
+{
+	static struct plan_input in;
+	static struct plan p;
+	char *ids[] = { "8086:1533" };
+	struct plan_request req = { .ids = ids, .n_ids = 1, .passthrough = -1 };
+	struct file_error err;
+	char one[2048], all[2048];
+	size_t notes_one;
+
+	/* Debian, initramfs-tools: the target (newest) and an older kernel, both with
+	 * /boot/initrd.img-KVER; the request creates the modprobe.d file, which goes
+	 * into the initramfs */
+	fake_input(&in, "GRUB_CMDLINE_LINUX=\"intel_iommu=on iommu=pt\"\n", NULL);
+	in.regen.initrd_img = true;
+	add_kernel(&in, "6.1.0-13-amd64", true, false);
+	add_kernel(&in, "6.1.0-12-amd64", true, false);
+
+	/* without the option: the target's alone, and a note naming the other and
+	 * the option */
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	initramfs_lines(&p, one, sizeof(one));
+	CHECK(strcmp(one, "/usr/sbin/update-initramfs -u -k 6.1.0-13-amd64") == 0);
+	CHECK(has_note(&p, "only the initramfs of 6.1.0-13-amd64 (the target kernel) is rebuilt",
+		       "(6.1.0-12-amd64)"));
+	CHECK(has_note(&p, "only the initramfs of", "--all-kernels"));
+	plan_done(&p);
+
+	/* --all-kernels: one update-initramfs per kernel, the target first, each with
+	 * its image as output and its reason */
+	req.all_kernels = true;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	initramfs_lines(&p, all, sizeof(all));
+	CHECK(strcmp(all, "/usr/sbin/update-initramfs -u -k 6.1.0-13-amd64; "
+			  "/usr/sbin/update-initramfs -u -k 6.1.0-12-amd64") == 0);
+	CHECK(!has_note(&p, "only the initramfs of", NULL));
+	for (size_t i = 0; i < p.n_commands; i++)
+		if (p.commands[i].kind == CMD_INITRAMFS &&
+		    strcmp(p.commands[i].kver, "6.1.0-12-amd64") == 0)
+			CHECK(strcmp(p.commands[i].output, "boot/initrd.img-6.1.0-12-amd64") == 0 &&
+			      strstr(p.commands[i].why, "--all-kernels") &&
+			      plan_command_needed(&p, &p.commands[i]));
+	plan_done(&p);
+
+	/* a third kernel without /boot/initrd.img-KVER gets no command (as -k all
+	 * skips it), and the plan says so */
+	add_kernel(&in, "5.10.0-9-amd64", false, false);
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	initramfs_lines(&p, all, sizeof(all));
+	CHECK(!strstr(all, "5.10.0-9-amd64"));
+	CHECK(has_note(&p, "5.10.0-9-amd64 has no initramfs", "none is made"));
+	plan_done(&p);
+	in.regen.n_kernels--;
+
+	/* dracut (RHEL): dracut -f --kver per kernel, the target first, the image
+	 * dracut names initramfs-KVER.img */
+	in.regen.itools = false;
+	in.regen.os.family = OS_RHEL;
+	in.regen.initrd_img = false;
+	snprintf(in.regen.dracut, sizeof(in.regen.dracut), "/usr/bin/dracut");
+	in.regen.update_initramfs[0] = '\0';
+	in.regen.n_kernels = 0;
+	/* the older listed first: the target's command comes first all the same */
+	add_kernel(&in, "6.1.0-12-amd64", false, true);
+	add_kernel(&in, "6.1.0-13-amd64", false, true);
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	initramfs_lines(&p, all, sizeof(all));
+	CHECK(strcmp(all, "/usr/bin/dracut -f --kver 6.1.0-13-amd64; "
+			  "/usr/bin/dracut -f --kver 6.1.0-12-amd64") == 0);
+	for (size_t i = 0; i < p.n_commands; i++)
+		if (p.commands[i].kind == CMD_INITRAMFS &&
+		    strcmp(p.commands[i].kver, "6.1.0-12-amd64") == 0)
+			CHECK(strcmp(p.commands[i].output, "boot/initramfs-6.1.0-12-amd64.img") ==
+			      0);
+	plan_done(&p);
+	req.all_kernels = false;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	initramfs_lines(&p, one, sizeof(one));
+	CHECK(strcmp(one, "/usr/bin/dracut -f --kver 6.1.0-13-amd64") == 0);
+	CHECK(has_note(&p, "only the initramfs of 6.1.0-13-amd64", "--all-kernels"));
+	plan_done(&p);
+
+	/* one kernel installed: the option changes nothing, commands nor notes */
+	in.regen.n_kernels = 0;
+	add_kernel(&in, "6.1.0-13-amd64", false, true);
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	initramfs_lines(&p, one, sizeof(one));
+	notes_one = p.n_notes;
+	CHECK(!has_note(&p, "only the initramfs of", NULL));
+	plan_done(&p);
+	req.all_kernels = true;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	initramfs_lines(&p, all, sizeof(all));
+	CHECK(strcmp(one, all) == 0 && p.n_notes == notes_one);
+	plan_done(&p);
+	fake_done(&in);
+}
+
 int main(int argc, char *argv[])
 {
 	UNIT_MAIN_BEGIN(argc, argv);
 	RUN(test_plan_decide);
+	RUN(test_all_kernels);
 	UNIT_MAIN_END();
 }
