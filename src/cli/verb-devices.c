@@ -12,6 +12,7 @@
 #include "cli/log.h"
 #include "decide/checks.h"
 #include "decide/devices.h"
+#include "decide/verify.h"
 #include "gather/host.h"
 #include "gather/modules.h"
 #include "gather/pdev.h"
@@ -140,6 +141,21 @@ static void json_device(struct json *j, const struct pdev_list *l, const struct 
 		p += strspn(p, " ");
 	}
 	json_array_end(j);
+	{
+		/* what verify judges, known before the first reboot */
+		const struct pdev *acs = verify_acs_breaker(l, d);
+		const char *what;
+		char methods[256];
+
+		verify_reset_methods(d, methods, sizeof(methods), &what);
+		json_object_begin(j, "readiness");
+		json_string(j, "reset", methods);
+		json_string(j, "reset_source", what);
+		json_bool(j, "flr", d->caps.flr || d->caps.af_flr);
+		json_string(j, "framebuffer", pdev_framebuffer(l, d));
+		json_string(j, "acs_breaker", acs ? acs->addr : NULL);
+		json_object_end(j);
+	}
 	if (d->sriov_total >= 0) {
 		json_object_begin(j, "sriov");
 		json_int(j, "total_vfs", d->sriov_total);
@@ -247,8 +263,26 @@ static void text_details(const struct pdev_list *l, struct context *ctx)
 		if (d->numa_node >= 0)
 			printf("  %-16s %d\n", "NUMA node:", d->numa_node);
 		printf("  %-16s %s\n", "Expansion ROM:", d->rom ? "yes" : "no");
-		printf("  %-16s %s\n",
-		       "Reset methods:", d->reset_methods ? d->reset_methods : "none");
+		{
+			const struct pdev *acs = verify_acs_breaker(l, d);
+			const char *what, *fb = pdev_framebuffer(l, d);
+			char methods[256];
+
+			verify_reset_methods(d, methods, sizeof(methods), &what);
+			if (strcmp(what, "unknown") == 0)
+				printf("  %-16s unknown (no reset_method; config space unreadable)\n",
+				       "Reset methods:");
+			else
+				printf("  %-16s %s (%s)\n",
+				       "Reset methods:", methods[0] ? methods : "none", what);
+			if (fb)
+				printf("  %-16s %s holds memory in its BARs (verify says what releases "
+				       "it)\n",
+				       "Framebuffer:", fb);
+			if (acs && !d->bridge)
+				printf("  %-16s %s above it does not isolate by ACS\n",
+				       "ACS:", acs->addr);
+		}
 		if (d->sriov_total >= 0)
 			printf("  %-16s physical function, %d of %d VFs enabled\n",
 			       "SR-IOV:", d->sriov_num, d->sriov_total);

@@ -82,6 +82,11 @@ void verify_reset_methods(const struct pdev *d, char *buf, size_t n, const char 
 		snprintf(buf, n, "%s", d->reset_methods ? d->reset_methods : "");
 		return;
 	}
+	if (!d->caps.lists) {
+		*what = "unknown";
+		snprintf(buf, n, "%s", "");
+		return;
+	}
 	*what = "config space";
 	snprintf(buf, n, "%s%s%s", d->caps.flr ? "flr " : "", d->caps.af_flr ? "af_flr " : "",
 		 d->caps.pm && !d->caps.no_soft_reset ? "pm " : "");
@@ -325,7 +330,7 @@ static void check_reset(const struct verify_input *in, const struct pdev *d, str
 				   d->addr);
 		return;
 	}
-	if (!methods[0] && (d->reset_method_attr || d->caps.read)) {
+	if (!methods[0] && (d->reset_method_attr || d->caps.lists)) {
 		c = dev_add(r, d, NULL, "device.reset", "RESET_NONE", CHECK_WARN, "reset");
 		check_summary(c,
 			      "no way to reset it (%s: no FLR, %s%s): a second guest start may "
@@ -339,8 +344,9 @@ static void check_reset(const struct verify_input *in, const struct pdev *d, str
 	}
 	if (!methods[0]) {
 		c = dev_add(r, d, NULL, "device.reset", NULL, CHECK_NOTE, "reset");
-		check_summary(c, "not known: neither reset_method nor the configuration space "
-				 "could be read");
+		check_summary(
+			c, "not known: no reset_method (a kernel before 5.15), and the "
+			   "configuration space past its header could not be read (run as root)");
 		return;
 	}
 	if (strcmp(methods, "bus") == 0) {

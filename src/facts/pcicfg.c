@@ -97,6 +97,7 @@ void pci_caps_parse(const uint8_t *cfg, size_t len, struct pci_caps *ret)
 	if (!cfg || len < 64)
 		return;
 	ret->read = true;
+	ret->lists = len >= 256;
 	ret->multifunction = rd8(cfg, 0x0e) & 0x80;
 	parse_std(cfg, len, ret);
 	/* only PCI Express functions have the extended space */

@@ -39,13 +39,14 @@ enum {
 };
 
 struct pci_caps {
-	bool read;	    /* a configuration space was there to read (64 bytes at least) */
-	bool extended;	    /* it had the extended space (4 KiB: read as root) */
-	bool pcie;	    /* a PCI Express capability */
-	int pcie_type;	    /* PCIE_TYPE_*, -1 without one */
-	bool flr;	    /* Device Capabilities: Function Level Reset */
-	bool af_flr;	    /* Advanced Features: FLR */
-	bool pm;	    /* a power management capability */
+	bool read;     /* a configuration space was there to read (64 bytes at least) */
+	bool lists;    /* past the header (256 bytes): capabilities readable (not root: 64 bytes) */
+	bool extended; /* it had the extended space (4 KiB: read as root) */
+	bool pcie;     /* a PCI Express capability */
+	int pcie_type; /* PCIE_TYPE_*, -1 without one */
+	bool flr;      /* Device Capabilities: Function Level Reset */
+	bool af_flr;   /* Advanced Features: FLR */
+	bool pm;       /* a power management capability */
 	bool no_soft_reset; /* PMCSR No_Soft_Reset: D3hot→D0 keeps the state (no PM reset) */
 	bool acs;	    /* an ACS extended capability */
 	uint16_t acs_cap, acs_ctrl;
