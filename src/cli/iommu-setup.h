@@ -85,6 +85,8 @@ int verb_plan(struct context *ctx);
 int verb_rules(struct context *ctx);
 int verb_apply(struct context *ctx);
 int verb_revert(struct context *ctx);
+/* kernel-check KVER (verb-kernel-check.c): the kernel-install and postinst.d hooks */
+int verb_kernel_check(struct context *ctx);
 /* probe BDF (verb-probe.c) */
 int verb_probe(struct context *ctx);
 
