@@ -5,6 +5,10 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 DRACUTDIR ?= $(PREFIX)/lib/dracut/modules.d
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+# the kernel hooks (kernel/): kernel-install's plugins are under /usr/lib
+# whatever the prefix; Debian's postinst.d hooks under /etc
+KERNELINSTALLDIR ?= /usr/lib/kernel/install.d
+KERNELPOSTINSTDIR ?= /etc/kernel/postinst.d
 DESTDIR ?=
 VERSION := 0.1
 
@@ -175,11 +179,16 @@ install: $(BIN) $(B)/iommu-setup.8
 		$(DESTDIR)$(DRACUTDIR)/50iommu-setup/iommu-setup-bind.sh
 	install -Dm0644 completion/iommu-setup.bash $(DESTDIR)$(BASHCOMPDIR)/iommu-setup
 	install -Dm0644 schema/iommu-setup-1.json $(DESTDIR)$(DATADIR)/iommu-setup/schema/iommu-setup-1.json
+	install -Dm0755 kernel/95-iommu-setup.install \
+		$(DESTDIR)$(KERNELINSTALLDIR)/95-iommu-setup.install
+	install -Dm0755 kernel/zzz-iommu-setup $(DESTDIR)$(KERNELPOSTINSTDIR)/zzz-iommu-setup
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/iommu-setup $(DESTDIR)$(MANDIR)/man8/iommu-setup.8
 	rm -rf $(DESTDIR)$(DATADIR)/iommu-setup $(DESTDIR)$(DRACUTDIR)/50iommu-setup
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/iommu-setup
+	rm -f $(DESTDIR)$(KERNELINSTALLDIR)/95-iommu-setup.install \
+		$(DESTDIR)$(KERNELPOSTINSTDIR)/zzz-iommu-setup
 
 FORMATTED = src/*/*.c src/*/*.h tests/unit/*.c fuzz/*.c
 
