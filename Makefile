@@ -5,6 +5,10 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 DRACUTDIR ?= $(PREFIX)/lib/dracut/modules.d
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+# the kernel hooks (kernel/): kernel-install's plugins are under /usr/lib
+# whatever the prefix; Debian's postinst.d hooks under /etc
+KERNELINSTALLDIR ?= /usr/lib/kernel/install.d
+KERNELPOSTINSTDIR ?= /etc/kernel/postinst.d
 DESTDIR ?=
 VERSION := 0.1
 
@@ -134,11 +138,12 @@ run: deps
 
 # the layer rules first (build-aux/check-layers), then every case of
 # tests/ts/ through tests/run, $(JOBS) at a time; TESTS=... selects cases
-# (tests/run --list shows them); in CI (CI=true) a skipped case fails
+# (tests/run --list shows them; not globbed by the shell: 'kernel/*' and
+# 'fuzz/*' are folders of the tree too); in CI (CI=true) a skipped case fails
 check: deps-test
 	@$(MAKE) -j $(JOBS) --no-print-directory all $(ASAN_BIN) test-programs fuzz-build
 	@$(MAKE) -j $(JOBS) --no-print-directory check-layers
-	@tests/run -j $(JOBS) --build $(B) --fuzz-seconds $(FUZZ_SECONDS) \
+	@set -f; tests/run -j $(JOBS) --build $(B) --fuzz-seconds $(FUZZ_SECONDS) \
 		$(if $(filter true 1,$(CI)),--strict) $(TESTS)
 
 fuzz-build: $(FUZZERS)
@@ -175,11 +180,16 @@ install: $(BIN) $(B)/iommu-setup.8
 		$(DESTDIR)$(DRACUTDIR)/50iommu-setup/iommu-setup-bind.sh
 	install -Dm0644 completion/iommu-setup.bash $(DESTDIR)$(BASHCOMPDIR)/iommu-setup
 	install -Dm0644 schema/iommu-setup-1.json $(DESTDIR)$(DATADIR)/iommu-setup/schema/iommu-setup-1.json
+	install -Dm0755 kernel/95-iommu-setup.install \
+		$(DESTDIR)$(KERNELINSTALLDIR)/95-iommu-setup.install
+	install -Dm0755 kernel/zzz-iommu-setup $(DESTDIR)$(KERNELPOSTINSTDIR)/zzz-iommu-setup
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/iommu-setup $(DESTDIR)$(MANDIR)/man8/iommu-setup.8
 	rm -rf $(DESTDIR)$(DATADIR)/iommu-setup $(DESTDIR)$(DRACUTDIR)/50iommu-setup
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/iommu-setup
+	rm -f $(DESTDIR)$(KERNELINSTALLDIR)/95-iommu-setup.install \
+		$(DESTDIR)$(KERNELPOSTINSTDIR)/zzz-iommu-setup
 
 FORMATTED = src/*/*.c src/*/*.h tests/unit/*.c fuzz/*.c
 

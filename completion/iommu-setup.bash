@@ -24,6 +24,7 @@ _iommu_setup_verb_opts()
 	apply) echo "--kernel --json --quiet $request --exit-code --initramfs --no-initramfs --all-kernels --no-mkconfig --command-timeout" ;;
 	revert) echo "--json --quiet --initramfs --no-initramfs --all-kernels --no-mkconfig --command-timeout" ;;
 	snapshot) echo "--kernel --quiet --replace" ;;
+	kernel-check) ;;
 	*) # no verb yet: options may come before the verb
 		echo "--kernel --json --quiet --groups --xml --xml-pool $request --exit-code" \
 			"--initramfs --no-initramfs --all-kernels --no-mkconfig --command-timeout --replace" ;;
@@ -142,7 +143,7 @@ _iommu_setup()
 		mapfile -t cands < <(compgen -d -- "$val")
 		files=1
 		;;
-	--kernel) mapfile -t cands < <(compgen -W "$(_iommu_setup_kernels "$root")" -- "$val") ;;
+	--kernel | args:kernel-check) mapfile -t cands < <(compgen -W "$(_iommu_setup_kernels "$root")" -- "$val") ;;
 	--device | --xml | --xml-pool | args:probe | args:devices)
 		mapfile -t cands < <(compgen -W "$(_iommu_setup_bdfs "$root")" -- "$val")
 		;;
@@ -152,7 +153,7 @@ _iommu_setup()
 		mapfile -t cands < <(compgen -W "$_iommu_setup_global_opts $(_iommu_setup_verb_opts "$verb")" -- "$val")
 		;;
 	verbs)
-		mapfile -t cands < <(compgen -W "check probe acpi devices plan apply revert rules snapshot" -- "$val")
+		mapfile -t cands < <(compgen -W "check probe acpi devices plan apply revert rules snapshot kernel-check" -- "$val")
 		;;
 	args:acpi | args:snapshot)
 		mapfile -t cands < <(compgen -f -- "$val")

@@ -88,6 +88,8 @@ int verb_apply(struct context *ctx);
 int verb_revert(struct context *ctx);
 /* verify [BDF|ID...] (verb-verify.c) */
 int verb_verify(struct context *ctx);
+/* kernel-check KVER (verb-kernel-check.c): the kernel-install and postinst.d hooks */
+int verb_kernel_check(struct context *ctx);
 /* probe BDF (verb-probe.c) */
 int verb_probe(struct context *ctx);
 

@@ -110,6 +110,7 @@ static const struct verb {
 				     O_COMMAND_TIMEOUT | O_ALL_KERNELS },
 	{ "rules",    verb_rules,    O_JSON },
 	{ "snapshot", verb_snapshot, O_KERNEL | O_QUIET | O_REPLACE },
+	{ "kernel-check", verb_kernel_check, 0 },
 	/* clang-format on */
 };
 
@@ -146,6 +147,8 @@ static void help(void)
 	       "  rules                 The effective vendor rules and where each comes from\n"
 	       "  snapshot OUT.tar      Save what check reads as a fixture root (for bug reports)\n"
 	       "           --replace    ... replacing an existing OUT.tar\n"
+	       "  kernel-check KVER     Will kernel KVER, installed after apply, boot with\n"
+	       "                        the configuration? Silent if so, else one line (exit 1)\n"
 	       "\n"
 	       "Request (plan, apply):\n"
 	       "      --ids=VVVV:DDDD[,...]  Devices for vfio-pci by ID\n"
