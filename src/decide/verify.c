@@ -473,6 +473,29 @@ static void check_booted_entry(const struct verify_input *in, struct check_repor
 			"regenerated configuration (`iommu-setup check`)");
 }
 
+static void set_blocking(struct check_report *r)
+{
+	r->blocking = NULL;
+	for (size_t i = 0; i < r->n && !r->blocking; i++)
+		if (r->items[i].level == CHECK_FAIL)
+			r->blocking = &r->items[i];
+}
+
+int verify_readiness(const struct verify_input *in, struct check_report *ret)
+{
+	for (size_t i = 0; i < in->n_devs; i++) {
+		const struct pdev *d = pdev_find(in->pci, in->devs[i].addr);
+
+		if (!d)
+			continue;
+		check_framebuffer(in, d, ret);
+		check_reset(in, d, ret);
+		check_acs(in, d, ret);
+	}
+	set_blocking(ret);
+	return ret->error;
+}
+
 int verify_run(const struct verify_input *in, struct check_report *ret)
 {
 	int r = checks_run(in->host, ret);
@@ -498,9 +521,6 @@ int verify_run(const struct verify_input *in, struct check_report *ret)
 		check_acs(in, d, ret);
 		check_probe(in, v, d, ret);
 	}
-	ret->blocking = NULL;
-	for (size_t i = 0; i < ret->n && !ret->blocking; i++)
-		if (ret->items[i].level == CHECK_FAIL)
-			ret->blocking = &ret->items[i];
+	set_blocking(ret);
 	return ret->error;
 }

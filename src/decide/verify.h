@@ -56,6 +56,12 @@ bool verify_probe_wanted(const struct verify_input *in, const struct verify_devi
  * A device is ready when none of its findings is a FAIL. 0 or -ENOMEM.
  */
 int verify_run(const struct verify_input *in, struct check_report *ret);
+/*
+ * What can be known before the first reboot, for `check`: each device's
+ * boot framebuffer, reset and ACS findings, appended to a report that
+ * checks_run() made. 0 or -ENOMEM.
+ */
+int verify_readiness(const struct verify_input *in, struct check_report *ret);
 /* the ACS finding's explanation of a group (for `devices`): the first
  * bridge above d, nearest first, that does not isolate; NULL when none */
 const struct pdev *verify_acs_breaker(const struct pdev_list *l, const struct pdev *d);
