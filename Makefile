@@ -53,7 +53,8 @@ ASAN_BIN = $(B)/asan/iommu-setup
 UNIT_TESTS = $(patsubst tests/unit/test-%.c,$(B)/asan/unit/test-%,$(wildcard tests/unit/test-*.c))
 HELPERS = $(B)/asan/shellvars-eval $(B)/asan/grub-edit $(B)/asan/nextboot-plan
 FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars \
-	  $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record $(B)/fuzz/fuzz-nextboot
+	  $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record $(B)/fuzz/fuzz-nextboot \
+	  $(B)/fuzz/fuzz-readiness
 FUZZ_SECONDS ?= 30
 # the test runner's parallel jobs (tests/run -j): one per core
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -110,7 +111,7 @@ $(B)/fuzz/fuzz-ivrs: fuzz/fuzz-acpi.c $(B)/fuzz/libpure.a
 	$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LINK) -DFUZZ_IVRS -o $@ $< $(B)/fuzz/libpure.a
 
 $(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record \
-$(B)/fuzz/fuzz-nextboot: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(B)/fuzz/libpure.a
+$(B)/fuzz/fuzz-nextboot $(B)/fuzz/fuzz-readiness: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(B)/fuzz/libpure.a
 	$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LINK) -o $@ $< $(B)/fuzz/libpure.a
 
 test-programs: $(UNIT_TESTS) $(HELPERS)
