@@ -9,6 +9,13 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 # whatever the prefix; Debian's postinst.d hooks under /etc
 KERNELINSTALLDIR ?= /usr/lib/kernel/install.d
 KERNELPOSTINSTDIR ?= /etc/kernel/postinst.d
+# the binding by address (shell/iommu-setup-bind.sh, one source file): the
+# initramfs-tools hook and boot script and the udev rule live where those
+# tools look, whatever the prefix; the library and the udev helper at the
+# fixed path the scripts source and the rule runs
+ITOOLSDIR ?= /usr/share/initramfs-tools
+UDEVRULESDIR ?= /usr/lib/udev/rules.d
+BINDLIBDIR = /usr/lib/iommu-setup
 DESTDIR ?=
 VERSION := 0.1
 
@@ -179,6 +186,13 @@ install: $(BIN) $(B)/iommu-setup.8
 		$(DESTDIR)$(DRACUTDIR)/50iommu-setup/module-setup.sh
 	install -Dm0755 dracut/50iommu-setup/iommu-setup-bind.sh \
 		$(DESTDIR)$(DRACUTDIR)/50iommu-setup/iommu-setup-bind.sh
+	install -Dm0644 shell/iommu-setup-bind.sh $(DESTDIR)$(DRACUTDIR)/50iommu-setup/iommu-setup-lib.sh
+	install -Dm0644 shell/iommu-setup-bind.sh $(DESTDIR)$(BINDLIBDIR)/iommu-setup-bind.sh
+	install -Dm0755 udev/iommu-setup-udev $(DESTDIR)$(BINDLIBDIR)/iommu-setup-udev
+	install -Dm0644 udev/40-iommu-setup.rules $(DESTDIR)$(UDEVRULESDIR)/40-iommu-setup.rules
+	install -Dm0755 initramfs-tools/hooks/iommu-setup $(DESTDIR)$(ITOOLSDIR)/hooks/iommu-setup
+	install -Dm0755 initramfs-tools/scripts/init-top/iommu-setup \
+		$(DESTDIR)$(ITOOLSDIR)/scripts/init-top/iommu-setup
 	install -Dm0644 completion/iommu-setup.bash $(DESTDIR)$(BASHCOMPDIR)/iommu-setup
 	install -Dm0644 schema/iommu-setup-1.json $(DESTDIR)$(DATADIR)/iommu-setup/schema/iommu-setup-1.json
 	install -Dm0755 kernel/95-iommu-setup.install \
@@ -189,6 +203,9 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/iommu-setup $(DESTDIR)$(MANDIR)/man8/iommu-setup.8
 	rm -rf $(DESTDIR)$(DATADIR)/iommu-setup $(DESTDIR)$(DRACUTDIR)/50iommu-setup
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/iommu-setup
+	rm -rf $(DESTDIR)$(BINDLIBDIR)
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/40-iommu-setup.rules $(DESTDIR)$(ITOOLSDIR)/hooks/iommu-setup \
+		$(DESTDIR)$(ITOOLSDIR)/scripts/init-top/iommu-setup
 	rm -f $(DESTDIR)$(KERNELINSTALLDIR)/95-iommu-setup.install \
 		$(DESTDIR)$(KERNELPOSTINSTDIR)/zzz-iommu-setup
 

@@ -22,6 +22,15 @@ scratch_root() {
 	if [ -d "$dest/etc/dracut.conf.d" ]; then
 		mkdir -p "$dest/usr/lib/dracut/modules.d/50iommu-setup"
 		cp "$top"/dracut/50iommu-setup/*.sh "$dest/usr/lib/dracut/modules.d/50iommu-setup/"
+		cp "$top/shell/iommu-setup-bind.sh" "$dest/usr/lib/dracut/modules.d/50iommu-setup/iommu-setup-lib.sh"
+	fi
+	# an initramfs-tools host has its hook, init-top script and the library
+	if [ -d "$dest/etc/initramfs-tools" ]; then
+		mkdir -p "$dest/usr/share/initramfs-tools/hooks" "$dest/usr/share/initramfs-tools/scripts/init-top" \
+			"$dest/usr/lib/iommu-setup"
+		cp "$top/initramfs-tools/hooks/iommu-setup" "$dest/usr/share/initramfs-tools/hooks/"
+		cp "$top/initramfs-tools/scripts/init-top/iommu-setup" "$dest/usr/share/initramfs-tools/scripts/init-top/"
+		cp "$top/shell/iommu-setup-bind.sh" "$dest/usr/lib/iommu-setup/"
 	fi
 	# the boot files an installed system has: generated once by its own tools
 	local kver

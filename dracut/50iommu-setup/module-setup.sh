@@ -37,6 +37,9 @@ install() {
         [[ -e "$f" ]] && inst_simple "${f#"$dracutsysrootdir"}"
     done
     inst_multiple readlink
+    # the binding, shared with initramfs-tools and the udev rule: make install
+    # puts the same file here and in /usr/lib/iommu-setup
+    inst_simple "$moddir/iommu-setup-lib.sh" /usr/lib/iommu-setup/iommu-setup-bind.sh
     # pre-trigger: after udevd starts, before it triggers the devices
     inst_hook pre-trigger 30 "$moddir/iommu-setup-bind.sh"
 }

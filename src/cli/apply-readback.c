@@ -169,13 +169,19 @@ void readback_initramfs(struct context *ctx, const struct host *h, const struct 
 			      MODPROBE_FILE);
 	}
 	for (size_t i = 0; i < p->n_files; i++) {
-		static const char *const want[] = { DEVICES_FILE,
-						    "pre-trigger/30-iommu-setup-bind.sh" };
+		/* the by-address binding: the configuration, the shared library and
+		 * what runs it before udev's coldplug: dracut's pre-trigger hook, or
+		 * initramfs-tools' init-top script */
+		static const char *const dracut_want[] = { DEVICES_FILE, BIND_LIBRARY,
+							   "pre-trigger/30-iommu-setup-bind.sh" };
+		static const char *const itools_want[] = { DEVICES_FILE, BIND_LIBRARY,
+							   "scripts/init-top/iommu-setup" };
+		const bool itools = strcmp(c->lister_name, "lsinitramfs") == 0;
+		const char *const *want = itools ? itools_want : dracut_want;
 
 		if (strcmp(p->files[i].path, DEVICES_FILE) != 0)
 			continue;
-		/* the by-address binding: the dracut module's file and hook */
-		for (size_t k = 0; k < ARRAY_SIZE(want); k++) {
+		for (size_t k = 0; k < ARRAY_SIZE(dracut_want); k++) {
 			bool found = listing_has(out, want[k]);
 
 			outcome_check(o, found, "/%s %s %s", c->output, found ? "carries" : "lacks",

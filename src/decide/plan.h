@@ -38,6 +38,8 @@ struct root;
 #define ITOOLS_FILE "etc/initramfs-tools/modules"
 /* the per-address binding the dracut module (dracut/50iommu-setup) reads */
 #define DEVICES_FILE "etc/iommu-setup/vfio-devices.conf"
+/* in the initramfs: the binding library its boot script sources */
+#define BIND_LIBRARY "usr/lib/iommu-setup/iommu-setup-bind.sh"
 /* the mark on a modprobe.d line iommu-setup took over from another file */
 #define ADOPTED_MARK "# taken over by iommu-setup (/" MODPROBE_FILE "): "
 

@@ -63,6 +63,7 @@ struct regen_facts {
 	bool itools;	    /* etc/initramfs-tools: the initramfs is initramfs-tools' */
 	bool dracut_host;   /* etc/dracut.conf.d or the dracut command */
 	bool dracut_module; /* this project's dracut module is installed */
+	bool itools_hook;   /* this project's initramfs-tools hook is installed */
 	bool initrd_img;    /* boot/initrd.img-KVER exists (Debian's name for the image) */
 	/* the installed kernels, newest first (the target among them or not: a
 	 * --kernel with no image is still the target) */

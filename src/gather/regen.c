@@ -400,6 +400,7 @@ int regen_gather(struct root *root, const struct host *h, struct regen_facts *f)
 	f->itools = root_exists(root, "etc/initramfs-tools") > 0;
 	f->dracut_host = host_uses_dracut(root);
 	f->dracut_module = root_exists(root, "usr/lib/dracut/modules.d/50iommu-setup") > 0;
+	f->itools_hook = root_exists(root, "usr/share/initramfs-tools/hooks/iommu-setup") > 0;
 	if (h->modules.kver[0]) {
 		snprintf(rel, sizeof(rel), "boot/initrd.img-%s", h->modules.kver);
 		f->initrd_img = root_exists(root, rel) > 0;

@@ -35,8 +35,9 @@ stage_modprobe
 case " $add_dracutmodules " in *" iommu-setup "*)
 	m=/usr/lib/dracut/modules.d/50iommu-setup
 	[ -d "$m" ] || { echo "dracut: module iommu-setup not found" >&2; exit 1; }
-	mkdir -p "$stage/etc/iommu-setup" "$stage/usr/lib/dracut/hooks/pre-trigger"
+	mkdir -p "$stage/etc/iommu-setup" "$stage/usr/lib/dracut/hooks/pre-trigger" "$stage/usr/lib/iommu-setup"
 	cp /etc/iommu-setup/vfio-devices.conf "$stage/etc/iommu-setup/"
+	cp "$m/iommu-setup-lib.sh" "$stage/usr/lib/iommu-setup/iommu-setup-bind.sh"
 	cp "$m/iommu-setup-bind.sh" "$stage/usr/lib/dracut/hooks/pre-trigger/30-iommu-setup-bind.sh" ;;
 esac
 for f in $install_items; do
