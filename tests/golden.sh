@@ -12,6 +12,8 @@ golden_render() {
 	case $kind in
 	check.txt) NO_COLOR=1 "$bin" --root "$root" check >"$out" 2>"$out.err" || s=$? ;;
 	check.json) "$bin" --root "$root" --json check >"$out" 2>"$out.err" || s=$? ;;
+	verify.txt) NO_COLOR=1 "$bin" --root "$root" verify >"$out" 2>"$out.err" || s=$? ;;
+	verify.json) "$bin" --root "$root" --json verify >"$out" 2>"$out.err" || s=$? ;;
 	acpi.txt) "$bin" --root "$root" acpi >"$out" 2>&1 || s=$? ;;
 	devices.txt) "$bin" --root "$root" devices >"$out" 2>"$out.err" || s=$? ;;
 	devices.json) "$bin" --root "$root" --json devices >"$out" 2>"$out.err" || s=$? ;;
@@ -51,8 +53,10 @@ golden_kinds() {
 	# an AMD host: a VF of its SR-IOV NIC
 	case $1 in */amd-ready/ | */amd-ready) echo plan-amd-vf.txt plan-amd-vf.json ;; esac
 	# the workstation has the devices the detail and libvirt outputs are about
-	if [ -e "$1/sys/bus/pci/devices/0000:05:00.0" ]; then
+	case $1 in */workstation/ | */workstation)
 		echo devices-detail.txt devices-gpu.xml devices-critical.xml devices-pool.xml
-		echo plan-gpu.txt plan-gpu.json plan-vf.txt plan-split.txt plan-split-force.txt plan-critical.txt
-	fi
+		echo plan-gpu.txt plan-gpu.json plan-vf.txt plan-split.txt plan-split-force.txt plan-critical.txt ;;
+	esac
+	# after the reboot: verify's findings, one per cause (tests/ts/verify judges them)
+	case $1 in */readiness/ | */readiness) echo verify.txt verify.json ;; esac
 }
