@@ -718,15 +718,15 @@ static int apply_rules(const struct plan_input *in, const struct plan_request *r
 		const struct pdev *d = pdev_find(l, p->devs[i].addr);
 
 		reqd[i] = (struct rule_device){ p->devs[i].vendor, p->devs[i].device,
-						p->devs[i].class, pdev_framebuffer(l, d) };
+						p->devs[i].class, pdev_framebuffer(l, d), false };
 	}
 	present = calloc(l->n ? l->n : 1, sizeof(*present));
 	if (!present)
 		return -ENOMEM;
 	for (unsigned i = 0; i < l->n; i++)
-		present[i] =
-			(struct rule_device){ l->devs[i].vendor, l->devs[i].device,
-					      l->devs[i].class, pdev_framebuffer(l, &l->devs[i]) };
+		present[i] = (struct rule_device){ l->devs[i].vendor, l->devs[i].device,
+						   l->devs[i].class,
+						   pdev_framebuffer(l, &l->devs[i]), false };
 
 	for (size_t k = 0; k < in->rules.n && r >= 0; k++) {
 		const struct rule *ru = &in->rules.rules[k];
