@@ -148,7 +148,7 @@ int verb_apply(struct context *ctx)
 				  "written and nothing was run.");
 		if (ctx->exit_code)
 			ret = detailed_exit(false, p.reboot_required,
-					    checks_firmware_blocks(&in.host));
+					    plan_firmware_blocks(&in, &p));
 		goto finish;
 	}
 	if (!ctx->quiet && !ctx->json)
@@ -231,7 +231,7 @@ int verb_apply(struct context *ctx)
 	}
 	apply_report(ctx, "apply", &o, true, false, p.reboot_required, "");
 	if (ctx->exit_code)
-		ret = detailed_exit(true, p.reboot_required, checks_firmware_blocks(&in.host));
+		ret = detailed_exit(true, p.reboot_required, plan_firmware_blocks(&in, &p));
 	goto finish;
 
 rollback:

@@ -84,6 +84,7 @@ int plan_for_request(struct context *ctx, bool for_apply, struct plan_input *in,
 		.no_initramfs = ctx->no_initramfs,
 		.all_kernels = ctx->all_kernels,
 		.for_apply = for_apply,
+		.hardware = (enum plan_hardware)ctx->hardware,
 	};
 	struct file_error err;
 	int r;
@@ -183,6 +184,7 @@ static void render_json(const struct plan_input *in, const struct plan *p, bool 
 	json_bool(&j, "firmware_blocker", fw_blocks);
 	json_string(&j, "loader", loader_to_string(in->host.boot.loader));
 	json_bool(&j, "incomplete", p->incomplete);
+	json_string(&j, "hardware", plan_hardware_to_string(p->hardware));
 	json_array_begin(&j, "parameters");
 	for (size_t i = 0; i < p->n_params; i++) {
 		json_object_begin(&j, NULL);
@@ -341,7 +343,7 @@ int verb_plan(struct context *ctx)
 		return ret;
 	}
 	pending = plan_pending(&p);
-	fw_blocks = checks_firmware_blocks(&in.host);
+	fw_blocks = plan_firmware_blocks(&in, &p);
 	if (ctx->json)
 		render_json(&in, &p, pending, fw_blocks);
 	else
