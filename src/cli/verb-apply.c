@@ -121,6 +121,9 @@ int verb_apply(struct context *ctx)
 	have_h = true;
 	if (ret != EXIT_OK)
 		goto finish;
+	/* the plan's notes are plan's; this one is said here too */
+	if (p.hardware_unverified)
+		outcome_note(&o, "%s", p.hardware_warning);
 	r = txn_read_record(&t, &rec);
 	if (r < 0 && r != -ENOENT) {
 		ret = r == -EBADMSG ? EXIT_BAD_INPUT : EXIT_SYSTEM;

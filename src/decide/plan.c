@@ -1539,6 +1539,32 @@ int plan_decide(const struct plan_input *in, const struct plan_request *req, str
 			"run without them",
 			in->rules_dirs);
 	}
+	/* no --hardware in a chroot: say that the hardware may be the build host's */
+	if (p->hardware == PLAN_HARDWARE_SEEN && !h->live) {
+		const char *cpu = h->cpu.vendor == CPU_VENDOR_INTEL ? "an Intel CPU"
+				  : h->cpu.vendor == CPU_VENDOR_AMD ? "an AMD CPU"
+								    : "its CPU";
+		const char *target = h->modules.kver[0] ? h->modules.kver : "none installed";
+		char running[400];
+
+		if (h->kernel.release[0] && strcmp(h->kernel.release, target) != 0)
+			snprintf(running, sizeof(running),
+				 "the running kernel (%.128s) is not the target kernel (%.128s)",
+				 h->kernel.release, target);
+		else
+			snprintf(running, sizeof(running),
+				 "no running kernel is seen below the root (proc/cmdline, "
+				 "proc/sys/kernel/osrelease) for the target kernel (%.128s)",
+				 target);
+		p->hardware_unverified = true;
+		snprintf(p->hardware_warning, sizeof(p->hardware_warning),
+			 "WARNING: %s, as in a chroot: this plan is for the hardware seen here "
+			 "(%s, the firmware tables, the PCI devices), which may not be the "
+			 "target's. Building an image on another machine: give --hardware any "
+			 "(or intel, amd). A kickstart %%post runs on the target: nothing to add",
+			 running, cpu);
+		plan_note(p, "%s", p->hardware_warning);
+	}
 	r = nextboot_build(&h->boot.sources, &nb);
 	if (r < 0)
 		return r;

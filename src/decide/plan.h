@@ -141,6 +141,11 @@ struct plan {
 	bool incomplete;
 	/* the hardware the plan is for (--hardware) */
 	enum plan_hardware hardware;
+	/* the plan follows the hardware below the root, and the running kernel is
+	 * not the target kernel (a chroot): it may be the build host's, not the
+	 * target's; hardware_warning is the note that says so */
+	bool hardware_unverified;
+	char hardware_warning[1024];
 };
 
 /* The request: what the administrator asked for. */

@@ -189,6 +189,9 @@ static bool note_has(const struct plan *p, const char *a)
  *     pointing to --ids.
  *   - intel on the AMD host: intel_iommu=on, no amd_iommu removal.
  *   - amd: no intel_iommu=on.
+ *   - no option in a chroot (running kernel 5.10.0-28-amd64, target
+ *     6.1.0-13-amd64): the plan is for the AMD host as today, with the warning
+ *     note first, naming --hardware any; on a live host: no such note.
  */
 static void test_hardware(void)
 {
@@ -235,13 +238,15 @@ static void test_hardware(void)
 	CHECK(note_has(&p, "IOH erratum 47") && note_has(&p, "a Zen 3 hint"));
 	CHECK(note_has(&p, "a network card class hint"));
 	CHECK(p.n_devs == 1 && strcmp(p.devs[0].addr, "0000:01:00.0") == 0);
-	CHECK(p.hardware == PLAN_HARDWARE_SEEN);
+	CHECK(p.hardware == PLAN_HARDWARE_SEEN && !p.hardware_unverified);
+	/* live host: no warning about the hardware */
+	CHECK(!note_has(&p, "--hardware"));
 	plan_done(&p);
 
 	/* --hardware any */
 	req.hardware = PLAN_HARDWARE_ANY;
 	CHECK(plan_decide(&in, &req, &p, &err) == 0);
-	CHECK(p.hardware == PLAN_HARDWARE_ANY);
+	CHECK(p.hardware == PLAN_HARDWARE_ANY && !p.hardware_unverified);
 	CHECK(planned_param(&p, KOP_ENSURE, "intel_iommu") &&
 	      strcmp(planned_param(&p, KOP_ENSURE, "intel_iommu")->value, "on") == 0);
 	CHECK(planned_param(&p, KOP_REMOVE, "amd_iommu"));
@@ -293,6 +298,28 @@ static void test_hardware(void)
 	CHECK(!planned_param(&p, KOP_ENSURE, "intel_iommu"));
 	CHECK(planned_param(&p, KOP_REMOVE, "amd_iommu"));
 	CHECK(!note_has(&p, "a Zen 3 hint"));
+	plan_done(&p);
+
+	/* no option, in a chroot whose running kernel is not the target */
+	req.hardware = PLAN_HARDWARE_SEEN;
+	in.host.live = false;
+	snprintf(in.host.kernel.release, sizeof(in.host.kernel.release), "5.10.0-28-amd64");
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	CHECK(p.hardware_unverified);
+	CHECK(p.n_notes > 0 && strcmp(p.notes[0], p.hardware_warning) == 0);
+	CHECK(strncmp(p.notes[0],
+		      "WARNING: the running kernel (5.10.0-28-amd64) is not the target "
+		      "kernel (6.1.0-13-amd64)",
+		      87) == 0);
+	CHECK(strstr(p.notes[0], "an AMD CPU") && strstr(p.notes[0], "--hardware any") &&
+	      strstr(p.notes[0], "kickstart %post"));
+	/* ... and otherwise today's plan */
+	CHECK(!planned_param(&p, KOP_ENSURE, "intel_iommu") && note_has(&p, "IOH erratum 47"));
+	plan_done(&p);
+	/* --hardware given in the chroot: no warning */
+	req.hardware = PLAN_HARDWARE_ANY;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	CHECK(!p.hardware_unverified && !note_has(&p, "may not be the target's"));
 	plan_done(&p);
 
 	CHECK(plan_hardware_from_string("any") == PLAN_HARDWARE_ANY);
