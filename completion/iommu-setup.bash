@@ -10,12 +10,12 @@
 
 _iommu_setup_global_opts="--root --verbose --help --version"
 # Options that take an argument (as a separate word or after "=").
-_iommu_setup_arg_opts="--root --kernel --xml --xml-pool --ids --device --param --command-timeout"
+_iommu_setup_arg_opts="--root --kernel --xml --xml-pool --ids --device --param --command-timeout --hardware"
 
 # _iommu_setup_verb_opts VERB: the options VERB accepts besides the global ones
 _iommu_setup_verb_opts()
 {
-	local request="--ids --device --passthrough --no-passthrough --param --allow-unsafe-interrupts --force"
+	local request="--ids --device --passthrough --no-passthrough --param --allow-unsafe-interrupts --force --hardware"
 	case $1 in
 	check) echo "--kernel --json --quiet" ;;
 	probe | acpi | rules) echo "--json" ;;
@@ -148,6 +148,7 @@ _iommu_setup()
 		mapfile -t cands < <(compgen -W "$(_iommu_setup_bdfs "$root")" -- "$val")
 		;;
 	--ids) mapfile -t cands < <(compgen -W "$(_iommu_setup_ids "$root")" -- "$val") ;;
+	--hardware) mapfile -t cands < <(compgen -W "any intel amd" -- "$val") ;;
 	--*) ;; # --param, --command-timeout: free text
 	options)
 		mapfile -t cands < <(compgen -W "$_iommu_setup_global_opts $(_iommu_setup_verb_opts "$verb")" -- "$val")

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct rule_set set = {};
 		struct file_error err;
 		struct rule_host host = { "intel", 6, 85, "6.1.0" };
-		struct rule_device dev = { 0x10de, 0x1e87, 0x030000, NULL };
+		struct rule_device dev = { 0x10de, 0x1e87, 0x030000, NULL, false };
 
 		if (rules_parse(text, "fuzz", &set, &err) >= 0)
 			for (size_t i = 0; i < set.n; i++) {

@@ -9,6 +9,7 @@
 #include "cli/iommu-setup.h"
 #include "cli/log.h"
 #include "cli/output.h"
+#include "decide/plan.h"
 #include "report/report.h"
 #include "root/root.h"
 
@@ -40,6 +41,7 @@ static bool arg_no_mkconfig;
 static bool arg_no_initramfs;
 static bool arg_all_kernels;
 static unsigned arg_command_timeout;
+static int arg_hardware = PLAN_HARDWARE_SEEN;
 
 enum {
 	ARG_GROUPS = 0x100,
@@ -58,6 +60,7 @@ enum {
 	ARG_REPLACE,
 	ARG_COMMAND_TIMEOUT,
 	ARG_ALL_KERNELS,
+	ARG_HARDWARE,
 };
 static int arg_verbose;
 static bool arg_replace;
@@ -83,12 +86,14 @@ enum {
 	O_COMMAND_TIMEOUT = 1u << 15,
 	O_REPLACE = 1u << 16,
 	O_ALL_KERNELS = 1u << 17,
-	O_REQUEST = O_IDS | O_DEVICE | O_PASSTHROUGH | O_PARAM | O_ALLOW_UNSAFE | O_FORCE,
+	O_HARDWARE = 1u << 18,
+	O_REQUEST =
+		O_IDS | O_DEVICE | O_PASSTHROUGH | O_PARAM | O_ALLOW_UNSAFE | O_FORCE | O_HARDWARE,
 };
 static unsigned arg_seen;
 static const char *verb_name; /* NULL until the verb is known */
 static const char *failure_code;
-static const char *arg_seen_name[18];
+static const char *arg_seen_name[19];
 
 static const struct verb {
 	const char *name;
@@ -162,6 +167,11 @@ static void help(void)
 	       "                        platform lacks interrupt remapping (weaker isolation)\n"
 	       "      --force           Assign a device even when its group holds other\n"
 	       "                        devices the host still uses (never a host-critical one)\n"
+	       "      --hardware=any|intel|amd  Plan for a target whose hardware is not the\n"
+	       "                        one below the root (an image built on another\n"
+	       "                        machine): that CPU vendor's rules, or both vendors'\n"
+	       "                        with any; nothing from the firmware tables or PCI\n"
+	       "                        devices seen here, and --ids rather than --device\n"
 	       "      --exit-code       plan, apply: detailed exit status for automation\n"
 	       "                        (4 changes, 5 reboot pending, 6 firmware has the\n"
 	       "                        IOMMU off, 7 safety refusal; see iommu-setup(8))\n"
@@ -218,6 +228,7 @@ static int parse_argv(int argc, char *argv[])
 		{ "replace", no_argument,       NULL, ARG_REPLACE },
 		{ "command-timeout", required_argument, NULL, ARG_COMMAND_TIMEOUT },
 		{ "all-kernels", no_argument,   NULL, ARG_ALL_KERNELS },
+		{ "hardware", required_argument, NULL, ARG_HARDWARE },
 		{}
 	};
 	/* clang-format on */
@@ -314,6 +325,14 @@ static int parse_argv(int argc, char *argv[])
 			seen(O_ALL_KERNELS, "--all-kernels");
 			arg_all_kernels = true;
 			break;
+		case ARG_HARDWARE:
+			seen(O_HARDWARE, "--hardware");
+			arg_hardware = plan_hardware_from_string(optarg);
+			if (arg_hardware < 0)
+				return log_error_errno(
+					EINVAL, "--hardware: \"%s\" is not any, intel or amd",
+					optarg);
+			break;
 		case ARG_REPLACE:
 			seen(O_REPLACE, "--replace");
 			arg_replace = true;
@@ -406,6 +425,7 @@ static int run(int argc, char *argv[])
 	ctx.no_mkconfig = arg_no_mkconfig;
 	ctx.no_initramfs = arg_no_initramfs;
 	ctx.all_kernels = arg_all_kernels;
+	ctx.hardware = arg_hardware;
 	ctx.replace = arg_replace;
 	ctx.command_timeout = arg_command_timeout;
 	if (arg_passthrough && arg_no_passthrough) {

@@ -121,6 +121,9 @@ int verb_apply(struct context *ctx)
 	have_h = true;
 	if (ret != EXIT_OK)
 		goto finish;
+	/* the plan's notes are plan's; this one is said here too */
+	if (p.hardware_unverified)
+		outcome_note(&o, "%s", p.hardware_warning);
 	r = txn_read_record(&t, &rec);
 	if (r < 0 && r != -ENOENT) {
 		ret = r == -EBADMSG ? EXIT_BAD_INPUT : EXIT_SYSTEM;
@@ -148,7 +151,7 @@ int verb_apply(struct context *ctx)
 				  "written and nothing was run.");
 		if (ctx->exit_code)
 			ret = detailed_exit(false, p.reboot_required,
-					    checks_firmware_blocks(&in.host));
+					    plan_firmware_blocks(&in, &p));
 		goto finish;
 	}
 	if (!ctx->quiet && !ctx->json)
@@ -231,7 +234,7 @@ int verb_apply(struct context *ctx)
 	}
 	apply_report(ctx, "apply", &o, true, false, p.reboot_required, "");
 	if (ctx->exit_code)
-		ret = detailed_exit(true, p.reboot_required, checks_firmware_blocks(&in.host));
+		ret = detailed_exit(true, p.reboot_required, plan_firmware_blocks(&in, &p));
 	goto finish;
 
 rollback:

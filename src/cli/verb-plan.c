@@ -84,6 +84,7 @@ int plan_for_request(struct context *ctx, bool for_apply, struct plan_input *in,
 		.no_initramfs = ctx->no_initramfs,
 		.all_kernels = ctx->all_kernels,
 		.for_apply = for_apply,
+		.hardware = (enum plan_hardware)ctx->hardware,
 	};
 	struct file_error err;
 	int r;
@@ -183,6 +184,8 @@ static void render_json(const struct plan_input *in, const struct plan *p, bool 
 	json_bool(&j, "firmware_blocker", fw_blocks);
 	json_string(&j, "loader", loader_to_string(in->host.boot.loader));
 	json_bool(&j, "incomplete", p->incomplete);
+	json_string(&j, "hardware", plan_hardware_to_string(p->hardware));
+	json_bool(&j, "hardware_unverified", p->hardware_unverified);
 	json_array_begin(&j, "parameters");
 	for (size_t i = 0; i < p->n_params; i++) {
 		json_object_begin(&j, NULL);
@@ -245,6 +248,9 @@ static void render_json(const struct plan_input *in, const struct plan *p, bool 
 
 static void render_text(const struct plan_input *in, const struct plan *p, bool pending)
 {
+	/* the hardware may be the build host's: first, before anything it decided */
+	if (p->hardware_unverified)
+		printf("%s\n\n", p->hardware_warning);
 	if (p->n_devs) {
 		printf("Devices for vfio-pci%s:\n", p->by_address ? " (bound by address)" : "");
 		for (size_t i = 0; i < p->n_devs; i++)
@@ -271,10 +277,12 @@ static void render_text(const struct plan_input *in, const struct plan *p, bool 
 		       op->name, op->value ? "=" : "", op->value ? op->value : "",
 		       op->kind == KOP_CORRECT ? " (where it is given)" : "", p->params[i].why);
 	}
-	if (p->n_notes) {
+	if (p->n_notes > (p->hardware_unverified ? 1u : 0u)) {
 		printf("\nNotes:\n");
 		for (size_t i = 0; i < p->n_notes; i++)
-			printf("  %s\n", p->notes[i]);
+			if (!p->hardware_unverified ||
+			    strcmp(p->notes[i], p->hardware_warning) != 0)
+				printf("  %s\n", p->notes[i]);
 	}
 	{
 		bool cmdline = false;
@@ -341,7 +349,7 @@ int verb_plan(struct context *ctx)
 		return ret;
 	}
 	pending = plan_pending(&p);
-	fw_blocks = checks_firmware_blocks(&in.host);
+	fw_blocks = plan_firmware_blocks(&in, &p);
 	if (ctx->json)
 		render_json(&in, &p, pending, fw_blocks);
 	else

@@ -45,6 +45,33 @@ void plan_done(struct plan *p)
 	p->n_notes = 0;
 }
 
+static const char *const hardware_names[_PLAN_HARDWARE_MAX] = {
+	[PLAN_HARDWARE_SEEN] = "seen",
+	[PLAN_HARDWARE_ANY] = "any",
+	[PLAN_HARDWARE_INTEL] = "intel",
+	[PLAN_HARDWARE_AMD] = "amd",
+};
+
+const char *plan_hardware_to_string(enum plan_hardware h)
+{
+	return h >= 0 && h < _PLAN_HARDWARE_MAX ? hardware_names[h] : NULL;
+}
+
+int plan_hardware_from_string(const char *s)
+{
+	/* "seen" is the default, not a value of the option */
+	for (int h = PLAN_HARDWARE_ANY; h < _PLAN_HARDWARE_MAX; h++)
+		if (strcmp(s, hardware_names[h]) == 0)
+			return h;
+	return -EINVAL;
+}
+
+bool plan_firmware_blocks(const struct plan_input *in, const struct plan *p)
+{
+	/* with --hardware the firmware below the root is the build host's */
+	return p->hardware == PLAN_HARDWARE_SEEN && checks_firmware_blocks(&in->host);
+}
+
 void plan_note(struct plan *p, const char *fmt, ...)
 {
 	char **n = realloc(p->notes, (p->n_notes + 1) * sizeof(*n));
@@ -497,7 +524,7 @@ static int plan_devices(struct devctx *c, struct file_error *err)
 				if (r < 0)
 					return r;
 			}
-			if (!present)
+			if (!present && p->hardware == PLAN_HARDWARE_SEEN)
 				plan_note(
 					p,
 					"WARNING: --ids %s: no PCI function below the root has this "
@@ -509,6 +536,16 @@ static int plan_devices(struct devctx *c, struct file_error *err)
 			s += k + (s[k] == ',');
 		}
 	}
+	if (p->hardware != PLAN_HARDWARE_SEEN && c->req->n_ids)
+		plan_note(p,
+			  "--hardware %s: the IDs %s are not looked up below the root, whose PCI "
+			  "devices are the build host's: on the target vfio-pci takes every "
+			  "function with one of them, and whether one of those is a device the "
+			  "target needs (its root disk, its network card) cannot be checked "
+			  "here, and no softdep comes from the drivers that match them (the "
+			  "modalias lookup needs the device), only from the rules; `iommu-setup "
+			  "verify` on the target says",
+			  plan_hardware_to_string(p->hardware), p->ids);
 	for (size_t i = 0; i < c->req->n_devices; i++) {
 		const char *arg = c->req->devices[i];
 		char addr[PCI_ADDR_SIZE];
@@ -714,27 +751,57 @@ static int apply_rules(const struct plan_input *in, const struct plan_request *r
 		.cpu_model = h->cpu.model,
 		.kernel = h->modules.kver[0] ? h->modules.kver : NULL,
 	};
+	/* the vendors the plan is for: the CPU below the root, or --hardware's;
+	 * a rule applies once when it matches for one of them. With --hardware,
+	 * cpu-family= and cpu-model= match nothing: no target model is known */
+	const char *vendors[2] = { host.cpu, NULL };
+	size_t n_reqd = 0;
 	int r = 0;
 
+	if (p->hardware != PLAN_HARDWARE_SEEN) {
+		host.cpu_family = host.cpu_model = -1;
+		vendors[0] = p->hardware == PLAN_HARDWARE_AMD ? "amd" : "intel";
+		vendors[1] = p->hardware == PLAN_HARDWARE_ANY ? "amd" : NULL;
+		/* the requested IDs, without a class: no device below the root is the
+		 * target's (in->pci is empty), so rules match on the ID alone */
+		for (const char *s = p->ids; *s && n_reqd < ARRAY_SIZE(reqd);) {
+			size_t k = strcspn(s, ",");
+			unsigned v = 0, d = 0;
+
+			if (sscanf(s, "%4x:%4x", &v, &d) == 2)
+				reqd[n_reqd++] = (struct rule_device){ .vendor = (uint16_t)v,
+								       .device = (uint16_t)d,
+								       .id_only = true };
+			s += k + (s[k] == ',');
+		}
+	}
 	for (size_t i = 0; i < p->n_devs; i++) {
 		const struct pdev *d = pdev_find(l, p->devs[i].addr);
 
-		reqd[i] = (struct rule_device){ p->devs[i].vendor, p->devs[i].device,
-						p->devs[i].class, pdev_framebuffer(l, d) };
+		reqd[n_reqd++] =
+			(struct rule_device){ p->devs[i].vendor, p->devs[i].device,
+					      p->devs[i].class, pdev_framebuffer(l, d), false };
 	}
 	present = calloc(l->n ? l->n : 1, sizeof(*present));
 	if (!present)
 		return -ENOMEM;
 	for (unsigned i = 0; i < l->n; i++)
-		present[i] =
-			(struct rule_device){ l->devs[i].vendor, l->devs[i].device,
-					      l->devs[i].class, pdev_framebuffer(l, &l->devs[i]) };
+		present[i] = (struct rule_device){ l->devs[i].vendor, l->devs[i].device,
+						   l->devs[i].class,
+						   pdev_framebuffer(l, &l->devs[i]), false };
 
 	for (size_t k = 0; k < in->rules.n && r >= 0; k++) {
 		const struct rule *ru = &in->rules.rules[k];
 		char why[1400], name[128];
 		const char *eq;
-		size_t m = rule_matches(ru, &host, reqd, p->n_devs, present, l->n);
+		size_t m = RULE_NO_MATCH;
+
+		for (size_t v = 0; v < ARRAY_SIZE(vendors) && m == RULE_NO_MATCH; v++) {
+			if (v > 0 && !vendors[v])
+				break;
+			host.cpu = vendors[v];
+			m = rule_matches(ru, &host, reqd, n_reqd, present, l->n);
+		}
 
 		if (m == RULE_NO_MATCH)
 			continue;
@@ -1280,6 +1347,31 @@ static int plan_module_options(const struct plan_input *in, const struct plan_re
 			  "softdeps load it before their own drivers",
 			  line);
 	}
+	/* with --hardware the target's interrupt remapping is unknown here: the
+	 * opt-in is written as given, and nothing is decided without it */
+	if (p->hardware != PLAN_HARDWARE_SEEN) {
+		if (req->allow_unsafe_interrupts) {
+			r = modprobe_line(p, "options vfio_iommu_type1 allow_unsafe_interrupts=1",
+					  err);
+			plan_note(
+				p,
+				"modprobe.d: options vfio_iommu_type1 allow_unsafe_interrupts=1 — "
+				"--allow-unsafe-interrupts with --hardware %s: written as asked, since "
+				"the target's interrupt remapping cannot be seen here; a target with "
+				"remapping is not weakened by it, on one without it a guest with an "
+				"assigned device can forge interrupts (MSI) against the host",
+				plan_hardware_to_string(p->hardware));
+		} else
+			plan_note(
+				p,
+				"--hardware %s: whether the target has interrupt remapping cannot be "
+				"seen here (the firmware tables below the root are the build host's), "
+				"so allow_unsafe_interrupts is not written: on a target without it "
+				"VFIO refuses to attach devices (EPERM) unless the image is built "
+				"with --allow-unsafe-interrupts",
+				plan_hardware_to_string(p->hardware));
+		return r;
+	}
 	/* allow_unsafe_interrupts: only with the platform lacking remapping AND the opt-in */
 	checks_firmware_summary(h, &fw);
 	if (fw.valid && !fw.intr_remap) {
@@ -1410,6 +1502,7 @@ int plan_decide(const struct plan_input *in, const struct plan_request *req, str
 	struct kcmdline line = {};
 	const struct kline *dl;
 	struct devctx dc = { .in = in, .req = req, .p = p };
+	_cleanup_free_ struct plan_input *view = NULL;
 	char cur_ids[1100] = "", where[600];
 	bool have_line = false;
 	int r;
@@ -1417,6 +1510,28 @@ int plan_decide(const struct plan_input *in, const struct plan_request *req, str
 	memset(p, 0, sizeof(*p));
 	*err = (struct file_error){};
 	snprintf(p->kver, sizeof(p->kver), "%s", h->modules.kver);
+	p->hardware = req->hardware;
+	if (p->hardware != PLAN_HARDWARE_SEEN) {
+		if (req->n_devices)
+			return fail(
+				err, -EINVAL,
+				"--device %.100s: with --hardware %s the PCI addresses below the "
+				"root are the build host's, not the target's; name the devices "
+				"by ID with --ids VVVV:DDDD",
+				req->devices[0], plan_hardware_to_string(p->hardware));
+		/* nothing below the root is the target's hardware but its software:
+		 * the plan sees no PCI device (present rules, lookups, host-critical
+		 * twins, modalias softdeps); the CPU and the firmware tables are left
+		 * out where they are used (apply_rules, plan_module_options) */
+		view = malloc(sizeof(*view));
+		if (!view)
+			return -ENOMEM;
+		*view = *in;
+		view->pci = (struct pdev_list){};
+		in = view;
+		dc.in = in;
+		h = &in->host;
+	}
 	if (!in->rules_found) {
 		p->incomplete = true;
 		if (req->for_apply)
@@ -1432,6 +1547,32 @@ int plan_decide(const struct plan_input *in, const struct plan_request *req, str
 			"decide is missing (intel_iommu=on, iommu=pt, softdeps); apply refuses to "
 			"run without them",
 			in->rules_dirs);
+	}
+	/* no --hardware in a chroot: say that the hardware may be the build host's */
+	if (p->hardware == PLAN_HARDWARE_SEEN && !h->live) {
+		const char *cpu = h->cpu.vendor == CPU_VENDOR_INTEL ? "an Intel CPU"
+				  : h->cpu.vendor == CPU_VENDOR_AMD ? "an AMD CPU"
+								    : "its CPU";
+		const char *target = h->modules.kver[0] ? h->modules.kver : "none installed";
+		char running[400];
+
+		if (h->kernel.release[0] && strcmp(h->kernel.release, target) != 0)
+			snprintf(running, sizeof(running),
+				 "the running kernel (%.128s) is not the target kernel (%.128s)",
+				 h->kernel.release, target);
+		else
+			snprintf(running, sizeof(running),
+				 "no running kernel is seen below the root (proc/cmdline, "
+				 "proc/sys/kernel/osrelease) for the target kernel (%.128s)",
+				 target);
+		p->hardware_unverified = true;
+		snprintf(p->hardware_warning, sizeof(p->hardware_warning),
+			 "WARNING: %s, as in a chroot: this plan is for the hardware seen here "
+			 "(%s, the firmware tables, the PCI devices), which may not be the "
+			 "target's. Building an image on another machine: give --hardware any "
+			 "(or intel, amd). A kickstart %%post runs on the target: nothing to add",
+			 running, cpu);
+		plan_note(p, "%s", p->hardware_warning);
 	}
 	r = nextboot_build(&h->boot.sources, &nb);
 	if (r < 0)
@@ -1480,6 +1621,19 @@ int plan_decide(const struct plan_input *in, const struct plan_request *req, str
 			  p->removed[i].addr, p->removed[i].vendor, p->removed[i].device);
 	if (r >= 0)
 		r = plan_params(in, req, &nb, p, err);
+	if (r >= 0 && p->hardware == PLAN_HARDWARE_ANY)
+		for (size_t i = 0; i < p->n_params; i++)
+			if (p->params[i].op.kind == KOP_ENSURE &&
+			    kparam_name_eq(p->params[i].name, "intel_iommu"))
+				plan_note(
+					p,
+					"--hardware any: the rules of Intel and AMD both apply. "
+					"intel_iommu=%s is for an Intel target; on an AMD target "
+					"the kernel ignores it (an option of the Intel IOMMU "
+					"driver, [DMAR] in kernel-parameters.txt, which finds no "
+					"DMAR table there and does not start); AMD-Vi starts from "
+					"the IVRS table without a parameter",
+					p->params[i].value);
 	if (r >= 0)
 		r = plan_module_options(in, req, p, err);
 	if (r >= 0) {

@@ -88,6 +88,28 @@ struct plan_dev {
 	char why[160];
 };
 
+/*
+ * --hardware: whose hardware the plan is for. Without it (SEEN) the plan
+ * follows what is below the root: its CPU, its firmware tables, its PCI
+ * devices. In an image built on another machine those are the build host's,
+ * so INTEL and AMD plan as if the CPU were that vendor's and ANY for both;
+ * all three take nothing from the firmware tables (interrupt remapping, a
+ * missing IOMMU), the PCI devices (present rules, device lookups, host-
+ * critical twins, modalias softdeps) or the CPU below the root, and refuse
+ * --device (its address is the build host's).
+ */
+enum plan_hardware {
+	PLAN_HARDWARE_SEEN,
+	PLAN_HARDWARE_ANY,
+	PLAN_HARDWARE_INTEL,
+	PLAN_HARDWARE_AMD,
+	_PLAN_HARDWARE_MAX,
+};
+/* "seen", "any", "intel", "amd" */
+const char *plan_hardware_to_string(enum plan_hardware h);
+/* any, intel or amd (what --hardware takes); -EINVAL for anything else */
+int plan_hardware_from_string(const char *s);
+
 struct plan {
 	/* the rule the next boot's command lines must follow (kline_satisfies) */
 	struct param params[PLAN_OPS_MAX];
@@ -119,6 +141,13 @@ struct plan {
 	bool reboot_required;
 	/* no vendor rules were found: the plan lacks what they decide */
 	bool incomplete;
+	/* the hardware the plan is for (--hardware) */
+	enum plan_hardware hardware;
+	/* the plan follows the hardware below the root, and the running kernel is
+	 * not the target kernel (a chroot): it may be the build host's, not the
+	 * target's; hardware_warning is the note that says so */
+	bool hardware_unverified;
+	char hardware_warning[1024];
 };
 
 /* The request: what the administrator asked for. */
@@ -137,6 +166,8 @@ struct plan_request {
 	bool no_initramfs; /* --no-initramfs */
 	bool all_kernels;  /* --all-kernels: the initramfs of every installed kernel */
 	bool for_apply;	   /* a missing regeneration tool is an error, not a note */
+	/* --hardware: whose hardware the plan is for */
+	enum plan_hardware hardware;
 };
 
 /* Everything the decision reads, gathered once (plan-input.c). */
@@ -160,6 +191,9 @@ struct plan_input {
 int plan_decide(const struct plan_input *in, const struct plan_request *req, struct plan *p,
 		struct file_error *err);
 void plan_done(struct plan *p);
+/* The firmware describes no usable IOMMU (checks_firmware_blocks()), when
+ * the plan is for the hardware below the root; never with --hardware. */
+bool plan_firmware_blocks(const struct plan_input *in, const struct plan *p);
 
 /* A device the configuration gives to vfio-pci at the next boot, and from where */
 struct configured_device {

@@ -396,6 +396,8 @@ static bool device_matches(const struct rule *r, const struct rule_device *d)
 	if (r->has_pci && ((r->pci_vendor >= 0 && r->pci_vendor != d->vendor) ||
 			   (r->pci_device >= 0 && r->pci_device != d->device)))
 		return false;
+	if (d->id_only && (r->has_class || r->framebuffer[0]))
+		return false;
 	if (r->has_class && ((int)(d->class >> 16) != r->class_base ||
 			     (r->class_sub >= 0 && (int)((d->class >> 8) & 0xff) != r->class_sub)))
 		return false;

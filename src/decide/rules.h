@@ -74,6 +74,9 @@ struct rule_device {
 	uint16_t vendor, device;
 	uint32_t class;		 /* 0xCCSSPP */
 	const char *framebuffer; /* the boot framebuffer in its BARs, NULL when none */
+	/* only the ID is known (--ids with --hardware: no device below the root
+	 * is the target's): class= and framebuffer= do not match it */
+	bool id_only;
 };
 
 /*

@@ -236,7 +236,7 @@ static void check_framebuffer(const struct verify_input *in, const struct pdev *
 		.cpu_model = h->cpu.model,
 		.kernel = h->kernel.release[0] ? h->kernel.release : NULL,
 	};
-	struct rule_device rd = { d->vendor, d->device, d->class, fb };
+	struct rule_device rd = { d->vendor, d->device, d->class, fb, false };
 	char params[512] = "";
 	size_t used = 0;
 	struct check *c;
@@ -291,7 +291,7 @@ static void check_reset(const struct verify_input *in, const struct pdev *d, str
 		.cpu_model = h->cpu.model,
 		.kernel = h->kernel.release[0] ? h->kernel.release : NULL,
 	};
-	struct rule_device rd = { d->vendor, d->device, d->class, NULL };
+	struct rule_device rd = { d->vendor, d->device, d->class, NULL, false };
 	const struct rule *defect = NULL;
 	char methods[256];
 	const char *what;

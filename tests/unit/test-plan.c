@@ -159,6 +159,177 @@ static void test_plan_decide(void)
 	fake_done(&in);
 }
 
+static const struct param *planned_param(const struct plan *p, enum kop_kind kind, const char *name)
+{
+	for (size_t i = 0; i < p->n_params; i++)
+		if (p->params[i].op.kind == kind && strcmp(p->params[i].name, name) == 0)
+			return &p->params[i];
+	return NULL;
+}
+
+static bool note_has(const struct plan *p, const char *a)
+{
+	for (size_t i = 0; i < p->n_notes; i++)
+		if (strstr(p->notes[i], a))
+			return true;
+	return false;
+}
+
+/*
+ * --hardware (an image built on another machine), decided on an AMD build
+ * host (family 25) whose PCI devices include an Intel 5520 IOH, which a
+ * "present" rule warns about:
+ *   - any: the IOMMU rules of both vendors apply: intel_iommu=on is ensured,
+ *     amd_iommu=on removed, iommu=pt offered once; a note says an AMD kernel
+ *     ignores intel_iommu=on. Nothing comes from the build host: the present
+ *     rule does not fire, no device is planned (the IDs are configured, not
+ *     looked up), cpu-family= rules do not match, an ID rule (softdep igb for
+ *     8086:1533) still does while a class= rule does not (no class is known);
+ *     interrupt remapping is left undecided, in a note; --device is refused,
+ *     pointing to --ids.
+ *   - intel on the AMD host: intel_iommu=on, no amd_iommu removal.
+ *   - amd: no intel_iommu=on.
+ *   - no option in a chroot (running kernel 5.10.0-28-amd64, target
+ *     6.1.0-13-amd64): the plan is for the AMD host as today, with the warning
+ *     note first, naming --hardware any; on a live host: no such note.
+ */
+static void test_hardware(void)
+{
+	static const char rules[] = "cpu=intel -> param intel_iommu=on\n"
+				    "cpu=amd -> forbid amd_iommu=on\n"
+				    "cpu=intel -> offer iommu=pt\n"
+				    "cpu=amd -> offer iommu=pt\n"
+				    "present pci=8086:3405 -> warn \"IOH erratum 47\"\n"
+				    "requested pci=8086:1533 -> softdep igb pre: vfio-pci\n"
+				    "requested class=0200 -> hint \"a network card class hint\"\n"
+				    "cpu=amd cpu-family=25 -> hint \"a Zen 3 hint\"\n";
+	static struct plan_input in;
+	static struct plan p;
+	static struct pdev devs[2];
+	char *ids[] = { "8086:1533" }, *dev[] = { "0000:00:14.0" };
+	struct plan_request req = { .ids = ids, .n_ids = 1, .passthrough = -1 };
+	struct file_error err;
+
+	fake_input(&in, "GRUB_CMDLINE_LINUX=\"quiet\"\n", NULL);
+	rule_set_done(&in.rules);
+	CHECK(rules_parse(rules, "10-iommu.rules", &in.rules, &err) == 0);
+	in.host.cpu.vendor = CPU_VENDOR_AMD;
+	in.host.cpu.family = 25;
+	in.host.live = true;
+	devs[0] = (struct pdev){ .addr = "0000:00:14.0",
+				 .vendor = 0x8086,
+				 .device = 0x3405,
+				 .class = 0x060000,
+				 .group = -1,
+				 .numa_node = -1 };
+	devs[1] = (struct pdev){ .addr = "0000:01:00.0",
+				 .vendor = 0x8086,
+				 .device = 0x1533,
+				 .class = 0x020000,
+				 .group = -1,
+				 .numa_node = -1 };
+	in.pci.devs = devs;
+	in.pci.n = 2;
+
+	/* today's behaviour, the baseline: the AMD host's rules and its devices */
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	CHECK(!planned_param(&p, KOP_ENSURE, "intel_iommu"));
+	CHECK(planned_param(&p, KOP_REMOVE, "amd_iommu"));
+	CHECK(note_has(&p, "IOH erratum 47") && note_has(&p, "a Zen 3 hint"));
+	CHECK(note_has(&p, "a network card class hint"));
+	CHECK(p.n_devs == 1 && strcmp(p.devs[0].addr, "0000:01:00.0") == 0);
+	CHECK(p.hardware == PLAN_HARDWARE_SEEN && !p.hardware_unverified);
+	/* live host: no warning about the hardware */
+	CHECK(!note_has(&p, "--hardware"));
+	plan_done(&p);
+
+	/* --hardware any */
+	req.hardware = PLAN_HARDWARE_ANY;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	CHECK(p.hardware == PLAN_HARDWARE_ANY && !p.hardware_unverified);
+	CHECK(planned_param(&p, KOP_ENSURE, "intel_iommu") &&
+	      strcmp(planned_param(&p, KOP_ENSURE, "intel_iommu")->value, "on") == 0);
+	CHECK(planned_param(&p, KOP_REMOVE, "amd_iommu"));
+	CHECK(planned_param(&p, KOP_ENSURE, "iommu"));
+	{
+		size_t n = 0;
+
+		for (size_t i = 0; i < p.n_params; i++)
+			n += kparam_name_eq(p.params[i].name, "iommu");
+		CHECK(n == 1);
+	}
+	CHECK(note_has(&p, "on an AMD target the kernel ignores it"));
+	CHECK(!note_has(&p, "IOH erratum 47"));
+	CHECK(!note_has(&p, "a Zen 3 hint"));
+	CHECK(!note_has(&p, "a network card class hint"));
+	CHECK(strstr(p.modprobe, "softdep igb pre: vfio-pci\n"));
+	CHECK(p.n_devs == 0 && strcmp(p.ids, "8086:1533") == 0);
+	CHECK(strstr(p.modprobe, "options vfio-pci ids=8086:1533\n"));
+	CHECK(note_has(&p, "are not looked up below the root"));
+	CHECK(!note_has(&p, "no PCI function below the root has this ID"));
+	CHECK(note_has(&p, "interrupt remapping cannot be seen here") ||
+	      note_has(&p, "whether the target has interrupt remapping cannot be seen here"));
+	CHECK(!strstr(p.modprobe, "allow_unsafe_interrupts"));
+	plan_done(&p);
+	/* the opt-in is written as given: the target's remapping is unknown */
+	req.allow_unsafe_interrupts = true;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	CHECK(strstr(p.modprobe, "options vfio_iommu_type1 allow_unsafe_interrupts=1\n"));
+	plan_done(&p);
+	req.allow_unsafe_interrupts = false;
+	/* --device: an address of the build host */
+	req.devices = dev;
+	req.n_devices = 1;
+	CHECK(plan_decide(&in, &req, &p, &err) == -EINVAL);
+	CHECK(strstr(err.message, "--device 0000:00:14.0") && strstr(err.message, "--ids"));
+	req.n_devices = 0;
+
+	/* --hardware intel on the AMD host */
+	req.hardware = PLAN_HARDWARE_INTEL;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	CHECK(planned_param(&p, KOP_ENSURE, "intel_iommu"));
+	CHECK(!planned_param(&p, KOP_REMOVE, "amd_iommu"));
+	CHECK(!note_has(&p, "on an AMD target"));
+	CHECK(!note_has(&p, "IOH erratum 47") && p.n_devs == 0);
+	plan_done(&p);
+	/* --hardware amd: the AMD rules, not the host's family */
+	req.hardware = PLAN_HARDWARE_AMD;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	CHECK(!planned_param(&p, KOP_ENSURE, "intel_iommu"));
+	CHECK(planned_param(&p, KOP_REMOVE, "amd_iommu"));
+	CHECK(!note_has(&p, "a Zen 3 hint"));
+	plan_done(&p);
+
+	/* no option, in a chroot whose running kernel is not the target */
+	req.hardware = PLAN_HARDWARE_SEEN;
+	in.host.live = false;
+	snprintf(in.host.kernel.release, sizeof(in.host.kernel.release), "5.10.0-28-amd64");
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	CHECK(p.hardware_unverified);
+	CHECK(p.n_notes > 0 && strcmp(p.notes[0], p.hardware_warning) == 0);
+	CHECK(strncmp(p.notes[0],
+		      "WARNING: the running kernel (5.10.0-28-amd64) is not the target "
+		      "kernel (6.1.0-13-amd64)",
+		      87) == 0);
+	CHECK(strstr(p.notes[0], "an AMD CPU") && strstr(p.notes[0], "--hardware any") &&
+	      strstr(p.notes[0], "kickstart %post"));
+	/* ... and otherwise today's plan */
+	CHECK(!planned_param(&p, KOP_ENSURE, "intel_iommu") && note_has(&p, "IOH erratum 47"));
+	plan_done(&p);
+	/* --hardware given in the chroot: no warning */
+	req.hardware = PLAN_HARDWARE_ANY;
+	CHECK(plan_decide(&in, &req, &p, &err) == 0);
+	CHECK(!p.hardware_unverified && !note_has(&p, "may not be the target's"));
+	plan_done(&p);
+
+	CHECK(plan_hardware_from_string("any") == PLAN_HARDWARE_ANY);
+	CHECK(plan_hardware_from_string("amd") == PLAN_HARDWARE_AMD);
+	CHECK(plan_hardware_from_string("seen") == -EINVAL);
+	CHECK(plan_hardware_from_string("hygon") == -EINVAL);
+	in.pci = (struct pdev_list){};
+	fake_done(&in);
+}
+
 /* the initramfs commands of a plan, their lines joined by "; " */
 static void initramfs_lines(const struct plan *p, char *buf, size_t n)
 {
@@ -298,5 +469,6 @@ int main(int argc, char *argv[])
 	UNIT_MAIN_BEGIN(argc, argv);
 	RUN(test_plan_decide);
 	RUN(test_all_kernels);
+	RUN(test_hardware);
 	UNIT_MAIN_END();
 }
