@@ -225,17 +225,23 @@ static void check_group(const struct verify_input *in, const struct pdev *d, str
 	check_summary(c, "IOMMU group %d: no member on a host driver", d->group);
 }
 
-static void check_framebuffer(const struct verify_input *in, const struct pdev *d,
-			      struct check_report *r)
+/* the rules are matched against the running kernel: what booted is judged */
+static struct rule_host running_rule_host(const struct host *h)
 {
-	const char *fb = pdev_framebuffer(in->pci, d);
-	const struct host *h = in->host;
-	struct rule_host rh = {
+	return (struct rule_host){
 		.cpu = cpu_vendor_to_string(h->cpu.vendor),
 		.cpu_family = h->cpu.family,
 		.cpu_model = h->cpu.model,
 		.kernel = h->kernel.release[0] ? h->kernel.release : NULL,
 	};
+}
+
+static void check_framebuffer(const struct verify_input *in, const struct pdev *d,
+			      struct check_report *r)
+{
+	const char *fb = pdev_framebuffer(in->pci, d);
+	const struct host *h = in->host;
+	struct rule_host rh = running_rule_host(h);
 	struct rule_device rd = { d->vendor, d->device, d->class, fb, false };
 	char params[512] = "";
 	size_t used = 0;
@@ -285,12 +291,7 @@ static void check_framebuffer(const struct verify_input *in, const struct pdev *
 static void check_reset(const struct verify_input *in, const struct pdev *d, struct check_report *r)
 {
 	const struct host *h = in->host;
-	struct rule_host rh = {
-		.cpu = cpu_vendor_to_string(h->cpu.vendor),
-		.cpu_family = h->cpu.family,
-		.cpu_model = h->cpu.model,
-		.kernel = h->kernel.release[0] ? h->kernel.release : NULL,
-	};
+	struct rule_host rh = running_rule_host(h);
 	struct rule_device rd = { d->vendor, d->device, d->class, NULL, false };
 	const struct rule *defect = NULL;
 	char methods[256];
