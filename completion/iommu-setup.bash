@@ -17,7 +17,7 @@ _iommu_setup_verb_opts()
 {
 	local request="--ids --device --passthrough --no-passthrough --param --allow-unsafe-interrupts --force --hardware"
 	case $1 in
-	check) echo "--kernel --json --quiet" ;;
+	check | verify) echo "--kernel --json --quiet" ;;
 	probe | acpi | rules) echo "--json" ;;
 	devices) echo "--kernel --json --groups --xml --xml-pool" ;;
 	plan) echo "--kernel --json --quiet $request --exit-code --initramfs --no-initramfs --all-kernels --no-mkconfig" ;;
@@ -144,7 +144,7 @@ _iommu_setup()
 		files=1
 		;;
 	--kernel | args:kernel-check) mapfile -t cands < <(compgen -W "$(_iommu_setup_kernels "$root")" -- "$val") ;;
-	--device | --xml | --xml-pool | args:probe | args:devices)
+	--device | --xml | --xml-pool | args:probe | args:devices | args:verify)
 		mapfile -t cands < <(compgen -W "$(_iommu_setup_bdfs "$root")" -- "$val")
 		;;
 	--ids) mapfile -t cands < <(compgen -W "$(_iommu_setup_ids "$root")" -- "$val") ;;
@@ -154,7 +154,7 @@ _iommu_setup()
 		mapfile -t cands < <(compgen -W "$_iommu_setup_global_opts $(_iommu_setup_verb_opts "$verb")" -- "$val")
 		;;
 	verbs)
-		mapfile -t cands < <(compgen -W "check probe acpi devices plan apply revert rules snapshot kernel-check" -- "$val")
+		mapfile -t cands < <(compgen -W "check verify probe acpi devices plan apply revert rules snapshot kernel-check" -- "$val")
 		;;
 	args:acpi | args:snapshot)
 		mapfile -t cands < <(compgen -f -- "$val")
