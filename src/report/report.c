@@ -272,18 +272,26 @@ bool report_reboot_pending(const struct check_report *r)
 	return false;
 }
 
-void report_print_json(struct json *j, const struct host *h, const struct check_report *r)
+/* check's and verify's opening: the verdict as msg, the reboot, the record */
+static void verdict_begin(struct json *j, const char *verb, const char *ready_msg,
+			  const struct host *h, const struct check_report *r)
 {
 	_cleanup_free_ char *msg = NULL;
 
 	if (!r->blocking)
-		msg = strdup("READY: the host can assign PCI devices to virtual machines");
+		msg = strdup(ready_msg);
 	else if (asprintf(&msg, "NOT READY: %s: %s", r->blocking->label,
 			  r->blocking->summary ? r->blocking->summary : "") < 0)
 		msg = NULL;
-	report_json_begin(j, "check", false, false, msg ? msg : "NOT READY");
+	report_json_begin(j, verb, false, false, msg ? msg : "NOT READY");
 	json_bool(j, "reboot_required", report_reboot_pending(r));
 	json_bool(j, "applied", h->applied);
+}
+
+void report_print_json(struct json *j, const struct host *h, const struct check_report *r)
+{
+	verdict_begin(j, "check", "READY: the host can assign PCI devices to virtual machines", h,
+		      r);
 	cpu_json(j, h);
 	firmware_json(j, &r->fw);
 	kernel_json(j, h);
@@ -342,16 +350,7 @@ void report_print_verify_text(FILE *f, const struct check_report *r, bool color,
 
 void report_verify_json(struct json *j, const struct host *h, const struct check_report *r)
 {
-	_cleanup_free_ char *msg = NULL;
-
-	if (!r->blocking)
-		msg = strdup("READY: every device verified is ready for a guest");
-	else if (asprintf(&msg, "NOT READY: %s: %s", r->blocking->label,
-			  r->blocking->summary ? r->blocking->summary : "") < 0)
-		msg = NULL;
-	report_json_begin(j, "verify", false, false, msg ? msg : "NOT READY");
-	json_bool(j, "reboot_required", report_reboot_pending(r));
-	json_bool(j, "applied", h->applied);
+	verdict_begin(j, "verify", "READY: every device verified is ready for a guest", h, r);
 	json_array_begin(j, "checks");
 	for (size_t i = 0; i < r->n; i++)
 		check_json(j, NULL, &r->items[i]);
