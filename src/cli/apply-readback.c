@@ -12,6 +12,7 @@
 #include "cli/apply.h"
 #include "decide/nextboot.h"
 #include "facts/modconf.h"
+#include "facts/pbt.h"
 #include "gather/boot.h"
 #include "gather/host.h"
 #include "gather/modules.h"
@@ -339,4 +340,40 @@ void readback_next_boot(struct context *ctx, const struct plan_input *in, const 
 		outcome_check(o, false, "no BLS entry for %s", p->kver);
 	nextboot_done(&nb);
 	boot_state_done(&b);
+}
+
+/*
+ * refresh skips an ESP it cannot find or mount and still exits 0, so each
+ * one is read back: its status must list the target kernel. The entries'
+ * options are the first line of etc/kernel/cmdline, copied as they are
+ * (read back above), and in GRUB mode its grub.cfg comes from the GRUB
+ * defaults (read back above); the entry files themselves are on ESPs that
+ * only proxmox-boot-tool mounts, and are not read here.
+ */
+void readback_esps(struct context *ctx, const struct plan_input *in, const struct plan_command *c,
+		   struct outcome *o)
+{
+	const struct regen_facts *f = &in->regen;
+	struct exec_result res = {};
+	char *argv[] = { (char *)c->args[0], (char *)"status", NULL };
+	char line[400];
+
+	snprintf(line, sizeof(line), "%s status", c->args[0]);
+	if (apply_run_one(ctx, NULL, c, line, argv, &res) < 0 || !res.output) {
+		outcome_check(o, false, "%s did not say what the ESPs hold", line);
+		exec_result_done(&res);
+		return;
+	}
+	for (size_t i = 0; i < f->n_pbt_uuids; i++) {
+		char why[400];
+
+		if (!c->kver[0])
+			break;
+		if (pbt_status_has(res.output, f->pbt_uuids[i], c->kver, why, sizeof(why)))
+			outcome_check(o, true, "ESP %s holds %s (%s)", f->pbt_uuids[i], c->kver,
+				      line);
+		else
+			outcome_check(o, false, "%s", why);
+	}
+	exec_result_done(&res);
 }

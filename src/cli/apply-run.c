@@ -131,7 +131,35 @@ int apply_journal_all(struct txn *t, const struct plan *p, const bool *needed, c
 	return 0;
 }
 
-bool apply_rollback(struct txn *t)
+/* The ESPs (proxmox-boot-tool refresh) are not files in the journal: once
+ * the files are restored, the sync that ran (or began) copies them again. */
+static bool resync_esps(struct context *ctx, const struct outcome *o)
+{
+	for (size_t i = 0; i < o->n_commands; i++) {
+		const struct plan_command *c = &o->commands[i].cmd;
+		struct exec_result res = {};
+		char *argv[COMMAND_ARGS_MAX + 1] = {};
+		int r;
+
+		if (c->kind != CMD_ESP_SYNC)
+			continue;
+		for (unsigned k = 0; k < c->argc; k++)
+			argv[k] = (char *)c->args[k];
+		r = apply_run_one(ctx, NULL, c, c->line, argv, &res);
+		exec_result_done(&res);
+		if (r < 0) {
+			log_error(
+				"the boot partitions may still have the new configuration: run %s "
+				"once more",
+				c->line);
+			return false;
+		}
+		log_warning("%s ran again: the boot partitions have the restored files", c->line);
+	}
+	return true;
+}
+
+bool apply_rollback(struct context *ctx, struct txn *t, const struct outcome *o)
 {
 	int r = txn_rollback(t);
 
@@ -142,6 +170,8 @@ bool apply_rollback(struct txn *t)
 				STATE_DIR);
 		return false;
 	}
+	if (!resync_esps(ctx, o))
+		return false;
 	/* a warning: the error that caused the rollback stays the last one */
 	log_warning("every file was restored as it was; nothing is changed");
 	return true;

@@ -88,11 +88,15 @@ int apply_journal_all(struct txn *t, const struct plan *p, const bool *needed, c
 		      size_t n);
 
 /* rolls the run back, saying whether every file is as it was (true) */
-bool apply_rollback(struct txn *t);
+bool apply_rollback(struct context *ctx, struct txn *t, const struct outcome *o);
 
 /* the next boot of the target kernel, read back into o */
 void readback_next_boot(struct context *ctx, const struct plan_input *in, const struct plan *p,
 			bool ran_bootcfg, struct outcome *o);
+/* the ESPs proxmox-boot-tool refresh wrote: each holds the target kernel,
+ * by `proxmox-boot-tool status` */
+void readback_esps(struct context *ctx, const struct plan_input *in, const struct plan_command *c,
+		   struct outcome *o);
 /* the rebuilt initramfs, listed by its lister inside the root */
 void readback_initramfs(struct context *ctx, const struct host *h, const struct plan *p,
 			const struct plan_command *c, struct outcome *o);

@@ -158,8 +158,9 @@ int verb_apply(struct context *ctx)
 		for (size_t i = 0; i < p.n_commands; i++)
 			if (needed[i])
 				printf("%s: %s\n",
-				       p.commands[i].kind == CMD_BOOTCFG ? "Boot configuration"
-									 : "Initramfs",
+				       p.commands[i].kind == CMD_BOOTCFG    ? "Boot configuration"
+				       : p.commands[i].kind == CMD_ESP_SYNC ? "Boot partitions"
+									    : "Initramfs",
 				       p.commands[i].why);
 
 	r = apply_journal_all(&t, &p, needed, paths, n_paths);
@@ -193,6 +194,8 @@ int verb_apply(struct context *ctx)
 	for (size_t i = 0; i < p.n_commands; i++)
 		if (needed[i] && p.commands[i].kind == CMD_INITRAMFS)
 			readback_initramfs(ctx, &in.host, &p, &p.commands[i], &o);
+		else if (needed[i] && p.commands[i].kind == CMD_ESP_SYNC)
+			readback_esps(ctx, &in, &p.commands[i], &o);
 	if (o.oom) {
 		log_error("out of memory while reading the next boot back");
 		ret = EXIT_SYSTEM;
@@ -238,7 +241,7 @@ int verb_apply(struct context *ctx)
 	goto finish;
 
 rollback:
-	apply_report_failed(ctx, "apply", &o, apply_rollback(&t));
+	apply_report_failed(ctx, "apply", &o, apply_rollback(ctx, &t, &o));
 finish:
 	txn_end(&t);
 	record_done(&rec);

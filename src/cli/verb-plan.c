@@ -158,7 +158,7 @@ void commands_json(struct json *j, const struct plan_command *c, bool with_statu
 	for (unsigned k = 0; k < c->argc; k++)
 		json_string(j, NULL, c->args[k]);
 	json_array_end(j);
-	json_string(j, "kind", c->kind == CMD_BOOTCFG ? "bootcfg" : "initramfs");
+	json_string(j, "kind", command_kind_name(c->kind));
 	if (with_status)
 		json_int(j, "status", status);
 	else

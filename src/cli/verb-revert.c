@@ -329,7 +329,7 @@ int verb_revert(struct context *ctx)
 	goto finish;
 
 rollback:
-	apply_report_failed(ctx, "revert", &o, apply_rollback(&t));
+	apply_report_failed(ctx, "revert", &o, apply_rollback(ctx, &t, &o));
 finish:
 	for (size_t i = 0; i < PLAN_FILES_MAX; i++)
 		free(content[i]);

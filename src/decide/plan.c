@@ -1730,12 +1730,20 @@ bool plan_pending(const struct plan *p)
 	return false;
 }
 
+const char *command_kind_name(enum command_kind cmd)
+{
+	return cmd == CMD_BOOTCFG ? "bootcfg" : cmd == CMD_ESP_SYNC ? "esp-sync" : "initramfs";
+}
+
 bool command_regenerates(enum command_kind cmd, enum file_kind file)
 {
 	/* grub.cfg comes from the GRUB defaults (and RHEL 8's kernelopts fallback);
 	 * the initramfs carries modprobe.d and its own configuration */
 	if (cmd == CMD_BOOTCFG)
 		return file == FILE_GRUB_DEFAULT || file == FILE_GRUBENV;
+	/* the ESPs get the command line (either file) and the initramfs */
+	if (cmd == CMD_ESP_SYNC)
+		return true;
 	return file == FILE_OWNED || file == FILE_LINES || file == FILE_ADOPTED;
 }
 

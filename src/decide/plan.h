@@ -63,6 +63,8 @@ enum command_kind {
 	CMD_BOOTCFG,   /* regenerates the boot loader configuration */
 	CMD_INITRAMFS, /* rebuilds one kernel's initramfs (the target's, or with
 			* --all-kernels another installed one's) */
+	CMD_ESP_SYNC,  /* copies kernels, images and entries to the ESPs that boot
+			* (proxmox-boot-tool refresh), after the others */
 };
 
 #define COMMAND_ARGS_MAX 6
@@ -219,6 +221,8 @@ bool planned_file_changed(const struct planned_file *f);
 bool plan_pending(const struct plan *p);
 /* Does a command of this kind regenerate from a file of that kind? */
 bool command_regenerates(enum command_kind cmd, enum file_kind file);
+/* "bootcfg", "initramfs", "esp-sync": the JSON name of a kind */
+const char *command_kind_name(enum command_kind cmd);
 /* Does the plan need cmd, given which files change? */
 bool plan_command_needed(const struct plan *p, const struct plan_command *cmd);
 /* The kernel command line a planned file holds, before or after; NULL if none. */

@@ -283,24 +283,135 @@ static int regen_initramfs(const struct regen_facts *f, const struct host *h,
 	return 0;
 }
 
+/*
+ * Proxmox VE on ZFS or Btrfs boots from the ESPs in
+ * etc/kernel/proxmox-boot-uuids, not from /boot: `proxmox-boot-tool refresh`
+ * copies the kernels and initramfs images to each and writes its
+ * systemd-boot entries from the first line of etc/kernel/cmdline, or (GRUB:
+ * BIOS, Secure Boot) runs update-grub with the ESP bound on /boot. Both
+ * command-line files are edited (nextboot.c reads them both), so whichever
+ * mode an ESP is in gets the parameters. It runs last, after the initramfs
+ * is rebuilt, which it copies; update-grub is not planned on its own, as
+ * /boot/grub/grub.cfg is not what boots. apply reads each ESP back through
+ * `proxmox-boot-tool status`, since refresh skips an ESP it cannot mount and
+ * still exits 0.
+ */
+static int regen_esp_sync(const struct regen_facts *f, const struct host *h,
+			  const struct plan_request *req, struct plan *p, struct file_error *err)
+{
+	char list[PBT_ESPS_MAX * (PBT_UUID_SIZE + 2)] = "";
+	struct plan_command *c;
+
+	for (size_t i = 0; i < f->n_pbt_uuids; i++)
+		appendf(list, sizeof(list), "%s%s", i ? ", " : "", f->pbt_uuids[i]);
+	if (!f->proxmox_boot_tool[0]) {
+		if (!req->for_apply) {
+			plan_note(
+				p,
+				"WARNING: /%s lists the ESPs %s, but proxmox-boot-tool is not "
+				"installed below the root: apply would refuse (--no-mkconfig leaves "
+				"the ESPs alone)",
+				PBT_UUIDS_FILE, list);
+			return 0;
+		}
+		file_error_set(
+			err, PBT_UUIDS_FILE, 0,
+			"lists the ESPs %s, but proxmox-boot-tool is not installed below the "
+			"root: they cannot be brought in step (--no-mkconfig to leave them "
+			"alone)",
+			list);
+		return -ENOENT;
+	}
+	c = add_command(p, CMD_ESP_SYNC);
+	if (!c || plan_command_set(c, f->proxmox_boot_tool, "refresh", NULL) < 0)
+		return -E2BIG;
+	snprintf(c->kver, sizeof(c->kver), "%s", h->modules.kver);
+	snprintf(c->why, sizeof(c->why),
+		 "Proxmox VE boots from the ESP%s in /%s (%s), not from /boot: refresh copies "
+		 "the kernels and initramfs images to each and writes its systemd-boot entries "
+		 "from the first line of /etc/kernel/cmdline, or runs update-grub on it (GRUB); "
+		 "it runs after the initramfs is rebuilt, and its status is read back",
+		 f->n_pbt_uuids > 1 ? "s" : "", PBT_UUIDS_FILE, list);
+	return 0;
+}
+
+/* Pop!_OS: kernelstub writes the one systemd-boot entry from its own
+ * configuration (etc/kernelstub/configuration, JSON) whenever a kernel is
+ * installed, so an edit of the entry or of etc/kernel/cmdline would be lost
+ * at the next update. Not supported: refused with the kernelstub command that
+ * does it instead; once the entry has the parameters, plan and apply find
+ * nothing to edit on the command line and do the rest. */
+static int regen_kernelstub(const struct regen_facts *f, const struct plan_request *req,
+			    struct plan *p, struct file_error *err)
+{
+	char add[1024] = "", drop[512] = "";
+	bool cmdline = false;
+
+	if (!f->kernelstub)
+		return 0;
+	for (size_t i = 0; i < p->n_files; i++)
+		cmdline |=
+			planned_file_is_cmdline(&p->files[i]) && planned_file_changed(&p->files[i]);
+	if (!cmdline)
+		return 0;
+	for (size_t i = 0; i < p->n_params; i++) {
+		const struct param *q = &p->params[i];
+		bool adds = q->op.kind == KOP_ENSURE || q->op.kind == KOP_SET;
+		char *to = adds ? add : drop;
+
+		if (!adds && q->op.kind != KOP_REMOVE && q->op.kind != KOP_DROP)
+			continue;
+		appendf(to, adds ? sizeof(add) : sizeof(drop), "%s%s%s%s", to[0] ? " " : "",
+			q->name, q->value[0] ? "=" : "", q->value);
+	}
+	if (!req->for_apply) {
+		plan_note(p,
+			  "WARNING: kernelstub (etc/kernelstub/configuration) writes this host's "
+			  "boot entry at every kernel update and would undo a command-line edit: "
+			  "apply refuses; run kernelstub -a \"%s\"%s%s%s first",
+			  add, drop[0] ? " -d \"" : "", drop, drop[0] ? "\"" : "");
+		return 0;
+	}
+	file_error_set(err, "etc/kernelstub/configuration", 0,
+		       "kernelstub writes this host's boot entry from this file at every kernel "
+		       "update and would undo iommu-setup's edit: run kernelstub -a \"%s\"%s%s%s, "
+		       "then apply again for modprobe.d and the initramfs",
+		       add, drop[0] ? " -d \"" : "", drop, drop[0] ? "\"" : "");
+	return -EINVAL;
+}
+
 int regen_decide(const struct regen_facts *f, const struct host *h, const struct plan_request *req,
 		 struct plan *p, struct file_error *err)
 {
+	bool pbt = f->n_pbt_uuids > 0;
 	int r;
 
+	if (f->pbt_error.message[0]) {
+		*err = f->pbt_error;
+		return -EINVAL;
+	}
+	r = regen_kernelstub(f, req, p, err);
+	if (r < 0)
+		return r;
 	if (req->no_mkconfig) {
 		if (h->boot.loader == LOADER_GRUB || h->boot.loader == LOADER_GRUB_BLS)
 			plan_note(p,
 				  "--no-mkconfig: grub.cfg is not regenerated; run grub-mkconfig "
 				  "yourself before booting");
-	} else {
+	} else if (!pbt) {
 		r = regen_bootcfg(f, h, req->for_apply, p, err);
 		if (r < 0)
 			return r;
 	}
-	if (req->no_initramfs)
-		return 0;
-	r = regen_initramfs(f, h, req, p);
+	r = req->no_initramfs ? -ENOENT : regen_initramfs(f, h, req, p);
+	if (r >= 0 || r == -ENOENT) {
+		int k = pbt && !req->no_mkconfig ? regen_esp_sync(f, h, req, p, err) : 0;
+
+		if (k < 0)
+			return k;
+		if (req->no_initramfs)
+			return 0;
+	}
 	if (r == -ENOENT && (p->modprobe[0] || req->initramfs)) {
 		plan_note(p, "WARNING: neither dracut nor update-initramfs is installed below the "
 			     "root: the initramfs cannot be rebuilt");

@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/file-error.h"
+#include "facts/pbt.h"
+
 enum os_family {
 	OS_UNKNOWN,
 	OS_DEBIAN, /* Debian, Ubuntu, Proxmox: update-grub, initramfs-tools */
@@ -74,4 +77,13 @@ struct regen_facts {
 	bool esp_checked;
 	struct esp_info esp;
 	int esp_cfg; /* -1 absent, 0 a stub that loads /boot/grub2/grub.cfg, 1 a full configuration */
+	/* Proxmox: the ESPs proxmox-boot-tool keeps in step (facts/pbt.h); a
+	 * bad etc/kernel/proxmox-boot-uuids leaves pbt_error.message set */
+	char proxmox_boot_tool[64];
+	char pbt_uuids[PBT_ESPS_MAX][PBT_UUID_SIZE];
+	size_t n_pbt_uuids;
+	struct file_error pbt_error;
+	/* Pop!_OS: kernelstub writes the systemd-boot entry from
+	 * etc/kernelstub/configuration at every kernel update */
+	bool kernelstub;
 };

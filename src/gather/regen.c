@@ -406,6 +406,21 @@ int regen_gather(struct root *root, const struct host *h, struct regen_facts *f)
 		f->initrd_img = root_exists(root, rel) > 0;
 	}
 	installed_kernels(root, h, f);
+	(void)regen_find_command(root, "proxmox-boot-tool", f->proxmox_boot_tool,
+				 sizeof(f->proxmox_boot_tool));
+	{
+		_cleanup_free_ char *ids = NULL;
+		size_t len;
+		int r = root_read_file(root, PBT_UUIDS_FILE, 65536, &ids, &len);
+
+		if (r >= 0)
+			(void)pbt_uuids_parse(ids, len, f->pbt_uuids, PBT_ESPS_MAX, &f->n_pbt_uuids,
+					      &f->pbt_error);
+		else if (r != -ENOENT)
+			file_error_set(&f->pbt_error, PBT_UUIDS_FILE, 0, "cannot be read: %s",
+				       root_strerror(-r));
+	}
+	f->kernelstub = root_exists(root, "etc/kernelstub/configuration") > 0;
 	if (h->boot.uefi && f->grub2_mkconfig[0]) {
 		_cleanup_free_ char *cfg = NULL;
 
