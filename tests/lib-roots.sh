@@ -79,3 +79,32 @@ manifest() {
 			fi
 		done)
 }
+
+# sdboot_root DEST: debian12-bios made a Debian 12 host booted by systemd-boot
+# (the systemd-boot package: no GRUB, no etc/kernel/cmdline, the ESP at
+# /boot/efi with loader/entries.srel "type1" and the machine-id directory),
+# with this machine's real kernel-install and its 90-loaderentry.install
+# (POSIX shell, run under busybox; coreutils' install, which busybox lacks,
+# is a two-line shim) writing the target kernel's entry, as the package's
+# postinst does. Needs /usr/bin/kernel-install.
+SDBOOT_MID=0123456789abcdef0123456789abcdef
+sdboot_root() {
+	local s=$1 kver
+	scratch_root debian12-bios "$s" || return 1
+	kver=$(ls "$s/lib/modules" | sort -V | tail -1)
+	rm -rf "$s/etc/default/grub" "$s/etc/default/grub.d" "$s/usr/sbin/update-grub" \
+		"$s/usr/sbin/grub-mkconfig" "$s/boot/grub"
+	echo "$SDBOOT_MID" >"$s/etc/machine-id"
+	echo "root:x:0:0:root:/root:/bin/sh" >"$s/etc/passwd"
+	echo "root:x:0:" >"$s/etc/group"
+	mkdir -p "$s/boot/efi/loader/entries" "$s/boot/efi/$SDBOOT_MID" "$s/usr/lib/kernel/install.d"
+	echo "timeout 3" >"$s/boot/efi/loader/loader.conf"
+	echo type1 >"$s/boot/efi/loader/entries.srel"
+	cp /usr/bin/kernel-install "$s/usr/bin/kernel-install" || return 1
+	cp /usr/lib/kernel/install.d/90-loaderentry.install "$s/usr/lib/kernel/install.d/" || return 1
+	printf '%s\n' '#!/bin/sh' '[ "$1" = -m ] || exit 2' 'cp "$3" "$4" && chmod "$2" "$4"' >"$s/bin/install"
+	chmod 755 "$s/bin/install"
+	chroot "$s" /usr/bin/kernel-install add "$kver" "/boot/vmlinuz-$kver" "/boot/initrd.img-$kver" \
+		>/dev/null 2>&1 || return 1
+	rm -f "$s/stand-ins.log"
+}

@@ -358,6 +358,8 @@ void readback_esps(struct context *ctx, const struct plan_input *in, const struc
 	char *argv[] = { (char *)c->args[0], (char *)"status", NULL };
 	char line[400];
 
+	if (!f->n_pbt_uuids)
+		return; /* kernel-install: its entry is read back with the others */
 	snprintf(line, sizeof(line), "%s status", c->args[0]);
 	if (apply_run_one(ctx, NULL, c, line, argv, &res) < 0 || !res.output) {
 		outcome_check(o, false, "%s did not say what the ESPs hold", line);

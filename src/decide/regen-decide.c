@@ -335,6 +335,62 @@ static int regen_esp_sync(const struct regen_facts *f, const struct host *h,
 	return 0;
 }
 
+/*
+ * systemd-boot with kernel-install (Debian 12's systemd-boot package, Fedora,
+ * Arch): the target kernel's entry is written by `kernel-install add KVER
+ * IMAGE INITRD`, from etc/kernel/cmdline, with the kernel and the initramfs
+ * copied to the boot partition, as a kernel update does; an entry edited
+ * alone would be rewritten by the next kernel-install run, and the
+ * initramfs on the boot partition is its copy, not the one rebuilt in /boot.
+ * etc/kernel/cmdline is edited (and made from the entry when missing: without
+ * it kernel-install takes the running command line), the entry too (its read
+ * back then is kernel-install's). It runs after the initramfs is rebuilt and
+ * is given that image.
+ */
+static int regen_kernel_install(const struct regen_facts *f, const struct host *h, struct plan *p)
+{
+	const char *kver = h->modules.kver;
+	const struct installed_kernel *k = NULL;
+	char image[300], initrd_abs[620] = "";
+	struct plan_command *c;
+
+	if (!kver[0])
+		return 0;
+	for (size_t i = 0; i < f->n_kernels; i++)
+		if (strcmp(f->kernels[i].kver, kver) == 0)
+			k = &f->kernels[i];
+	if (!k) {
+		plan_note(p,
+			  "WARNING: kernel %s has no image (boot/vmlinuz-%s or "
+			  "lib/modules/%s/vmlinuz): kernel-install cannot write its entry, which "
+			  "is edited in place",
+			  kver, kver, kver);
+		return 0;
+	}
+	snprintf(image, sizeof(image),
+		 k->boot_image ? "/boot/vmlinuz-%s" : "/lib/modules/%s/vmlinuz", kver);
+	/* the image the plan rebuilds, else the one the kernel has */
+	for (size_t i = 0; i < p->n_commands && !initrd_abs[0]; i++)
+		if (p->commands[i].kind == CMD_INITRAMFS && strcmp(p->commands[i].kver, kver) == 0)
+			snprintf(initrd_abs, sizeof(initrd_abs), "/%s", p->commands[i].output);
+	if (!initrd_abs[0] && k->initrd_img)
+		snprintf(initrd_abs, sizeof(initrd_abs), "/boot/initrd.img-%s", kver);
+	else if (!initrd_abs[0] && k->initramfs_img)
+		snprintf(initrd_abs, sizeof(initrd_abs), "/boot/initramfs-%s.img", kver);
+	c = add_command(p, CMD_ESP_SYNC);
+	if (!c || plan_command_set(c, f->kernel_install, "add", kver, image,
+				   initrd_abs[0] ? initrd_abs : NULL, NULL) < 0)
+		return -E2BIG;
+	snprintf(c->kver, sizeof(c->kver), "%s", kver);
+	snprintf(c->why, sizeof(c->why),
+		 "systemd-boot: kernel-install writes the entry of %s from /etc/kernel/cmdline "
+		 "and copies the kernel%s to the boot partition, as a kernel update does (an "
+		 "entry edited alone would be rewritten by the next one); it runs after the "
+		 "initramfs is rebuilt",
+		 kver, initrd_abs[0] ? " and its initramfs" : "");
+	return 0;
+}
+
 /* Pop!_OS: kernelstub writes the one systemd-boot entry from its own
  * configuration (etc/kernelstub/configuration, JSON) whenever a kernel is
  * installed, so an edit of the entry or of etc/kernel/cmdline would be lost
@@ -405,7 +461,13 @@ int regen_decide(const struct regen_facts *f, const struct host *h, const struct
 	}
 	r = req->no_initramfs ? -ENOENT : regen_initramfs(f, h, req, p);
 	if (r >= 0 || r == -ENOENT) {
-		int k = pbt && !req->no_mkconfig ? regen_esp_sync(f, h, req, p, err) : 0;
+		int k = 0;
+
+		if (pbt && !req->no_mkconfig)
+			k = regen_esp_sync(f, h, req, p, err);
+		else if (h->boot.loader == LOADER_SYSTEMD_BOOT && f->kernel_install[0] &&
+			 !f->kernelstub && !req->no_mkconfig)
+			k = regen_kernel_install(f, h, p);
 
 		if (k < 0)
 			return k;

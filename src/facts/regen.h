@@ -53,6 +53,7 @@ struct installed_kernel {
 	char kver[256];
 	bool initrd_img;    /* boot/initrd.img-KVER exists (Debian's name) */
 	bool initramfs_img; /* boot/initramfs-KVER.img exists (dracut's default name) */
+	bool boot_image;    /* its image is boot/vmlinuz-KVER (else lib/modules/KVER/vmlinuz) */
 };
 
 #define REGEN_KERNELS_MAX 16
@@ -63,6 +64,7 @@ struct regen_facts {
 	/* the commands, "/usr/sbin/update-grub", "" when not installed */
 	char update_grub[64], grub2_mkconfig[64], grub_mkconfig[64];
 	char dracut[64], update_initramfs[64], lsinitrd[64], lsinitramfs[64];
+	char kernel_install[64];
 	bool itools;	    /* etc/initramfs-tools: the initramfs is initramfs-tools' */
 	bool dracut_host;   /* etc/dracut.conf.d or the dracut command */
 	bool dracut_module; /* this project's dracut module is installed */

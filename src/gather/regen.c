@@ -375,6 +375,8 @@ static void installed_kernels(struct root *root, const struct host *h, struct re
 		}
 		k = &f->kernels[f->n_kernels++];
 		snprintf(k->kver, sizeof(k->kver), "%s", kver);
+		snprintf(rel, sizeof(rel), "boot/vmlinuz-%s", kver);
+		k->boot_image = root_exists(root, rel) > 0;
 		snprintf(rel, sizeof(rel), "boot/initrd.img-%s", kver);
 		k->initrd_img = root_exists(root, rel) > 0;
 		snprintf(rel, sizeof(rel), "boot/initramfs-%s.img", kver);
@@ -397,6 +399,8 @@ int regen_gather(struct root *root, const struct host *h, struct regen_facts *f)
 				 sizeof(f->update_initramfs));
 	(void)regen_find_command(root, "lsinitrd", f->lsinitrd, sizeof(f->lsinitrd));
 	(void)regen_find_command(root, "lsinitramfs", f->lsinitramfs, sizeof(f->lsinitramfs));
+	(void)regen_find_command(root, "kernel-install", f->kernel_install,
+				 sizeof(f->kernel_install));
 	f->itools = root_exists(root, "etc/initramfs-tools") > 0;
 	f->dracut_host = host_uses_dracut(root);
 	f->dracut_module = root_exists(root, "usr/lib/dracut/modules.d/50iommu-setup") > 0;
