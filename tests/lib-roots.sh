@@ -53,31 +53,10 @@ scratch_root() {
 	rm -f "$dest/stand-ins.log"
 }
 
-# the names and contents of the files in a newc image
-image_hash() {
-	local d
-	d=$(mktemp -d)
-	(cd "$d" && busybox cpio -i -d <"$OLDPWD/$1" 2>/dev/null)
-	(cd "$d" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum; find . | sort) | sha256sum | cut -c1-16
-	rm -rf "$d"
-}
-
 # manifest DIR: every path with its type, mode, owner, link target and content hash
-# (the stand-ins' log left out)
+# (the stand-ins' log left out); an initramfs by the files in it (tests/manifest)
 manifest() {
-	(cd "$1" && find . -path ./stand-ins.log -prune -o -print0 | sort -z |
-		while IFS= read -r -d '' f; do
-			case $f in ./boot/initr*)
-				# an initramfs: its files, not its cpio headers (which hold inode numbers)
-				printf '%s %s\n' "$(stat -c '%n %F %a %u %g' "$f")" "$(image_hash "$f")"
-				continue ;;
-			esac
-			if [ -f "$f" ] && [ ! -L "$f" ]; then
-				printf '%s %s\n' "$(stat -c '%n %F %a %u %g' "$f")" "$(sha256sum <"$f" | cut -c1-16)"
-			else
-				stat -c '%N %F %a %u %g' "$f"
-			fi
-		done)
+	"$top/tests/manifest" "$1"
 }
 
 # sdboot_root DEST: debian12-bios made a Debian 12 host booted by systemd-boot
