@@ -366,11 +366,11 @@ void readback_esps(struct context *ctx, const struct plan_input *in, const struc
 		exec_result_done(&res);
 		return;
 	}
-	for (size_t i = 0; i < f->n_pbt_uuids; i++) {
+	if (!c->kver[0])
+		outcome_check(o, false, "no target kernel: what the ESPs hold cannot be judged");
+	for (size_t i = 0; c->kver[0] && i < f->n_pbt_uuids; i++) {
 		char why[400];
 
-		if (!c->kver[0])
-			break;
 		if (pbt_status_has(res.output, f->pbt_uuids[i], c->kver, why, sizeof(why)))
 			outcome_check(o, true, "ESP %s holds %s (%s)", f->pbt_uuids[i], c->kver,
 				      line);

@@ -170,10 +170,12 @@ bool apply_rollback(struct context *ctx, struct txn *t, const struct outcome *o)
 				STATE_DIR);
 		return false;
 	}
-	if (!resync_esps(ctx, o))
-		return false;
 	/* a warning: the error that caused the rollback stays the last one */
-	log_warning("every file was restored as it was; nothing is changed");
+	if (!resync_esps(ctx, o))
+		log_warning("every file was restored as it was, but not the boot partitions "
+			    "(above)");
+	else
+		log_warning("every file was restored as it was; nothing is changed");
 	return true;
 }
 

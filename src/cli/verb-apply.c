@@ -134,9 +134,7 @@ int verb_apply(struct context *ctx)
 
 	for (size_t i = 0; i < p.n_commands; i++) {
 		needed[i] = plan_command_needed(&p, &p.commands[i]) ||
-			    (ctx->initramfs && p.commands[i].kind == CMD_INITRAMFS) ||
-			    /* the boot partitions get a copy of what ran before */
-			    (p.commands[i].kind == CMD_ESP_SYNC && any_cmd);
+			    (ctx->initramfs && p.commands[i].kind == CMD_INITRAMFS);
 		any_cmd |= needed[i];
 	}
 	for (size_t i = 0; i < p.n_files; i++)

@@ -59,6 +59,59 @@ static size_t split_lines(char *text, char **lines)
 	return n;
 }
 
+/* is a recorded file's content a kernel command line of the next boot? */
+static bool is_cmdline_kind(enum file_kind k)
+{
+	return k == FILE_GRUB_DEFAULT || k == FILE_BLS_ENTRY || k == FILE_GRUBENV ||
+	       k == FILE_KERNEL_CMDLINE;
+}
+
+/*
+ * A command-line file (f) with the parameters iommu-setup added to the files
+ * of `from` taken out, and what it took out put back: from is f itself, or,
+ * for an etc/kernel/cmdline apply created (whose every word it "added"),
+ * the other command-line files of the record. -EINVAL, logged, when that
+ * cannot be done with certainty.
+ */
+static int params_out(const struct record_file *f, const struct record_file *from, size_t n_from,
+		      const char *cur, size_t cur_len, char **ret, size_t *ret_len)
+{
+	_cleanup_free_ struct kop *ops = NULL;
+	char error[512];
+	size_t m = 0, n = 1;
+	int r;
+
+	for (size_t k = 0; k < n_from; k++)
+		n += from[k].n_adds + from[k].n_dels;
+	ops = calloc(n, sizeof(*ops));
+	if (!ops)
+		return -ENOMEM;
+	for (size_t k = 0; k < n_from; k++) {
+		bool self = &from[k] == f;
+
+		/* f alone, or the others of the next boot's command lines */
+		if (from != f &&
+		    (self || from[k].kind == FILE_KERNEL_CMDLINE || !is_cmdline_kind(from[k].kind)))
+			continue;
+		for (size_t i = 0; i < from[k].n_adds; i++)
+			ops[m++] = (struct kop){ KOP_REMOVE, from[k].adds[i].name,
+						 from[k].adds[i].value };
+		/* what it took out (a duplicate, a wrong value) comes back */
+		for (size_t i = 0; i < from[k].n_dels; i++)
+			ops[m++] = (struct kop){ KOP_ENSURE, from[k].dels[i].name,
+						 from[k].dels[i].value };
+	}
+	if (!m)
+		return -ENOENT;
+	r = edit_cmdline_file(f->kind, f->path, f->what, cur, cur_len, ops, m, ret, ret_len, error,
+			      sizeof(error));
+	if (r == -EINVAL)
+		log_error("/%s was edited since apply and iommu-setup's parameters cannot be "
+			  "taken out with certainty: %s",
+			  f->path, error);
+	return r;
+}
+
 /* what revert writes for one recorded file: *ret NULL to remove it */
 static int revert_content(const struct record_file *f, const char *cur, size_t cur_len, char **ret,
 			  size_t *ret_len, char *how, size_t hn)
@@ -142,27 +195,8 @@ static int revert_content(const struct record_file *f, const char *cur, size_t c
 		return 0;
 	}
 	{
-		_cleanup_free_ struct kop *ops = calloc(f->n_adds + f->n_dels + 1, sizeof(*ops));
-		char error[512];
-		size_t m = 0;
-		int r;
+		int r = params_out(f, f, 1, cur, cur_len, ret, ret_len);
 
-		if (!ops)
-			return -ENOMEM;
-		for (size_t i = 0; i < f->n_adds; i++)
-			ops[m++] = (struct kop){ KOP_REMOVE, f->adds[i].name, f->adds[i].value };
-		/* what it took out (a duplicate, a wrong value) comes back */
-		for (size_t i = 0; i < f->n_dels; i++)
-			ops[m++] = (struct kop){ KOP_ENSURE, f->dels[i].name, f->dels[i].value };
-		r = edit_cmdline_file(f->kind, f->path, f->what, cur, cur_len, ops, m, ret, ret_len,
-				      error, sizeof(error));
-		if (r == -EINVAL) {
-			log_error(
-				"/%s was edited since apply and iommu-setup's parameters cannot be "
-				"taken out with certainty: %s",
-				f->path, error);
-			return r;
-		}
 		if (r < 0)
 			return r;
 		snprintf(how, hn,
@@ -186,7 +220,8 @@ int verb_revert(struct context *ctx)
 	struct txn t;
 	char *content[PLAN_FILES_MAX] = {};
 	size_t content_len[PLAN_FILES_MAX] = {};
-	bool remove[PLAN_FILES_MAX] = {}, needed[PLAN_COMMANDS_MAX] = {}, have_h = false;
+	bool remove[PLAN_FILES_MAX] = {}, late[PLAN_FILES_MAX] = {}, needed[PLAN_COMMANDS_MAX] = {},
+	     have_h = false, sync = false;
 	const char *paths[PLAN_FILES_MAX];
 	size_t n_paths = 0;
 	int r, ret = EXIT_OK;
@@ -273,7 +308,7 @@ int verb_revert(struct context *ctx)
 	if (r < 0) {
 		if (err.message[0])
 			log_file_error(&err);
-		ret = r == -ENOENT ? EXIT_BAD_INPUT : EXIT_SYSTEM;
+		ret = r == -ENOENT || r == -EINVAL ? EXIT_BAD_INPUT : EXIT_SYSTEM;
 		goto finish;
 	}
 	/* the same commands as apply, for the kinds of file that change back */
@@ -292,6 +327,36 @@ int verb_revert(struct context *ctx)
 			"Nothing to revert: nothing of iommu-setup's is left in the recorded files.");
 		goto finish;
 	}
+	/*
+	 * etc/kernel/cmdline that apply made goes, but only after the boot
+	 * partition sync (kernel-install add, proxmox-boot-tool refresh) ran:
+	 * without the file both take the running command line, which after the
+	 * reboot apply asked for has the parameters. Until then it holds its
+	 * line without them (as the entry had it before apply).
+	 */
+	for (size_t i = 0; i < p.n_commands; i++)
+		sync |= needed[i] && p.commands[i].kind == CMD_ESP_SYNC;
+	for (size_t i = 0; sync && i < rec.n_files; i++) {
+		const struct record_file *f = &rec.files[i];
+		_cleanup_free_ char *cur = NULL;
+		size_t len;
+
+		if (!remove[i] || f->kind != FILE_KERNEL_CMDLINE)
+			continue;
+		r = txn_read(&t, f->path, &cur, &len);
+		if (r >= 0)
+			r = params_out(f, rec.files, rec.n_files, cur, len, &content[i],
+				       &content_len[i]);
+		if (r == -ENOENT)
+			continue; /* no other file says what was added: removed at once */
+		if (r < 0) {
+			if (r != -EINVAL)
+				log_error_errno(r, "Failed to read /%s: %m", f->path);
+			ret = r == -EINVAL ? EXIT_BAD_INPUT : EXIT_SYSTEM;
+			goto finish;
+		}
+		late[i] = true;
+	}
 	r = apply_journal_all(&t, &p, needed, paths, n_paths);
 	if (r < 0) {
 		ret = exit_for_error(r);
@@ -300,7 +365,7 @@ int verb_revert(struct context *ctx)
 	for (size_t i = 0; i < rec.n_files; i++) {
 		const struct record_file *f = &rec.files[i];
 
-		if (remove[i])
+		if (remove[i] && !late[i])
 			r = txn_remove(&t, f->path);
 		else if (content[i])
 			r = txn_write(&t, f->path, content[i], content_len[i]);
@@ -312,13 +377,23 @@ int verb_revert(struct context *ctx)
 			goto rollback;
 		}
 	}
-	/* the directories apply created, if nothing else is in them now */
-	for (size_t i = rec.n_dirs; i-- > 0;)
-		(void)txn_remove_dir(&t, rec.dirs[i]);
 	if (!apply_run_commands(ctx, &t, &p, needed, &o)) {
 		ret = EXIT_SYSTEM;
 		goto rollback;
 	}
+	for (size_t i = 0; i < rec.n_files; i++) {
+		if (!late[i])
+			continue;
+		r = txn_remove(&t, rec.files[i].path);
+		if (r < 0) {
+			log_error_errno(r, "Failed to remove /%s: %m", rec.files[i].path);
+			ret = EXIT_SYSTEM;
+			goto rollback;
+		}
+	}
+	/* the directories apply created, if nothing else is in them now */
+	for (size_t i = rec.n_dirs; i-- > 0;)
+		(void)txn_remove_dir(&t, rec.dirs[i]);
 	r = txn_commit(&t, &none);
 	if (r < 0) {
 		log_error_errno(r, "Failed to remove the record in /%s: %m", STATE_DIR);

@@ -1751,6 +1751,12 @@ bool plan_command_needed(const struct plan *p, const struct plan_command *cmd)
 {
 	if (cmd->forced)
 		return true;
+	/* the boot partitions get a copy of what the commands before them made
+	 * (apply --initramfs rebuilds an image with no file changed) */
+	for (size_t i = 0; cmd->kind == CMD_ESP_SYNC && i < p->n_commands; i++)
+		if (&p->commands[i] != cmd && p->commands[i].kind != CMD_ESP_SYNC &&
+		    plan_command_needed(p, &p->commands[i]))
+			return true;
 	for (size_t i = 0; i < p->n_files; i++) {
 		const struct planned_file *f = &p->files[i];
 

@@ -377,6 +377,14 @@ static int regen_kernel_install(const struct regen_facts *f, const struct host *
 		snprintf(initrd_abs, sizeof(initrd_abs), "/boot/initrd.img-%s", kver);
 	else if (!initrd_abs[0] && k->initramfs_img)
 		snprintf(initrd_abs, sizeof(initrd_abs), "/boot/initramfs-%s.img", kver);
+	if (!initrd_abs[0])
+		plan_note(
+			p,
+			"WARNING: %s has no initramfs under /boot (initrd.img-%s, "
+			"initramfs-%s.img): kernel-install add is given none, so the VFIO modules "
+			"and modprobe.d reach the boot partition only if one of its plugins "
+			"builds an image (dracut's does)",
+			kver, kver, kver);
 	c = add_command(p, CMD_ESP_SYNC);
 	if (!c || plan_command_set(c, f->kernel_install, "add", kver, image,
 				   initrd_abs[0] ? initrd_abs : NULL, NULL) < 0)
@@ -401,7 +409,7 @@ static int regen_kernelstub(const struct regen_facts *f, const struct plan_reque
 			    struct plan *p, struct file_error *err)
 {
 	char add[1024] = "", drop[512] = "";
-	bool cmdline = false;
+	bool cmdline = false, fits;
 
 	if (!f->kernelstub)
 		return 0;
@@ -420,14 +428,33 @@ static int regen_kernelstub(const struct regen_facts *f, const struct plan_reque
 		appendf(to, adds ? sizeof(add) : sizeof(drop), "%s%s%s%s", to[0] ? " " : "",
 			q->name, q->value[0] ? "=" : "", q->value);
 	}
+	/* the lists fit their buffers (else the parameters are the plan's list) */
+	fits = strlen(add) + 1 < sizeof(add) && strlen(drop) + 1 < sizeof(drop);
 	if (!req->for_apply) {
-		plan_note(p,
-			  "WARNING: kernelstub (etc/kernelstub/configuration) writes this host's "
-			  "boot entry at every kernel update and would undo a command-line edit: "
-			  "apply refuses; run kernelstub -a \"%s\"%s%s%s first",
-			  add, drop[0] ? " -d \"" : "", drop, drop[0] ? "\"" : "");
+		if (fits)
+			plan_note(
+				p,
+				"WARNING: kernelstub (etc/kernelstub/configuration) writes this "
+				"host's boot entry at every kernel update and would undo a "
+				"command-line edit: apply refuses; run kernelstub -a \"%s\"%s%s%s "
+				"first",
+				add, drop[0] ? " -d \"" : "", drop, drop[0] ? "\"" : "");
+		else
+			plan_note(p,
+				  "WARNING: kernelstub (etc/kernelstub/configuration) writes this "
+				  "host's boot entry at every kernel update and would undo a "
+				  "command-line edit: apply refuses; add the parameters above with "
+				  "kernelstub -a (remove those taken out with -d) first");
 		return 0;
 	}
+	/* the message has room for the usual few parameters; more are in the plan */
+	if (!fits || strlen(add) + strlen(drop) > 120)
+		return file_error_set(
+			err, "etc/kernelstub/configuration", 0,
+			"kernelstub writes this host's boot entry from this file at "
+			"every kernel update and would undo iommu-setup's edit: add "
+			"the parameters iommu-setup plan lists with kernelstub -a (and "
+			"remove those it takes out with -d), then apply again");
 	file_error_set(err, "etc/kernelstub/configuration", 0,
 		       "kernelstub writes this host's boot entry from this file at every kernel "
 		       "update and would undo iommu-setup's edit: run kernelstub -a \"%s\"%s%s%s, "
@@ -450,7 +477,16 @@ int regen_decide(const struct regen_facts *f, const struct host *h, const struct
 	if (r < 0)
 		return r;
 	if (req->no_mkconfig) {
-		if (h->boot.loader == LOADER_GRUB || h->boot.loader == LOADER_GRUB_BLS)
+		if (pbt)
+			plan_note(
+				p,
+				"--no-mkconfig: proxmox-boot-tool refresh is not run; run it "
+				"yourself before booting, or the ESPs keep the old configuration");
+		else if (h->boot.loader == LOADER_SYSTEMD_BOOT && f->kernel_install[0])
+			plan_note(p,
+				  "--no-mkconfig: kernel-install add is not run; the entry is "
+				  "edited in place and the boot partition keeps the old initramfs");
+		else if (h->boot.loader == LOADER_GRUB || h->boot.loader == LOADER_GRUB_BLS)
 			plan_note(p,
 				  "--no-mkconfig: grub.cfg is not regenerated; run grub-mkconfig "
 				  "yourself before booting");
