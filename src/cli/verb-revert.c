@@ -101,8 +101,8 @@ static int params_out(const struct record_file *f, const struct record_file *fro
 			ops[m++] = (struct kop){ KOP_ENSURE, from[k].dels[i].name,
 						 from[k].dels[i].value };
 	}
-	if (!m)
-		return -ENOENT;
+	if (!m && from != f)
+		return -ENOENT; /* no other file says what was added */
 	r = edit_cmdline_file(f->kind, f->path, f->what, cur, cur_len, ops, m, ret, ret_len, error,
 			      sizeof(error));
 	if (r == -EINVAL)
