@@ -131,8 +131,9 @@ int apply_journal_all(struct txn *t, const struct plan *p, const bool *needed, c
 	return 0;
 }
 
-/* The ESPs (proxmox-boot-tool refresh) are not files in the journal: once
- * the files are restored, the sync that ran (or began) copies them again. */
+/* The boot partitions (proxmox-boot-tool refresh, kernel-install add) are
+ * not files in the journal: once the files are restored, the sync that ran
+ * (or began) copies them again. */
 static bool resync_esps(struct context *ctx, const struct outcome *o)
 {
 	for (size_t i = 0; i < o->n_commands; i++) {
