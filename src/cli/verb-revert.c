@@ -59,13 +59,6 @@ static size_t split_lines(char *text, char **lines)
 	return n;
 }
 
-/* is a recorded file's content a kernel command line of the next boot? */
-static bool is_cmdline_kind(enum file_kind k)
-{
-	return k == FILE_GRUB_DEFAULT || k == FILE_BLS_ENTRY || k == FILE_GRUBENV ||
-	       k == FILE_KERNEL_CMDLINE;
-}
-
 /*
  * A command-line file (f) with the parameters iommu-setup added to the files
  * of `from` taken out, and what it took out put back: from is f itself, or,
@@ -90,8 +83,8 @@ static int params_out(const struct record_file *f, const struct record_file *fro
 		bool self = &from[k] == f;
 
 		/* f alone, or the others of the next boot's command lines */
-		if (from != f &&
-		    (self || from[k].kind == FILE_KERNEL_CMDLINE || !is_cmdline_kind(from[k].kind)))
+		if (from != f && (self || from[k].kind == FILE_KERNEL_CMDLINE ||
+				  !file_kind_is_cmdline(from[k].kind)))
 			continue;
 		for (size_t i = 0; i < from[k].n_adds; i++)
 			ops[m++] = (struct kop){ KOP_REMOVE, from[k].adds[i].name,

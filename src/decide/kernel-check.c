@@ -7,13 +7,8 @@
 #include "base/macro.h"
 #include "decide/kernel-check.h"
 #include "decide/kparams.h"
+#include "decide/plan.h"
 #include "facts/cmdline.h"
-
-static bool is_cmdline_kind(enum file_kind k)
-{
-	return k == FILE_GRUB_DEFAULT || k == FILE_BLS_ENTRY || k == FILE_GRUBENV ||
-	       k == FILE_KERNEL_CMDLINE;
-}
 
 static const struct check *find_code(const struct check_report *r, const char *code)
 {
@@ -109,7 +104,7 @@ int kernel_check_gaps(const struct host *h, const struct check_report *r, const 
 
 	*ret = NULL;
 	for (size_t i = 0; i < rec->n_files; i++)
-		if (is_cmdline_kind(rec->files[i].kind) && rec->files[i].n_adds > 0)
+		if (file_kind_is_cmdline(rec->files[i].kind) && rec->files[i].n_adds > 0)
 			any_param = true;
 
 	/* the line this kernel's boot entry gets */
@@ -130,7 +125,7 @@ int kernel_check_gaps(const struct host *h, const struct check_report *r, const 
 		for (size_t i = 0; i < rec->n_files; i++) {
 			const struct record_file *rf = &rec->files[i];
 
-			if (!is_cmdline_kind(rf->kind))
+			if (!file_kind_is_cmdline(rf->kind))
 				continue;
 			for (size_t k = 0; k < rf->n_adds; k++)
 				judge_param(line, &rf->adds[k], lacks, sizeof(lacks), wrong,

@@ -1768,10 +1768,15 @@ bool plan_command_needed(const struct plan *p, const struct plan_command *cmd)
 	return false;
 }
 
+bool file_kind_is_cmdline(enum file_kind k)
+{
+	return k == FILE_GRUB_DEFAULT || k == FILE_BLS_ENTRY || k == FILE_GRUBENV ||
+	       k == FILE_KERNEL_CMDLINE;
+}
+
 bool planned_file_is_cmdline(const struct planned_file *f)
 {
-	return f->kind == FILE_GRUB_DEFAULT || f->kind == FILE_BLS_ENTRY ||
-	       f->kind == FILE_GRUBENV || f->kind == FILE_KERNEL_CMDLINE;
+	return file_kind_is_cmdline(f->kind);
 }
 
 char *planned_file_cmdline(const struct planned_file *f, bool new)

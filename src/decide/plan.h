@@ -229,6 +229,9 @@ bool plan_command_needed(const struct plan *p, const struct plan_command *cmd);
 char *planned_file_cmdline(const struct planned_file *f, bool new);
 /* Is f a file whose words are a kernel command line? */
 bool planned_file_is_cmdline(const struct planned_file *f);
+/* Is a file of this kind a kernel command line (GRUB defaults, BLS entry,
+ * grubenv, etc/kernel/cmdline)? */
+bool file_kind_is_cmdline(enum file_kind k);
 
 /* The kernel parameter ops of the plan, in buf (PLAN_OPS_MAX). */
 const struct kop *plan_ops(const struct plan *p, struct kop *buf);

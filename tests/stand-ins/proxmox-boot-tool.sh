@@ -12,6 +12,48 @@ kvers=
 for k in /boot/vmlinuz-*; do
 	[ -f "$k" ] && kvers="$kvers ${k#/boot/vmlinuz-}"
 done
+# each_esp FUNCTION: FUNCTION ID ESP for every listed ID whose ESP is there,
+# the real tool's warning for the others
+each_esp() {
+	while read -r id; do
+		[ -n "$id" ] || continue
+		esp=/stand-ins/esp/$id
+		if [ ! -d "$esp" ]; then
+			echo "WARN: /dev/disk/by-uuid/$id does not exist - clean '$list'! - skipping" >&2
+			continue
+		fi
+		"$1" "$id" "$esp"
+	done <"$list"
+}
+refresh_esp() { # ID ESP
+	echo "Copying and configuring kernels on /dev/disk/by-uuid/$1"
+	for kver in $kvers; do
+		[ -f "/boot/initrd.img-$kver" ] || continue
+		if [ -f "$2/loader/loader.conf" ]; then
+			mkdir -p "$2/EFI/proxmox/$kver" "$2/loader/entries"
+			cp "/boot/vmlinuz-$kver" "/boot/initrd.img-$kver" "$2/EFI/proxmox/$kver/"
+			printf 'title    %s\nversion  %s\noptions  %s\nlinux    /%s\ninitrd   /%s\n' \
+				"Proxmox Virtual Environment" "$kver" "$cmdline" \
+				"EFI/proxmox/$kver/vmlinuz-$kver" "EFI/proxmox/$kver/initrd.img-$kver" \
+				>"$2/loader/entries/proxmox-$kver.conf"
+		else
+			cp "/boot/vmlinuz-$kver" "/boot/initrd.img-$kver" "$2/"
+		fi
+	done
+	if [ ! -f "$2/loader/loader.conf" ]; then
+		mkdir -p "$2/grub"
+		grub-mkconfig -o /tmp/esp-grub.cfg >/dev/null && mv /tmp/esp-grub.cfg "$2/grub/grub.cfg"
+	fi
+}
+status_esp() { # ID ESP
+	if [ -f "$2/loader/loader.conf" ]; then
+		v=$(ls -1 "$2/EFI/proxmox" 2>/dev/null | tr '\n' ',' | sed 's/,$//; s/,/, /g')
+		echo "$1 is configured with: uefi (versions: $v)"
+	else
+		v=$(cd "$2" && ls -1 vmlinuz-* 2>/dev/null | sed 's/^vmlinuz-//' | tr '\n' ',' | sed 's/,$//; s/,/, /g')
+		echo "$1 is configured with: grub (versions: $v)"
+	fi
+}
 case $1 in
 refresh)
 	echo "Running hook script 'zz-proxmox-boot'.."
@@ -24,50 +66,11 @@ refresh)
 	else
 		cmdline=$(cat /proc/cmdline)
 	fi
-	while read -r id; do
-		[ -n "$id" ] || continue
-		esp=/stand-ins/esp/$id
-		if [ ! -d "$esp" ]; then
-			echo "WARN: /dev/disk/by-uuid/$id does not exist - clean '$list'! - skipping" >&2
-			continue
-		fi
-		echo "Copying and configuring kernels on /dev/disk/by-uuid/$id"
-		for kver in $kvers; do
-			[ -f "/boot/initrd.img-$kver" ] || continue
-			if [ -f "$esp/loader/loader.conf" ]; then
-				mkdir -p "$esp/EFI/proxmox/$kver" "$esp/loader/entries"
-				cp "/boot/vmlinuz-$kver" "/boot/initrd.img-$kver" "$esp/EFI/proxmox/$kver/"
-				printf 'title    %s\nversion  %s\noptions  %s\nlinux    /%s\ninitrd   /%s\n' \
-					"Proxmox Virtual Environment" "$kver" "$cmdline" \
-					"EFI/proxmox/$kver/vmlinuz-$kver" "EFI/proxmox/$kver/initrd.img-$kver" \
-					>"$esp/loader/entries/proxmox-$kver.conf"
-			else
-				cp "/boot/vmlinuz-$kver" "/boot/initrd.img-$kver" "$esp/"
-			fi
-		done
-		if [ ! -f "$esp/loader/loader.conf" ]; then
-			mkdir -p "$esp/grub"
-			grub-mkconfig -o /tmp/esp-grub.cfg >/dev/null && mv /tmp/esp-grub.cfg "$esp/grub/grub.cfg"
-		fi
-	done <"$list"
+	each_esp refresh_esp
 	;;
 status)
 	echo "System currently booted with uefi"
-	while read -r id; do
-		[ -n "$id" ] || continue
-		esp=/stand-ins/esp/$id
-		if [ ! -d "$esp" ]; then
-			echo "WARN: /dev/disk/by-uuid/$id does not exist - clean '$list'! - skipping" >&2
-			continue
-		fi
-		if [ -f "$esp/loader/loader.conf" ]; then
-			v=$(ls -1 "$esp/EFI/proxmox" 2>/dev/null | tr '\n' ',' | sed 's/,$//; s/,/, /g')
-			echo "$id is configured with: uefi (versions: $v)"
-		else
-			v=$(cd "$esp" && ls -1 vmlinuz-* 2>/dev/null | sed 's/^vmlinuz-//' | tr '\n' ',' | sed 's/,$//; s/,/, /g')
-			echo "$id is configured with: grub (versions: $v)"
-		fi
-	done <"$list"
+	each_esp status_esp
 	;;
 *)
 	echo "proxmox-boot-tool: $1: not in this stand-in" >&2
