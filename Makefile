@@ -61,7 +61,7 @@ UNIT_TESTS = $(patsubst tests/unit/test-%.c,$(B)/asan/unit/test-%,$(wildcard tes
 HELPERS = $(B)/asan/shellvars-eval $(B)/asan/grub-edit $(B)/asan/nextboot-plan
 FUZZERS = $(B)/fuzz/fuzz-dmar $(B)/fuzz/fuzz-ivrs $(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars \
 	  $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record $(B)/fuzz/fuzz-nextboot \
-	  $(B)/fuzz/fuzz-readiness
+	  $(B)/fuzz/fuzz-readiness $(B)/fuzz/fuzz-trial
 FUZZ_SECONDS ?= 30
 # the test runner's parallel jobs (tests/run -j): one per core
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -118,7 +118,7 @@ $(B)/fuzz/fuzz-ivrs: fuzz/fuzz-acpi.c $(B)/fuzz/libpure.a
 	$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LINK) -DFUZZ_IVRS -o $@ $< $(B)/fuzz/libpure.a
 
 $(B)/fuzz/fuzz-cpuinfo $(B)/fuzz/fuzz-shellvars $(B)/fuzz/fuzz-grub-edit $(B)/fuzz/fuzz-record \
-$(B)/fuzz/fuzz-nextboot $(B)/fuzz/fuzz-readiness: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(B)/fuzz/libpure.a
+$(B)/fuzz/fuzz-nextboot $(B)/fuzz/fuzz-readiness $(B)/fuzz/fuzz-trial: $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(B)/fuzz/libpure.a
 	$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_LINK) -o $@ $< $(B)/fuzz/libpure.a
 
 test-programs: $(UNIT_TESTS) $(HELPERS)
@@ -163,8 +163,10 @@ fuzz: fuzz-build
 check-vm: $(BIN)
 	tests/vm/run-all
 
-# End to end: a Debian 12 image with dracut, apply --device in a first boot,
-# booted with an Intel, an AMD and no IOMMU (tests/e2e/, about 10 minutes)
+# End to end: Debian 12 images with dracut and with initramfs-tools, apply
+# --device in a first boot, booted with an Intel, an AMD and no IOMMU; an
+# image configured in its chroot with --hardware any (tests/e2e/, about 35
+# minutes)
 check-e2e: $(BIN)
 	tests/e2e/run-e2e
 
