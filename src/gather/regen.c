@@ -36,6 +36,7 @@
 #include "decide/bootcfg-edit.h"
 #include "decide/plan.h"
 #include "facts/efi-loadopt.h"
+#include "facts/mountinfo.h"
 #include "facts/shellvars.h"
 #include "gather/boot.h"
 #include "gather/host.h"
@@ -137,31 +138,35 @@ int regen_find_command(struct root *root, const char *name, char *path, size_t n
 	return -ENOENT;
 }
 
-/* boot/efi in mountinfo: the device and its major:minor */
-static bool esp_mount(struct root *root, char *majmin, size_t n, char *source, size_t sn)
+/* boot/efi (else efi) in mountinfo: the device and its major:minor; false
+ * with why when nothing is mounted there or mountinfo cannot be read */
+static bool esp_mount(struct root *root, char *majmin, size_t n, char *source, size_t sn, char *why,
+		      size_t wn)
 {
+	static const char *const points[] = { "/boot/efi", "/efi" };
 	_cleanup_free_ char *text = NULL;
+	struct file_error err = {};
+	struct mount_entry m;
+	size_t len = 0;
 
-	if (root_read_file(root, "proc/self/mountinfo", 4u << 20, &text, NULL) < 0)
+	if (root_read_file(root, "proc/self/mountinfo", 4u << 20, &text, &len) < 0) {
+		snprintf(why, wn, "/proc/self/mountinfo cannot be read");
 		return false;
-	for (char *line = text, *eol; line && *line; line = eol ? eol + 1 : NULL) {
-		char mm[32], mnt[512], src[128];
-		const char *dash;
-
-		eol = strchr(line, '\n');
-		if (eol)
-			*eol = '\0';
-		if (sscanf(line, "%*u %*u %31s %*s %511s", mm, mnt) != 2)
-			continue;
-		if (strcmp(mnt, "/boot/efi") != 0 && strcmp(mnt, "/efi") != 0)
-			continue;
-		dash = strstr(line, " - ");
-		if (!dash || sscanf(dash + 3, "%*s %127s", src) != 1)
-			snprintf(src, sizeof(src), "?");
-		snprintf(majmin, n, "%s", mm);
-		snprintf(source, sn, "%s", src);
-		return true;
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(points); i++) {
+		int r = mountinfo_find(text, len, points[i], &m, &err);
+
+		if (r == -EINVAL) {
+			snprintf(why, wn, "/%.40s:%u: %.300s", err.file, err.line, err.message);
+			return false;
+		}
+		if (r == 0 && strcmp(m.mount_point, points[i]) == 0) {
+			snprintf(majmin, n, "%s", m.majmin);
+			snprintf(source, sn, "%s", m.source);
+			return true;
+		}
+	}
+	snprintf(why, wn, "nothing is mounted at /boot/efi");
 	return false;
 }
 
@@ -305,11 +310,10 @@ int esp_find(struct root *root, const struct host *h, const struct os_release *o
 	/* the RHEL family's %efi_vendor: ID, with rhel -> redhat */
 	snprintf(prefer, sizeof(prefer), "%s", strcmp(os->id, "rhel") == 0 ? "redhat" : os->id);
 
-	e->mounted = esp_mount(root, majmin, sizeof(majmin), e->source, sizeof(e->source));
+	e->mounted = esp_mount(root, majmin, sizeof(majmin), e->source, sizeof(e->source), blk_why,
+			       sizeof(blk_why));
 	if (e->mounted)
 		esp_blkid(root, majmin, e, blk_why, sizeof(blk_why));
-	else
-		snprintf(blk_why, sizeof(blk_why), "nothing is mounted at /boot/efi");
 	if (h->boot.uefi)
 		esp_firmware(e, fw_why, sizeof(fw_why));
 	else
