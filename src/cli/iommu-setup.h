@@ -73,6 +73,7 @@ struct context {
 	bool no_mkconfig;	  /* apply: leave grub.cfg alone */
 	bool no_initramfs;	  /* apply: leave the initramfs alone */
 	bool all_kernels;	  /* plan, apply: the initramfs of every installed kernel */
+	bool trial;		  /* plan: a one-shot trial boot (decide/trial.h) */
 	unsigned command_timeout; /* apply, revert: seconds a command may take (0: default) */
 	int hardware;		  /* plan, apply: --hardware (enum plan_hardware) */
 	char **args;		  /* the verb's arguments */

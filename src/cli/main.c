@@ -40,6 +40,7 @@ static bool arg_initramfs;
 static bool arg_no_mkconfig;
 static bool arg_no_initramfs;
 static bool arg_all_kernels;
+static bool arg_trial;
 static unsigned arg_command_timeout;
 static int arg_hardware = PLAN_HARDWARE_SEEN;
 
@@ -61,6 +62,7 @@ enum {
 	ARG_COMMAND_TIMEOUT,
 	ARG_ALL_KERNELS,
 	ARG_HARDWARE,
+	ARG_TRIAL,
 };
 static int arg_verbose;
 static bool arg_replace;
@@ -87,13 +89,14 @@ enum {
 	O_REPLACE = 1u << 16,
 	O_ALL_KERNELS = 1u << 17,
 	O_HARDWARE = 1u << 18,
+	O_TRIAL = 1u << 19,
 	O_REQUEST =
 		O_IDS | O_DEVICE | O_PASSTHROUGH | O_PARAM | O_ALLOW_UNSAFE | O_FORCE | O_HARDWARE,
 };
 static unsigned arg_seen;
 static const char *verb_name; /* NULL until the verb is known */
 static const char *failure_code;
-static const char *arg_seen_name[19];
+static const char *arg_seen_name[20];
 
 static const struct verb {
 	const char *name;
@@ -107,7 +110,7 @@ static const struct verb {
 	{ "acpi",     verb_acpi,     O_JSON },
 	{ "devices",  verb_devices,  O_KERNEL | O_JSON | O_GROUPS | O_XML | O_XML_POOL },
 	{ "plan",     verb_plan,     O_KERNEL | O_JSON | O_QUIET | O_REQUEST | O_EXIT_CODE |
-				     O_INITRAMFS | O_NO_MKCONFIG | O_ALL_KERNELS },
+				     O_INITRAMFS | O_NO_MKCONFIG | O_ALL_KERNELS | O_TRIAL },
 	{ "apply",    verb_apply,    O_KERNEL | O_JSON | O_QUIET | O_REQUEST | O_EXIT_CODE |
 				     O_INITRAMFS | O_NO_MKCONFIG | O_COMMAND_TIMEOUT |
 				     O_ALL_KERNELS },
@@ -179,6 +182,9 @@ static void help(void)
 	       "      --no-initramfs    apply: leave the initramfs alone\n"
 	       "      --all-kernels     plan, apply, revert: rebuild the initramfs of every\n"
 	       "                        installed kernel that has one, not only the target's\n"
+	       "      --trial           plan: a one-shot boot of the parameters instead (GRUB\n"
+	       "                        with grub-mkconfig): the menu entry in custom.cfg and\n"
+	       "                        grubenv's next_entry, or why it is not possible\n"
 	       "      --no-mkconfig     apply, revert: leave grub.cfg alone (image builders)\n"
 	       "      --no-initramfs    revert: leave the initramfs alone too\n"
 	       "      --command-timeout=SECONDS  apply, revert: kill a command (and what it\n"
@@ -228,6 +234,7 @@ static int parse_argv(int argc, char *argv[])
 		{ "replace", no_argument,       NULL, ARG_REPLACE },
 		{ "command-timeout", required_argument, NULL, ARG_COMMAND_TIMEOUT },
 		{ "all-kernels", no_argument,   NULL, ARG_ALL_KERNELS },
+		{ "trial",       no_argument,   NULL, ARG_TRIAL },
 		{ "hardware", required_argument, NULL, ARG_HARDWARE },
 		{}
 	};
@@ -324,6 +331,10 @@ static int parse_argv(int argc, char *argv[])
 		case ARG_ALL_KERNELS:
 			seen(O_ALL_KERNELS, "--all-kernels");
 			arg_all_kernels = true;
+			break;
+		case ARG_TRIAL:
+			seen(O_TRIAL, "--trial");
+			arg_trial = true;
 			break;
 		case ARG_HARDWARE:
 			seen(O_HARDWARE, "--hardware");
@@ -425,6 +436,7 @@ static int run(int argc, char *argv[])
 	ctx.no_mkconfig = arg_no_mkconfig;
 	ctx.no_initramfs = arg_no_initramfs;
 	ctx.all_kernels = arg_all_kernels;
+	ctx.trial = arg_trial;
 	ctx.hardware = arg_hardware;
 	ctx.replace = arg_replace;
 	ctx.command_timeout = arg_command_timeout;

@@ -166,8 +166,50 @@ void commands_json(struct json *j, const struct plan_command *c, bool with_statu
 	json_object_end(j);
 }
 
+/* plan --trial: p turned into the trial's files; *verdict says whether */
+static int plan_for_trial(struct context *ctx, const struct plan_input *in, struct plan *p,
+			  struct trial_files *t, enum grub_trial_verdict *verdict)
+{
+	const struct plan_command *bootcfg = NULL;
+	struct file_error err;
+	int r;
+
+	for (size_t i = 0; i < p->n_commands; i++)
+		if (p->commands[i].kind == CMD_BOOTCFG && p->commands[i].output[0])
+			bootcfg = &p->commands[i];
+	if (in->host.boot.loader == LOADER_GRUB && !bootcfg) {
+		log_error("--trial: no grub.cfg is regenerated here (--no-mkconfig, or no "
+			  "grub-mkconfig below the root)");
+		return EXIT_BAD_INPUT;
+	}
+	if (bootcfg) {
+		r = trial_files_gather(ctx->root, bootcfg->output, t, &err);
+		if (r == -EINVAL || (r < 0 && err.message[0])) {
+			log_file_error(&err);
+			return r == -EINVAL ? EXIT_BAD_INPUT : exit_for_error(r);
+		}
+		if (r < 0) {
+			log_root_error(ctx->root, r, "Failed to read the boot loader's files");
+			return exit_for_error(r);
+		}
+	}
+	r = plan_trial(in, p, t, verdict, &err);
+	if (r == -EINVAL) {
+		log_file_error(&err);
+		return EXIT_BAD_INPUT;
+	}
+	if (r < 0)
+		return exit_for_error(r);
+	if (*verdict != GRUB_TRIAL_POSSIBLE) {
+		log_error("--trial: not possible here: %s", report_trial_reason(*verdict));
+		ctx->failure_code = err.code;
+		return ctx->exit_code ? EXIT_REFUSED : EXIT_BAD_INPUT;
+	}
+	return EXIT_OK;
+}
+
 static void render_json(const struct plan_input *in, const struct plan *p, bool pending,
-			bool fw_blocks)
+			bool fw_blocks, bool trial)
 {
 	_cleanup_free_ char *msg = NULL;
 	struct json j;
@@ -186,6 +228,12 @@ static void render_json(const struct plan_input *in, const struct plan *p, bool 
 	json_bool(&j, "incomplete", p->incomplete);
 	json_string(&j, "hardware", plan_hardware_to_string(p->hardware));
 	json_bool(&j, "hardware_unverified", p->hardware_unverified);
+	if (trial) {
+		json_object_begin(&j, "trial");
+		json_string(&j, "verdict", grub_trial_verdict_to_string(GRUB_TRIAL_POSSIBLE));
+		json_string(&j, "entry", GRUB_TRIAL_ID);
+		json_object_end(&j);
+	}
 	json_array_begin(&j, "parameters");
 	for (size_t i = 0; i < p->n_params; i++) {
 		json_object_begin(&j, NULL);
@@ -246,8 +294,12 @@ static void render_json(const struct plan_input *in, const struct plan *p, bool 
 	json_finish(&j);
 }
 
-static void render_text(const struct plan_input *in, const struct plan *p, bool pending)
+static void render_text(const struct plan_input *in, const struct plan *p, bool pending, bool trial)
 {
+	if (trial)
+		printf("Trial boot: %s. The default entry and the GRUB defaults stay as they "
+		       "are; `apply --trial` that writes it is not built yet.\n\n",
+		       report_trial_reason(GRUB_TRIAL_POSSIBLE));
 	/* the hardware may be the build host's: first, before anything it decided */
 	if (p->hardware_unverified)
 		printf("%s\n\n", p->hardware_warning);
@@ -289,7 +341,7 @@ static void render_text(const struct plan_input *in, const struct plan *p, bool 
 
 		for (size_t i = 0; i < p->n_files; i++)
 			cmdline |= planned_file_is_cmdline(&p->files[i]);
-		if (p->n_params && !cmdline)
+		if (p->n_params && !cmdline && !trial)
 			printf("\nKernel command line: every boot entry already follows the plan; no "
 			       "change needed\n");
 	}
@@ -325,8 +377,9 @@ static void render_text(const struct plan_input *in, const struct plan *p, bool 
 		}
 	}
 	printf("\n%s%s%s\n", p->incomplete ? "INCOMPLETE (no vendor rules): " : "",
-	       pending ? "Nothing was changed: `iommu-setup apply` would make these changes."
-		       : "Nothing to change: the configuration is already as planned.",
+	       trial	 ? "Nothing was changed."
+	       : pending ? "Nothing was changed: `iommu-setup apply` would make these changes."
+			 : "Nothing to change: the configuration is already as planned.",
 	       p->reboot_required ? "\nReboot required: the running system does not have "
 				    "this configuration yet."
 				  : "");
@@ -336,6 +389,8 @@ int verb_plan(struct context *ctx)
 {
 	static struct plan p;
 	static struct plan_input in;
+	struct trial_files t = {};
+	enum grub_trial_verdict verdict = GRUB_TRIAL_POSSIBLE;
 	bool pending, fw_blocks;
 	int ret;
 
@@ -344,16 +399,20 @@ int verb_plan(struct context *ctx)
 		return EXIT_BAD_INPUT;
 	}
 	ret = plan_for_request(ctx, false, &in, &p);
+	if (ret == EXIT_OK && ctx->trial)
+		ret = plan_for_trial(ctx, &in, &p, &t, &verdict);
+	trial_files_done(&t);
 	if (ret != EXIT_OK) {
+		plan_done(&p);
 		plan_input_done(&in);
 		return ret;
 	}
 	pending = plan_pending(&p);
 	fw_blocks = plan_firmware_blocks(&in, &p);
 	if (ctx->json)
-		render_json(&in, &p, pending, fw_blocks);
+		render_json(&in, &p, pending, fw_blocks, ctx->trial);
 	else
-		render_text(&in, &p, pending);
+		render_text(&in, &p, pending, ctx->trial);
 	if (ctx->exit_code)
 		ret = detailed_exit(pending, p.reboot_required, fw_blocks);
 	plan_done(&p);

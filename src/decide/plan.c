@@ -1875,3 +1875,102 @@ int edit_cmdline_file(enum file_kind kind, const char *path, const char *what, c
 		*ret_len = strlen(*ret);
 	return r;
 }
+
+/* ---- the trial boot ---- */
+
+static void drop_file(struct plan *p, size_t i)
+{
+	free(p->files[i].old);
+	free(p->files[i].new);
+	memmove(&p->files[i], &p->files[i + 1], (p->n_files - i - 1) * sizeof(p->files[0]));
+	p->n_files--;
+}
+
+int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_files *t,
+	       enum grub_trial_verdict *verdict, struct file_error *err)
+{
+	const struct shvar *dflt = shenv_get(&in->host.boot.grub_env, "GRUB_DEFAULT"),
+			   *save = shenv_get(&in->host.boot.grub_env, "GRUB_SAVEDEFAULT");
+	struct grub_trial_facts f = {
+		.grubenv = t->grubenv.text,
+		.grubenv_len = t->grubenv.len,
+		.grub_cfg = t->grub_cfg.text,
+		.grub_cfg_len = t->grub_cfg.len,
+		.grub_default = dflt && dflt->known ? dflt->value : NULL,
+		.grub_savedefault = save && save->known ? save->value : NULL,
+		.env_fstype = t->env_mount_found ? t->env_fstype : NULL,
+		.env_source = t->env_mount_found ? t->env_source : NULL,
+		.kver = p->kver,
+	};
+	_cleanup_free_ char *block = NULL, *custom = NULL, *env = NULL;
+	struct kop ops[PLAN_OPS_MAX];
+	struct grub_cfg_entry e;
+	char path[700], error[384];
+	bool changes = false;
+	size_t env_len = 0;
+	int r;
+
+	/* a refusal: the verdict says why, the code names it for machines */
+	*err = (struct file_error){};
+	err->code = "TRIAL_IMPOSSIBLE";
+	for (size_t i = 0; i < p->n_files; i++)
+		changes |=
+			planned_file_is_cmdline(&p->files[i]) && planned_file_changed(&p->files[i]);
+	if (in->host.boot.loader != LOADER_GRUB)
+		*verdict = GRUB_TRIAL_NOT_GRUB;
+	else if (!changes)
+		*verdict = GRUB_TRIAL_NOTHING;
+	else
+		*verdict = grub_trial_judge(&f);
+	if (*verdict == GRUB_TRIAL_POSSIBLE &&
+	    grub_cfg_find_entry(f.grub_cfg, f.grub_cfg_len, p->kver, &e) < 0)
+		*verdict = GRUB_TRIAL_NO_ENTRY;
+	if (*verdict != GRUB_TRIAL_POSSIBLE)
+		return 0;
+	err->code = NULL;
+	r = grub_trial_entry(f.grub_cfg, &e, p->kver, plan_ops(p, ops), p->n_params, &block, error,
+			     sizeof(error));
+	if (r == -EINVAL)
+		return file_error_set(err, t->grub_cfg.path, e.line, "%s", error);
+	if (r < 0)
+		return r;
+	r = grub_custom_cfg_set(t->custom.text, t->custom.len, block, &custom, error,
+				sizeof(error));
+	if (r == -EINVAL)
+		return file_error_set(err, t->custom.path, 0, "%s", error);
+	if (r < 0)
+		return r;
+	r = grubenv_set(f.grubenv, f.grubenv_len, "next_entry", GRUB_TRIAL_ID, &env, &env_len,
+			error, sizeof(error));
+	if (r == -EINVAL)
+		return file_error_set(err, t->grubenv.path, 0, "%s", error);
+	if (r < 0)
+		return r;
+	/* the default entry keeps its line: no command-line file, no grub.cfg */
+	for (size_t i = p->n_files; i-- > 0;)
+		if (planned_file_is_cmdline(&p->files[i]))
+			drop_file(p, i);
+	for (size_t i = p->n_commands; i-- > 0;)
+		if (p->commands[i].kind == CMD_BOOTCFG) {
+			memmove(&p->commands[i], &p->commands[i + 1],
+				(p->n_commands - i - 1) * sizeof(p->commands[0]));
+			p->n_commands--;
+		}
+	snprintf(path, sizeof(path), "%s/custom.cfg", t->dir);
+	r = add_file(p, FILE_TRIAL, path, "the trial menu entry", t->custom.text, t->custom.len,
+		     custom, strlen(custom), !t->custom.text, err);
+	if (r < 0)
+		return r;
+	r = add_file(p, FILE_TRIAL, t->grubenv.path, "next_entry", f.grubenv, f.grubenv_len, env,
+		     env_len, false, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < p->n_files; i++)
+		if (p->files[i].kind != FILE_TRIAL && planned_file_changed(&p->files[i])) {
+			plan_note(p,
+				  "trial: /%s is shared: the default entry reads it too (a "
+				  "separate initramfs for the trial entry is not built yet)",
+				  p->files[i].path);
+		}
+	return 0;
+}

@@ -16,6 +16,7 @@
 #include "base/file-error.h"
 #include "decide/kparams.h"
 #include "decide/rules.h"
+#include "decide/trial.h"
 #include "facts/host.h"
 #include "facts/pdev.h"
 #include "facts/regen.h"
@@ -244,3 +245,24 @@ const struct kop *plan_ops(const struct plan *p, struct kop *buf);
 int edit_cmdline_file(enum file_kind kind, const char *path, const char *what, const char *text,
 		      size_t len, const struct kop *ops, size_t m, char **ret, size_t *ret_len,
 		      char *error, size_t error_size);
+
+/* The trial boot's files as they are now (gather/trial.c). */
+struct trial_files {
+	char dir[600];				   /* grub.cfg's directory, "boot/grub" */
+	struct src_file grub_cfg, grubenv, custom; /* text NULL: none */
+	bool env_mount_found;			   /* a mount of mountinfo holds grubenv */
+	char env_fstype[64], env_source[128];
+};
+
+/*
+ * plan --trial (decide/trial.h): when a one-shot boot is possible, p's
+ * command-line files and its boot loader regeneration give way to the
+ * trial's files: the trial block in DIR/custom.cfg (the target kernel's
+ * entry of grub.cfg with p's parameters) and next_entry in DIR/grubenv; what
+ * else p writes (modprobe.d, the initramfs) stays, shared by both entries,
+ * and a note says so. Returns 0 with *verdict (p changed only when it is
+ * GRUB_TRIAL_POSSIBLE; else err->code is "TRIAL_IMPOSSIBLE"), -EINVAL with
+ * err when an editor refuses, -ENOMEM.
+ */
+int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_files *t,
+	       enum grub_trial_verdict *verdict, struct file_error *err);

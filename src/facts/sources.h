@@ -19,6 +19,8 @@ enum file_kind {
 	FILE_OWNED,	     /* a file iommu-setup writes whole (modprobe.d, dracut.conf.d) */
 	FILE_LINES,	     /* a list of lines iommu-setup adds to (initramfs-tools/modules) */
 	FILE_ADOPTED,	     /* another file whose lines iommu-setup took over (modprobe.d) */
+	FILE_TRIAL,	     /* the trial boot's custom.cfg block and grubenv next_entry
+			      * (plan --trial only: no record holds it yet) */
 	_FILE_KIND_MAX,
 };
 

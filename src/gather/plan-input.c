@@ -14,6 +14,7 @@
 
 #include "base/macro.h"
 #include "decide/plan.h"
+#include "facts/mountinfo.h"
 #include "gather/host.h"
 #include "gather/pdev.h"
 #include "gather/plan-input.h"
@@ -82,4 +83,75 @@ void plan_input_done(struct plan_input *in)
 	src_file_done(&in->devices_conf);
 	src_file_done(&in->itools_modules);
 	memset(in, 0, sizeof(*in));
+}
+
+/* the mount holding abs (a path as mountinfo names it), into t */
+static int trial_mount(const char *mi, size_t len, const char *abs, struct trial_files *t,
+		       struct file_error *err)
+{
+	struct mount_entry m;
+	int r = mountinfo_find(mi, len, abs, &m, err);
+
+	if (r < 0)
+		return r;
+	t->env_mount_found = true;
+	snprintf(t->env_fstype, sizeof(t->env_fstype), "%s", m.fstype);
+	snprintf(t->env_source, sizeof(t->env_source), "%s", m.source);
+	return 0;
+}
+
+int trial_files_gather(struct root *root, const char *grub_cfg, struct trial_files *t,
+		       struct file_error *err)
+{
+	_cleanup_free_ char *mi = NULL;
+	char path[700], abs[1400];
+	const char *slash = strrchr(grub_cfg, '/');
+	size_t mi_len = 0;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	*err = (struct file_error){};
+	if (!slash || (size_t)(slash - grub_cfg) >= sizeof(t->dir))
+		return file_error_set(err, grub_cfg, 0, "not a path below a directory");
+	snprintf(t->dir, sizeof(t->dir), "%.*s", (int)(slash - grub_cfg), grub_cfg);
+	r = read_src(root, grub_cfg, &t->grub_cfg, err);
+	if (r >= 0) {
+		snprintf(path, sizeof(path), "%s/grubenv", t->dir);
+		r = read_src(root, path, &t->grubenv, err);
+	}
+	if (r >= 0) {
+		snprintf(path, sizeof(path), "%s/custom.cfg", t->dir);
+		r = read_src(root, path, &t->custom, err);
+	}
+	if (r < 0)
+		return r;
+	/* which file system grubenv is on. mountinfo names paths as this
+	 * process sees them: below a --root that is a mount of its own
+	 * (anaconda's /mnt/sysimage) with the root's path first; in a chroot,
+	 * on the host, or where the root is not mounted by itself, as below it */
+	r = root_read_file(root, "proc/self/mountinfo", 4u << 20, &mi, &mi_len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return file_error_set(err, "proc/self/mountinfo", 0, "cannot be read: %s",
+				      strerror(-r));
+	snprintf(abs, sizeof(abs), "/%s/grubenv", t->dir);
+	if (!root_is_host(root) && root->path[0] == '/' && root->path[1]) {
+		struct mount_entry m;
+
+		r = mountinfo_find(mi, mi_len, root->path, &m, err);
+		if (r == -EINVAL)
+			return r;
+		if (r == 0 && strcmp(m.mount_point, "/") != 0)
+			snprintf(abs, sizeof(abs), "%s/%s/grubenv", root->path, t->dir);
+	}
+	r = trial_mount(mi, mi_len, abs, t, err);
+	return r == -ENOENT ? 0 : r;
+}
+
+void trial_files_done(struct trial_files *t)
+{
+	src_file_done(&t->grub_cfg);
+	src_file_done(&t->grubenv);
+	src_file_done(&t->custom);
 }

@@ -8,3 +8,8 @@ struct root;
 int plan_input_gather(struct root *root, const char *kver, struct plan_input *in,
 		      struct file_error *err);
 void plan_input_done(struct plan_input *in);
+/* The trial boot's files next to grub_cfg (relative to the root: grub.cfg,
+ * grubenv, custom.cfg) and the file system grubenv is on (mountinfo). */
+int trial_files_gather(struct root *root, const char *grub_cfg, struct trial_files *t,
+		       struct file_error *err);
+void trial_files_done(struct trial_files *t);

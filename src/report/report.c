@@ -377,3 +377,49 @@ void report_verify_json(struct json *j, const struct host *h, const struct check
 	json_object_end(j);
 	json_finish(j);
 }
+
+const char *report_trial_reason(enum grub_trial_verdict v)
+{
+	switch (v) {
+	case GRUB_TRIAL_POSSIBLE:
+		return "a one-shot boot is possible: GRUB boots the trial entry once through "
+		       "next_entry in grubenv, and the default entry after that";
+	case GRUB_TRIAL_NO_GRUBENV:
+		return "there is no grubenv next to grub.cfg, and GRUB reads next_entry only "
+		       "from an existing one (create it with `grub-editenv create`, as "
+		       "grub-install does)";
+	case GRUB_TRIAL_GRUBENV_INVALID:
+		return "grubenv is not a GRUB environment block (no \"# GRUB Environment "
+		       "Block\" header); recreate it with `grub-editenv create`";
+	case GRUB_TRIAL_GRUBENV_CHECKSUM_FS:
+		return "grubenv is on Btrfs or ZFS, where GRUB's save_env cannot write: "
+		       "next_entry would never be cleared and the trial would boot every time";
+	case GRUB_TRIAL_GRUBENV_DISKFILTER:
+		return "grubenv is on LVM, RAID or an encrypted volume, where GRUB's save_env "
+		       "refuses to write: next_entry would never be cleared and the trial would "
+		       "boot every time";
+	case GRUB_TRIAL_GRUBENV_FS_UNKNOWN:
+		return "no mount in /proc/self/mountinfo holds grubenv, so whether GRUB can "
+		       "write it is unknown (mount /proc, or run where /boot is mounted)";
+	case GRUB_TRIAL_SAVEDEFAULT:
+		return "GRUB_DEFAULT=saved with GRUB_SAVEDEFAULT=true: the trial entry, once "
+		       "booted, would become the saved default";
+	case GRUB_TRIAL_NEXT_ENTRY_PENDING:
+		return "grubenv already has a next_entry (a `grub-reboot` not booted yet); "
+		       "boot it or clear it with `grub-editenv - unset next_entry`";
+	case GRUB_TRIAL_CFG_NO_NEXT_ENTRY:
+		return "grub.cfg does not boot and clear next_entry (it was not made by "
+		       "grub-mkconfig's 00_header)";
+	case GRUB_TRIAL_CFG_NO_CUSTOM:
+		return "grub.cfg does not source custom.cfg (no 41_custom block)";
+	case GRUB_TRIAL_NO_ENTRY:
+		return "grub.cfg has no menu entry for the target kernel (regenerate it first)";
+	case GRUB_TRIAL_NOT_GRUB:
+		return "the boot entries are BLS files or systemd-boot's: a trial is built for "
+		       "GRUB with grub-mkconfig only so far";
+	case GRUB_TRIAL_NOTHING:
+		return "the kernel command line needs no change: there is nothing to try";
+	default:
+		return "unknown";
+	}
+}

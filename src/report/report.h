@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "decide/checks.h"
+#include "decide/trial.h"
 #include "report/json.h"
 
 /* Aligned "label : LEVEL  summary" lines with hints, then the verdict. */
@@ -25,3 +26,7 @@ void report_json_begin(struct json *j, const char *verb, bool changed, bool fail
 void report_json_open(struct json *j, const char *verb);
 /* A reboot is pending: the running kernel lacks the configured settings. */
 bool report_reboot_pending(const struct check_report *r);
+
+/* Why a trial boot is not possible (or that it is), and what to do: one
+ * sentence for people. */
+const char *report_trial_reason(enum grub_trial_verdict v);

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Unit tests: the GRUB trial boot (decide/trial.c): when a one-shot is
+ * possible, the trial entry made from the generated one, custom.cfg and
+ * grubenv. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide/trial.h"
+
+#include "slurp.h"
+#include "unit.h"
+
+/* the parts of a Debian 12 grub.cfg that matter here, as grub-mkconfig
+ * writes them: 00_header's grubenv and next_entry handling, 10_linux's
+ * top entry, the "Advanced options" submenu with an older kernel and a
+ * recovery entry, 41_custom */
+static const char cfg[] =
+	"### BEGIN /etc/grub.d/00_header ###\n"
+	"if [ -s $prefix/grubenv ]; then\n"
+	"  set have_grubenv=true\n"
+	"  load_env\n"
+	"fi\n"
+	"if [ \"${next_entry}\" ] ; then\n"
+	"   set default=\"${next_entry}\"\n"
+	"   set next_entry=\n"
+	"   save_env next_entry\n"
+	"   set boot_once=true\n"
+	"else\n"
+	"   set default=\"0\"\n"
+	"fi\n"
+	"function savedefault {\n"
+	"  if [ -z \"${boot_once}\" ]; then\n"
+	"    saved_entry=\"${chosen}\"\n"
+	"    save_env saved_entry\n"
+	"  fi\n"
+	"}\n"
+	"### END /etc/grub.d/00_header ###\n"
+	"### BEGIN /etc/grub.d/10_linux ###\n"
+	"menuentry 'Debian GNU/Linux' --class debian --class gnu-linux --class gnu --class os "
+	"$menuentry_id_option 'gnulinux-simple-70da2802' {\n"
+	"\tload_video\n"
+	"\tinsmod ext2\n"
+	"\tsearch --no-floppy --fs-uuid --set=root 70da2802\n"
+	"\techo\t'Loading Linux 6.1.0-50-amd64 ...'\n"
+	"\tlinux\t/boot/vmlinuz-6.1.0-50-amd64 root=UUID=70da2802 ro  quiet\n"
+	"\techo\t'Loading initial ramdisk ...'\n"
+	"\tinitrd\t/boot/initrd.img-6.1.0-50-amd64\n"
+	"}\n"
+	"submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option "
+	"'gnulinux-advanced-70da2802' {\n"
+	"\tmenuentry 'Debian GNU/Linux, with Linux 6.1.0-49-amd64 (recovery mode)' --class debian "
+	"$menuentry_id_option 'gnulinux-6.1.0-49-amd64-recovery-70da2802' {\n"
+	"\t\tlinux\t/boot/vmlinuz-6.1.0-49-amd64 root=UUID=70da2802 ro single\n"
+	"\t}\n"
+	"\tmenuentry 'Debian GNU/Linux, with Linux 6.1.0-49-amd64' --class debian "
+	"$menuentry_id_option 'gnulinux-6.1.0-49-amd64-advanced-70da2802' {\n"
+	"\t\tlinux\t/boot/vmlinuz-6.1.0-49-amd64 root=UUID=70da2802 ro  quiet\n"
+	"\t\tinitrd\t/boot/initrd.img-6.1.0-49-amd64\n"
+	"\t}\n"
+	"}\n"
+	"### END /etc/grub.d/10_linux ###\n"
+	"### BEGIN /etc/grub.d/41_custom ###\n"
+	"if [ -f  ${config_directory}/custom.cfg ]; then\n"
+	"  source ${config_directory}/custom.cfg\n"
+	"elif [ -z \"${config_directory}\" -a -f  $prefix/custom.cfg ]; then\n"
+	"  source $prefix/custom.cfg\n"
+	"fi\n"
+	"### END /etc/grub.d/41_custom ###\n";
+
+/* grub-editenv create: the header, then '#' to 1024 bytes */
+static char *env_block(const char *vars)
+{
+	static const char h[] = "# GRUB Environment Block\n";
+	char *b = malloc(1025);
+
+	if (!b)
+		abort();
+	memset(b, '#', 1024);
+	b[1024] = '\0';
+	memcpy(b, h, strlen(h));
+	memcpy(b + strlen(h), vars, strlen(vars));
+	return b;
+}
+
+static struct grub_trial_facts facts(const char *env)
+{
+	return (struct grub_trial_facts){
+		.grubenv = env,
+		.grubenv_len = env ? strlen(env) : 0,
+		.grub_cfg = cfg,
+		.grub_cfg_len = strlen(cfg),
+		.grub_default = "0",
+		.env_fstype = "ext4",
+		.env_source = "/dev/vda2",
+		.kver = "6.1.0-50-amd64",
+	};
+}
+
+/* a plain ext4 /boot with grubenv, a grub.cfg from 00_header and
+ * 41_custom, and an entry for the kernel: the trial can be made */
+static void test_judge_possible(void)
+{
+	char *env = env_block("");
+	struct grub_trial_facts f = facts(env);
+
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_POSSIBLE);
+	/* a next_entry of our own (a trial made before) is ours to replace */
+	free(env);
+	env = env_block("next_entry=" GRUB_TRIAL_ID "\n");
+	f = facts(env);
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_POSSIBLE);
+	/* GRUB_DEFAULT=saved alone: next_entry still wins for one boot */
+	f.grub_default = "saved";
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_POSSIBLE);
+	free(env);
+}
+
+/* each case that defeats a one-shot, refused with its own reason */
+static void test_judge_refused(void)
+{
+	char *env = env_block(""), *pending = env_block("next_entry=1>2\n");
+	struct grub_trial_facts f;
+	char *no_custom, *no_clear;
+
+	f = facts(NULL);
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_NO_GRUBENV);
+	f = facts("saved_entry=0\n");
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_GRUBENV_INVALID);
+	f = facts(env);
+	f.env_fstype = "btrfs";
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_GRUBENV_CHECKSUM_FS);
+	f.env_fstype = "zfs";
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_GRUBENV_CHECKSUM_FS);
+	f = facts(env);
+	f.env_fstype = NULL;
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_GRUBENV_FS_UNKNOWN);
+	f = facts(env);
+	f.env_source = "/dev/mapper/vg0-boot";
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_GRUBENV_DISKFILTER);
+	f.env_source = "/dev/md127";
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_GRUBENV_DISKFILTER);
+	f = facts(env);
+	f.grub_default = "saved";
+	f.grub_savedefault = "true";
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_SAVEDEFAULT);
+	f = facts(pending);
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_NEXT_ENTRY_PENDING);
+	/* a grub.cfg that reads next_entry but never clears it */
+	no_clear = strdup(cfg);
+	CHECK(no_clear);
+	memcpy(strstr(no_clear, "save_env next_entry"), "echo     next_entry", 19);
+	f = facts(env);
+	f.grub_cfg = no_clear;
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_CFG_NO_NEXT_ENTRY);
+	/* without 41_custom's source lines */
+	no_custom = strdup(cfg);
+	CHECK(no_custom);
+	for (char *p; (p = strstr(no_custom, "source "));)
+		memcpy(p, "echo   ", 7);
+	f.grub_cfg = no_custom;
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_CFG_NO_CUSTOM);
+	f = facts(env);
+	f.kver = "6.1.0-48-amd64";
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_NO_ENTRY);
+	free(no_clear);
+	free(no_custom);
+	free(env);
+	free(pending);
+}
+
+/* the top entry for the newest kernel; in the submenu for an older one,
+ * never its recovery entry; unpaired braces are an error, not a guess */
+static void test_find_entry(void)
+{
+	struct grub_cfg_entry e;
+	const char *p;
+
+	CHECK(grub_cfg_find_entry(cfg, strlen(cfg), "6.1.0-50-amd64", &e) == 0);
+	CHECK(e.depth == 0 && strncmp(cfg + e.start, "menuentry 'Debian GNU/Linux' ", 29) == 0);
+	CHECK(strncmp(cfg + e.args_start, "root=UUID=70da2802 ro  quiet\n", 29) == 0);
+	CHECK(e.args_end - e.args_start == 28);
+	CHECK(strncmp(cfg + e.end, "submenu ", 8) == 0);
+	CHECK(grub_cfg_find_entry(cfg, strlen(cfg), "6.1.0-49-amd64", &e) == 0);
+	CHECK(e.depth == 1);
+	p = "\tmenuentry 'Debian GNU/Linux, with Linux 6.1.0-49-amd64' ";
+	CHECK(strncmp(cfg + e.start, p, strlen(p)) == 0);
+	/* a release that only ends like another's is not it */
+	CHECK(grub_cfg_find_entry(cfg, strlen(cfg), "0-50-amd64", &e) == -ENOENT);
+	CHECK(grub_cfg_find_entry(cfg, strlen(cfg) - 200, "6.1.0-50-amd64", &e) == 0);
+	{
+		static const char open[] = "menuentry 'x' {\n linux /vmlinuz-1 ro\n";
+
+		CHECK(grub_cfg_find_entry(open, strlen(open), "1", &e) == -EINVAL);
+	}
+	CHECK(grub_cfg_find_entry("}\n", 2, "1", &e) == -EINVAL);
+}
+
+static const struct kop ops[] = {
+	{ KOP_ENSURE, "intel_iommu", "on" },
+	{ KOP_ENSURE, "iommu", "pt" },
+};
+
+/* the trial entry: our title and id, the same body, the linux line with
+ * the planned words after the ones it had; the generated entry untouched */
+static void test_trial_entry(void)
+{
+	struct grub_cfg_entry e;
+	char *t = NULL, error[200] = "";
+
+	CHECK(grub_cfg_find_entry(cfg, strlen(cfg), "6.1.0-50-amd64", &e) == 0);
+	CHECK(grub_trial_entry(cfg, &e, "6.1.0-50-amd64", ops, 2, &t, error, sizeof(error)) == 0);
+	CHECK(strncmp(t, GRUB_TRIAL_BEGIN "\n", strlen(GRUB_TRIAL_BEGIN) + 1) == 0);
+	CHECK(strstr(t, "\nmenuentry 'iommu-setup trial: 6.1.0-50-amd64' --id " GRUB_TRIAL_ID
+			" {\n\tload_video\n"));
+	CHECK(strstr(t, "\n\tlinux\t/boot/vmlinuz-6.1.0-50-amd64 root=UUID=70da2802 ro  quiet "
+			"intel_iommu=on iommu=pt\n\techo\t'Loading initial ramdisk ...'\n"
+			"\tinitrd\t/boot/initrd.img-6.1.0-50-amd64\n}\n" GRUB_TRIAL_END "\n"));
+	CHECK(!strstr(t, "gnulinux-simple"));
+	free(t);
+	/* a parameter already there is not written twice */
+	{
+		static const struct kop quiet[] = { { KOP_ENSURE, "quiet", NULL } };
+
+		CHECK(grub_trial_entry(cfg, &e, "6.1.0-50-amd64", quiet, 1, &t, error,
+				       sizeof(error)) == 0);
+		CHECK(strstr(t, "ro  quiet\n") && !strstr(t, "quiet quiet"));
+		free(t);
+	}
+	/* a release the title's quotes cannot hold */
+	CHECK(grub_trial_entry(cfg, &e, "6.1'x", ops, 2, &t, error, sizeof(error)) == -EINVAL);
+	CHECK(strstr(error, "cannot name a menu entry"));
+}
+
+/* custom.cfg: the block added after what the administrator wrote, replaced
+ * in place by the next trial, taken out by commit/revert leaving the rest;
+ * a file of ours alone goes away; broken markers are an error */
+static void test_custom_cfg(void)
+{
+	static const char mine[] = "menuentry 'Memtest' {\n\tlinux16 /memtest86+.bin\n}";
+	const char *b1 = GRUB_TRIAL_BEGIN "\nA\n" GRUB_TRIAL_END "\n";
+	const char *b2 = GRUB_TRIAL_BEGIN "\nB\n" GRUB_TRIAL_END "\n";
+	char *t1 = NULL, *t2 = NULL, *t3 = NULL, *t4 = NULL, error[200] = "";
+
+	CHECK(grub_custom_cfg_set(NULL, 0, b1, &t1, error, sizeof(error)) == 0);
+	CHECK(t1 && strcmp(t1, b1) == 0 && grub_custom_cfg_has_trial(t1, strlen(t1)));
+	CHECK(grub_custom_cfg_set(t1, strlen(t1), NULL, &t2, error, sizeof(error)) == 0 && !t2);
+	free(t1);
+	CHECK(grub_custom_cfg_set(mine, strlen(mine), b1, &t1, error, sizeof(error)) == 0);
+	CHECK(strncmp(t1, mine, strlen(mine)) == 0 && t1[strlen(mine)] == '\n');
+	CHECK(grub_custom_cfg_set(t1, strlen(t1), b2, &t2, error, sizeof(error)) == 0);
+	CHECK(strstr(t2, "\nB\n") && !strstr(t2, "\nA\n") && strstr(t2, "Memtest"));
+	CHECK(grub_custom_cfg_set(t2, strlen(t2), NULL, &t3, error, sizeof(error)) == 0);
+	CHECK(t3 && strcmp(t3, "menuentry 'Memtest' {\n\tlinux16 /memtest86+.bin\n}\n") == 0);
+	CHECK(!grub_custom_cfg_has_trial(t3, strlen(t3)));
+	CHECK(grub_custom_cfg_set(GRUB_TRIAL_BEGIN "\nA\n", strlen(GRUB_TRIAL_BEGIN) + 3, NULL, &t4,
+				  error, sizeof(error)) == -EINVAL);
+	CHECK(strstr(error, "do not pair up"));
+	CHECK(grub_custom_cfg_set(GRUB_TRIAL_END "\n", strlen(GRUB_TRIAL_END) + 1, NULL, &t4, error,
+				  sizeof(error)) == -EINVAL);
+	free(t1);
+	free(t2);
+	free(t3);
+}
+
+/* grubenv: next_entry set and unset, every other variable kept, the block
+ * 1024 bytes; a value that would need escaping or would not fit, refused */
+static void test_grubenv_set(void)
+{
+	char *env = env_block("saved_entry=0\nrecordfail=1\n"), *t = NULL, *u = NULL,
+	     error[200] = "";
+	char big[1100];
+	size_t n = 0;
+
+	CHECK(grubenv_set(env, 1024, "next_entry", GRUB_TRIAL_ID, &t, &n, error, sizeof(error)) ==
+	      0);
+	CHECK(n == 1024 && strlen(t) == 1024);
+	{
+		static const char want[] = "# GRUB Environment Block\nsaved_entry=0\nrecordfail=1\n"
+					   "next_entry=" GRUB_TRIAL_ID "\n#";
+
+		CHECK(strncmp(t, want, strlen(want)) == 0);
+	}
+	CHECK(grubenv_set(t, n, "next_entry", NULL, &u, &n, error, sizeof(error)) == 0);
+	CHECK(n == 1024 && strcmp(u, env) == 0);
+	free(t);
+	CHECK(grubenv_set(env, 1024, "next_entry", "a\nb", &t, &n, error, sizeof(error)) ==
+	      -EINVAL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(grubenv_set(env, 1024, "next_entry", big, &t, &n, error, sizeof(error)) == -EINVAL);
+	CHECK(strstr(error, "would not fit"));
+	CHECK(grubenv_set("next_entry=x\n", 13, "next_entry", NULL, &t, &n, error, sizeof(error)) ==
+	      -EINVAL);
+	free(u);
+	free(env);
+}
+
+/* the grub.cfg Debian 12's update-grub wrote (tests/data/grub-cfg): the
+ * trial is possible with a grubenv, the top entry is the kernel's, and the
+ * trial entry boots it with the serial console the administrator had and
+ * the planned parameters after it */
+static void test_real_cfg(void)
+{
+	char *path = NULL, *real = NULL, *env = env_block(""), *t = NULL, error[200] = "";
+	struct grub_trial_facts f = facts(env);
+	struct grub_cfg_entry e;
+	size_t n = 0;
+
+	CHECK(corpus_dir);
+	CHECK(asprintf(&path, "%s/../grub-cfg/debian12-uefi.cfg", corpus_dir) > 0);
+	CHECK(slurp(path, 1 << 20, &real, &n) == 0);
+	f.grub_cfg = real;
+	f.grub_cfg_len = n;
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_POSSIBLE);
+	CHECK(grub_cfg_find_entry(real, n, "6.1.0-50-amd64", &e) == 0);
+	CHECK(e.line == 86 && e.depth == 0);
+	CHECK(grub_trial_entry(real, &e, "6.1.0-50-amd64", ops, 2, &t, error, sizeof(error)) == 0);
+	CHECK(strstr(t, "\tlinux\t/boot/vmlinuz-6.1.0-50-amd64 root=UUID=70da2802-43d5-4148-b5ea-"
+			"353bc3789870 ro  console=ttyS0,115200n8 intel_iommu=on iommu=pt\n"));
+	CHECK(strstr(t, "\tinitrd\t/boot/initrd.img-6.1.0-50-amd64\n}\n" GRUB_TRIAL_END "\n"));
+	free(t);
+	free(real);
+	free(path);
+	free(env);
+}
+
+int main(int argc, char **argv)
+{
+	UNIT_MAIN_BEGIN(argc, argv);
+	RUN(test_judge_possible);
+	RUN(test_judge_refused);
+	RUN(test_find_entry);
+	RUN(test_trial_entry);
+	RUN(test_custom_cfg);
+	RUN(test_grubenv_set);
+	RUN(test_real_cfg);
+	UNIT_MAIN_END();
+}
