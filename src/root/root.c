@@ -254,6 +254,8 @@ static void record(struct root *r, const char *rel, int flags)
 		r->record_error = -ENOMEM;
 }
 
+#define OPENAT2_TRIES 16
+
 static int open_resolved(struct root *r, const char *path, int flags, bool no_symlinks)
 {
 	static bool no_openat2;
@@ -271,9 +273,20 @@ static int open_resolved(struct root *r, const char *path, int flags, bool no_sy
 	if (!*rel)
 		rel = ".";
 	if (!no_openat2) {
-		fd = syscall(SYS_openat2, r->fd, rel, &how, sizeof(how));
-		if (fd >= 0)
-			return (int)fd;
+		/* EAGAIN: a ".." (a sysfs link's "../../devices/...") raced with a
+		 * rename or mount anywhere on the system, which RESOLVE_IN_ROOT
+		 * cannot rule out (openat2(2): the call may be retried). Any other
+		 * process writing files by temp + rename makes it happen; a few
+		 * tries, then the component walk, which is not subject to it. */
+		for (unsigned tries = 0; tries < OPENAT2_TRIES; tries++) {
+			fd = syscall(SYS_openat2, r->fd, rel, &how, sizeof(how));
+			if (fd >= 0)
+				return (int)fd;
+			if (errno != EAGAIN)
+				break;
+		}
+		if (errno == EAGAIN)
+			return walk(r, rel, flags | (flags & O_PATH ? 0 : O_NOCTTY), no_symlinks);
 		if (errno != ENOSYS && errno != EPERM)
 			return -errno;
 		/* ENOSYS: kernel before 5.6; EPERM: a seccomp filter that does not know it */
