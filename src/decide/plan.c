@@ -1900,6 +1900,7 @@ int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_f
 		.grub_savedefault = save && save->known ? save->value : NULL,
 		.env_fstype = t->env_mount_found ? t->env_fstype : NULL,
 		.env_source = t->env_mount_found ? t->env_source : NULL,
+		.default_unknown = (dflt && !dflt->known) || (save && !save->known),
 		.kver = p->kver,
 	};
 	_cleanup_free_ char *block = NULL, *custom = NULL, *env = NULL;

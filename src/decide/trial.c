@@ -114,6 +114,7 @@ static const char *const verdict_names[_GRUB_TRIAL_VERDICT_MAX] = {
 	[GRUB_TRIAL_GRUBENV_DISKFILTER] = "grubenv-diskfilter",
 	[GRUB_TRIAL_GRUBENV_FS_UNKNOWN] = "grubenv-fs-unknown",
 	[GRUB_TRIAL_SAVEDEFAULT] = "savedefault",
+	[GRUB_TRIAL_DEFAULT_UNKNOWN] = "default-unknown",
 	[GRUB_TRIAL_NEXT_ENTRY_PENDING] = "next-entry-pending",
 	[GRUB_TRIAL_CFG_NO_NEXT_ENTRY] = "cfg-no-next-entry",
 	[GRUB_TRIAL_CFG_NO_CUSTOM] = "cfg-no-custom",
@@ -144,6 +145,8 @@ enum grub_trial_verdict grub_trial_judge(const struct grub_trial_facts *f)
 	    (startswith(f->env_source, "/dev/mapper/") || startswith(f->env_source, "/dev/dm-") ||
 	     startswith(f->env_source, "/dev/md")))
 		return GRUB_TRIAL_GRUBENV_DISKFILTER;
+	if (f->default_unknown)
+		return GRUB_TRIAL_DEFAULT_UNKNOWN;
 	if (streq_ptr(f->grub_default, "saved") && streq_ptr(f->grub_savedefault, "true"))
 		return GRUB_TRIAL_SAVEDEFAULT;
 	next = grubenv_get_value(f->grubenv, f->grubenv_len, "next_entry");

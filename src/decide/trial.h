@@ -48,6 +48,7 @@ enum grub_trial_verdict {
 	GRUB_TRIAL_GRUBENV_DISKFILTER,	/* on LVM, RAID or an encrypted volume */
 	GRUB_TRIAL_GRUBENV_FS_UNKNOWN,	/* no mount holds it in mountinfo */
 	GRUB_TRIAL_SAVEDEFAULT,		/* GRUB_DEFAULT=saved, GRUB_SAVEDEFAULT=true */
+	GRUB_TRIAL_DEFAULT_UNKNOWN,	/* either depends on code we do not run */
 	GRUB_TRIAL_NEXT_ENTRY_PENDING,	/* next_entry already set, not to ours */
 	GRUB_TRIAL_CFG_NO_NEXT_ENTRY,	/* grub.cfg neither reads nor clears next_entry */
 	GRUB_TRIAL_CFG_NO_CUSTOM,	/* grub.cfg does not source custom.cfg */
@@ -65,6 +66,7 @@ struct grub_trial_facts {
 	size_t grub_cfg_len;
 	const char *grub_default;     /* GRUB_DEFAULT as the shell sees it */
 	const char *grub_savedefault; /* GRUB_SAVEDEFAULT */
+	bool default_unknown;	      /* either is set by code we do not run ($(...)) */
 	const char *env_fstype;	      /* the file system grubenv is on ("ext4"), NULL unknown */
 	const char *env_source;	      /* its device ("/dev/sda2", "/dev/mapper/vg-boot") */
 	const char *kver;	      /* the target kernel */

@@ -404,6 +404,10 @@ const char *report_trial_reason(enum grub_trial_verdict v)
 	case GRUB_TRIAL_SAVEDEFAULT:
 		return "GRUB_DEFAULT=saved with GRUB_SAVEDEFAULT=true: the trial entry, once "
 		       "booted, would become the saved default";
+	case GRUB_TRIAL_DEFAULT_UNKNOWN:
+		return "GRUB_DEFAULT or GRUB_SAVEDEFAULT is set by code iommu-setup does not run "
+		       "(a command substitution), so whether the trial entry would become the "
+		       "saved default cannot be told";
 	case GRUB_TRIAL_NEXT_ENTRY_PENDING:
 		return "grubenv already has a next_entry (a `grub-reboot` not booted yet); "
 		       "boot it or clear it with `grub-editenv - unset next_entry`";

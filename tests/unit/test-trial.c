@@ -145,6 +145,9 @@ static void test_judge_refused(void)
 	f.grub_default = "saved";
 	f.grub_savedefault = "true";
 	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_SAVEDEFAULT);
+	f = facts(env);
+	f.default_unknown = true;
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_DEFAULT_UNKNOWN);
 	f = facts(pending);
 	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_NEXT_ENTRY_PENDING);
 	/* a grub.cfg that reads next_entry but never clears it */
