@@ -6,10 +6,11 @@
  *  - the entry found lies inside the text, and the trial entry made from
  *    it is one block custom.cfg recognises;
  *  - custom.cfg with the block has the trial, and taking it out gives back
- *    what was there (a newline added at its end at most);
+ *    what was there (a newline added at its end at most), as commit's and
+ *    revert's undo does; a trial line read from any input is a string;
  *  - grubenv with next_entry set is a block of at least 1024 bytes whose
  *    next_entry reads back, setting it twice changes nothing, and unsetting
- *    leaves none;
+ *    (or the undo) leaves none; the undo leaves a block without ours as it is;
  *  - the mount found for a path in the input as mountinfo has a mount point
  *    that is "/" or a leading directory of the path.
  * A violation aborts, which the fuzzer reports.
@@ -54,6 +55,12 @@ static void custom(const char *t, size_t n)
 	static const char block[] = GRUB_TRIAL_BEGIN "\nmenuentry 'x' {\n}\n" GRUB_TRIAL_END "\n";
 	char *with = NULL, *without = NULL, error[256];
 
+	char *args = NULL, *undone = NULL;
+	size_t ul = 0;
+
+	if (grub_custom_cfg_trial_args(t, n, &args) == 0 && (!args || strlen(args) > n))
+		abort();
+	free(args);
 	if (grub_custom_cfg_has_trial(t, n))
 		return;
 	if (grub_custom_cfg_set(t, n, block, &with, error, sizeof(error)) < 0)
@@ -67,6 +74,11 @@ static void custom(const char *t, size_t n)
 			     !(strlen(without) == n ||
 			       (strlen(without) == n + 1 && without[n] == '\n')))
 		abort();
+	if (grub_trial_undo("boot/grub/custom.cfg", with, strlen(with), &undone, &ul, error,
+			    sizeof(error)) < 0 ||
+	    (!undone) != (!without) || (undone && strcmp(undone, without) != 0))
+		abort();
+	free(undone);
 	free(with);
 	free(without);
 }
@@ -90,6 +102,22 @@ static void env(const char *t, size_t n)
 	v = grubenv_get_value(c, cl, "next_entry");
 	if (v)
 		abort();
+	{
+		char *u = NULL;
+		size_t ul = 0;
+
+		/* the undo takes ours out, and leaves a block without it as it is */
+		if (grub_trial_undo("boot/grub/grubenv", a, al, &u, &ul, error, sizeof(error)) <
+			    0 ||
+		    ul != cl || memcmp(u, c, cl) != 0)
+			abort();
+		free(u);
+		if (grub_trial_undo("boot/grub/grubenv", c, cl, &u, &ul, error, sizeof(error)) <
+			    0 ||
+		    ul != cl || memcmp(u, c, cl) != 0)
+			abort();
+		free(u);
+	}
 	free(a);
 	free(b);
 	free(c);

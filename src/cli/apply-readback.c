@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "cli/apply.h"
+#include "decide/bootcfg-edit.h"
 #include "decide/nextboot.h"
+#include "decide/trial.h"
 #include "facts/modconf.h"
 #include "facts/pbt.h"
 #include "gather/boot.h"
@@ -48,18 +50,12 @@ static bool line_satisfies(const char *line, const struct kop *ops, size_t m, bo
 
 static bool is_linux_line(const char *p, const char **rest)
 {
-	static const char *const cmds[] = { "linuxefi", "linux16", "linux" };
+	size_t args;
 
-	p += strspn(p, " \t");
-	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
-		size_t k = strlen(cmds[i]);
-
-		if (strncmp(p, cmds[i], k) == 0 && (p[k] == ' ' || p[k] == '\t')) {
-			*rest = p + k + strspn(p + k, " \t");
-			return true;
-		}
-	}
-	return false;
+	if (!grub_linux_command(p, strlen(p), &args))
+		return false;
+	*rest = p + args;
+	return true;
 }
 
 /* generated grub.cfg: the linux lines of the target kernel's menu entries */
@@ -378,4 +374,47 @@ void readback_esps(struct context *ctx, const struct plan_input *in, const struc
 			outcome_check(o, false, "%s", why);
 	}
 	exec_result_done(&res);
+}
+
+/* apply --trial: what GRUB reads at the next boot, read back from the disk */
+void readback_trial(struct context *ctx, const struct plan *p, struct outcome *o)
+{
+	struct kop ops[PLAN_OPS_MAX];
+
+	plan_ops(p, ops);
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct planned_file *f = &p->files[i];
+		_cleanup_free_ char *text = NULL, *args = NULL, *next = NULL;
+		char missing[512] = "";
+		size_t len = 0;
+		int r;
+
+		if (f->kind != FILE_TRIAL)
+			continue;
+		r = root_read_file(ctx->root, f->path, 1u << 20, &text, &len);
+		if (r < 0) {
+			outcome_check(o, false, "/%s cannot be read back: %s", f->path,
+				      strerror(-r));
+			continue;
+		}
+		if (strstr(f->path, "grubenv")) {
+			next = grubenv_get_value(text, len, "next_entry");
+			outcome_check(
+				o, next && strcmp(next, GRUB_TRIAL_ID) == 0 && len == f->new_len,
+				"/%s: next_entry=%s in a %zu-byte block: GRUB boots the trial "
+				"entry once",
+				f->path, next ? next : "(unset)", len);
+			continue;
+		}
+		r = grub_custom_cfg_trial_args(text, len, &args);
+		if (r == -ENOMEM)
+			o->oom = true;
+		outcome_check(o,
+			      args && p->trial_to && strcmp(args, p->trial_to) == 0 &&
+				      line_satisfies(args, ops, p->n_params, false, missing,
+						     sizeof(missing)),
+			      "/%s: the trial entry (--id %s) boots %s with: %s%s%s", f->path,
+			      GRUB_TRIAL_ID, p->kver, args ? args : "(no linux line)",
+			      missing[0] ? "; lacks " : "", missing);
+	}
 }

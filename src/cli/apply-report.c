@@ -116,7 +116,7 @@ static char *report_msg(const char *verb, const struct outcome *o, bool changed,
 		k = asprintf(&m, "%.*s", (int)strcspn(nothing, "\n"), nothing);
 	else
 		k = asprintf(&m, "%s %zu file%s, ran %zu command%s%s",
-			     strcmp(verb, "apply") == 0 ? "changed" : "reverted", o->n_files,
+			     strcmp(verb, "revert") != 0 ? "changed" : "reverted", o->n_files,
 			     o->n_files == 1 ? "" : "s", o->n_commands,
 			     o->n_commands == 1 ? "" : "s", reboot ? "; reboot required" : "");
 	return k < 0 ? NULL : m;
@@ -177,7 +177,7 @@ void apply_report(struct context *ctx, const char *verb, const struct outcome *o
 		printf("%s\n", nothing);
 		return;
 	}
-	printf("\n%s:\n", strcmp(verb, "apply") == 0 ? "Changed" : "Reverted");
+	printf("\n%s:\n", strcmp(verb, "revert") != 0 ? "Changed" : "Reverted");
 	for (size_t i = 0; i < o->n_files; i++)
 		printf("  /%s (%s): %s\n", o->files[i].path, o->files[i].what, o->files[i].how);
 	if (o->n_commands) {

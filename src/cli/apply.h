@@ -90,6 +90,13 @@ int apply_journal_all(struct txn *t, const struct plan *p, const bool *needed, c
 /* rolls the run back, saying whether every file is as it was (true) */
 bool apply_rollback(struct context *ctx, struct txn *t, const struct outcome *o);
 
+/* plan and apply --trial (verb-plan.c): p turned into the trial's files, or
+ * the exit status with the reason logged (*verdict says which) */
+int plan_for_trial(struct context *ctx, const struct plan_input *in, struct plan *p,
+		   struct trial_files *t, enum grub_trial_verdict *verdict);
+/* apply --trial: the trial entry and next_entry read back into o */
+void readback_trial(struct context *ctx, const struct plan *p, struct outcome *o);
+
 /* the next boot of the target kernel, read back into o */
 void readback_next_boot(struct context *ctx, const struct plan_input *in, const struct plan *p,
 			bool ran_bootcfg, struct outcome *o);

@@ -73,7 +73,7 @@ struct context {
 	bool no_mkconfig;	  /* apply: leave grub.cfg alone */
 	bool no_initramfs;	  /* apply: leave the initramfs alone */
 	bool all_kernels;	  /* plan, apply: the initramfs of every installed kernel */
-	bool trial;		  /* plan: a one-shot trial boot (decide/trial.h) */
+	bool trial;		  /* plan, apply: a one-shot trial boot (decide/trial.h) */
 	unsigned command_timeout; /* apply, revert: seconds a command may take (0: default) */
 	int hardware;		  /* plan, apply: --hardware (enum plan_hardware) */
 	char **args;		  /* the verb's arguments */
@@ -88,6 +88,8 @@ int verb_plan(struct context *ctx);
 int verb_rules(struct context *ctx);
 int verb_apply(struct context *ctx);
 int verb_revert(struct context *ctx);
+/* commit (verb-apply.c): the pending trial boot made permanent */
+int verb_commit(struct context *ctx);
 /* verify [BDF|ID...] (verb-verify.c) */
 int verb_verify(struct context *ctx);
 /* kernel-check KVER (verb-kernel-check.c): the kernel-install and postinst.d hooks */

@@ -113,7 +113,8 @@ static const struct verb {
 				     O_INITRAMFS | O_NO_MKCONFIG | O_ALL_KERNELS | O_TRIAL },
 	{ "apply",    verb_apply,    O_KERNEL | O_JSON | O_QUIET | O_REQUEST | O_EXIT_CODE |
 				     O_INITRAMFS | O_NO_MKCONFIG | O_COMMAND_TIMEOUT |
-				     O_ALL_KERNELS },
+				     O_ALL_KERNELS | O_TRIAL },
+	{ "commit",   verb_commit,   O_QUIET | O_COMMAND_TIMEOUT },
 	{ "revert",   verb_revert,   O_JSON | O_QUIET | O_INITRAMFS | O_NO_MKCONFIG |
 				     O_COMMAND_TIMEOUT | O_ALL_KERNELS },
 	{ "rules",    verb_rules,    O_JSON },
@@ -151,7 +152,9 @@ static void help(void)
 	       "  plan [REQUEST]        Show what apply would change (unified diffs), change nothing\n"
 	       "  apply [REQUEST]       Make the planned changes and regenerate the boot\n"
 	       "                        configuration; transactional, idempotent\n"
-	       "  revert                Undo what apply changed\n"
+	       "  commit                In the trial boot apply --trial set up: verify, then\n"
+	       "                        make its configuration permanent (removes the trial)\n"
+	       "  revert                Undo what apply changed (and a pending trial)\n"
 	       "  rules                 The effective vendor rules and where each comes from\n"
 	       "  snapshot OUT.tar      Save what check reads as a fixture root (for bug reports)\n"
 	       "           --replace    ... replacing an existing OUT.tar\n"
@@ -182,12 +185,13 @@ static void help(void)
 	       "      --no-initramfs    apply: leave the initramfs alone\n"
 	       "      --all-kernels     plan, apply, revert: rebuild the initramfs of every\n"
 	       "                        installed kernel that has one, not only the target's\n"
-	       "      --trial           plan: a one-shot boot of the parameters instead (GRUB\n"
-	       "                        with grub-mkconfig): the menu entry in custom.cfg and\n"
-	       "                        grubenv's next_entry, or why it is not possible\n"
+	       "      --trial           plan, apply: a one-shot boot of the parameters instead\n"
+	       "                        (GRUB with grub-mkconfig): the menu entry in custom.cfg\n"
+	       "                        and grubenv's next_entry, or why it is not possible;\n"
+	       "                        `commit` in that boot makes it permanent\n"
 	       "      --no-mkconfig     apply, revert: leave grub.cfg alone (image builders)\n"
 	       "      --no-initramfs    revert: leave the initramfs alone too\n"
-	       "      --command-timeout=SECONDS  apply, revert: kill a command (and what it\n"
+	       "      --command-timeout=SECONDS  apply, commit, revert: kill a command (and what it\n"
 	       "                        started) that takes longer (default 900)\n"
 	       "\n"
 	       "Options:\n"

@@ -5,6 +5,11 @@
  * it happens (apply-readback.c: every boot entry of the target kernel carries
  * the parameters, the initramfs carries vfio-pci and the modprobe.d file),
  * and records what it changed (record.c). revert: verb-revert.c.
+ *
+ * apply --trial writes the plan as a one-shot boot instead (decide/trial.h):
+ * the trial entry in custom.cfg and next_entry in grubenv, its request kept
+ * in the record; commit, in the trial boot, runs verify and then applies
+ * that request for real, taking the trial out in the same transaction.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +30,7 @@
 #include "decide/nextboot.h"
 #include "decide/plan.h"
 #include "decide/record.h"
+#include "decide/trial.h"
 #include "facts/modconf.h"
 #include "gather/host.h"
 #include "gather/modules.h"
@@ -89,6 +95,11 @@ static int record_changes(struct record *rec, const struct plan *p)
 					 &ac);
 		} else if (pf->kind == FILE_LINES)
 			r = lines_added(pf->old, pf->new, add_line_cb, &ac);
+		else if (pf->kind == FILE_TRIAL && p->trial_from && p->trial_to &&
+			 grub_custom_cfg_has_trial(pf->new, pf->new_len))
+			/* what the trial entry's line has over the default entry's */
+			r = cmdline_diff(p->trial_from, p->trial_to, add_param_cb, del_param_cb,
+					 &ac);
 		else
 			r = 0;
 		if (r < 0)
@@ -97,7 +108,141 @@ static int record_changes(struct record *rec, const struct plan *p)
 	return 0;
 }
 
-int verb_apply(struct context *ctx)
+enum apply_mode {
+	APPLY_NORMAL,
+	APPLY_TRIAL,  /* apply --trial: a one-shot boot */
+	APPLY_COMMIT, /* commit: the trial's request for real, the trial taken out */
+};
+
+/* apply --trial: its request, option by option, for commit to replay */
+static int record_request(struct record *rec, const struct context *ctx)
+{
+	char *w = NULL;
+	int r = 0;
+
+#define ADD_WORD(...)                                                                              \
+	do {                                                                                       \
+		if (r >= 0) {                                                                      \
+			r = asprintf(&w, __VA_ARGS__) < 0 ? -ENOMEM : record_add_request(rec, w);  \
+			free(w);                                                                   \
+			w = NULL;                                                                  \
+		}                                                                                  \
+	} while (0)
+	for (size_t i = 0; i < rec->n_request; i++)
+		free(rec->request[i]);
+	rec->n_request = 0;
+	if (ctx->kernel)
+		ADD_WORD("--kernel=%s", ctx->kernel);
+	for (size_t i = 0; i < ctx->n_devices; i++)
+		ADD_WORD("--device=%s", ctx->devices[i]);
+	for (size_t i = 0; i < ctx->n_ids; i++)
+		ADD_WORD("--ids=%s", ctx->ids[i]);
+	for (size_t i = 0; i < ctx->n_params; i++)
+		ADD_WORD("--param=%s", ctx->params[i]);
+	if (ctx->passthrough)
+		ADD_WORD("--passthrough");
+	if (ctx->no_passthrough)
+		ADD_WORD("--no-passthrough");
+	if (ctx->allow_unsafe_interrupts)
+		ADD_WORD("--allow-unsafe-interrupts");
+	if (ctx->force)
+		ADD_WORD("--force");
+	if (ctx->all_kernels)
+		ADD_WORD("--all-kernels");
+	if (ctx->no_initramfs)
+		ADD_WORD("--no-initramfs");
+	if (ctx->hardware != PLAN_HARDWARE_SEEN)
+		ADD_WORD("--hardware=%s",
+			 plan_hardware_to_string((enum plan_hardware)ctx->hardware));
+#undef ADD_WORD
+	return r;
+}
+
+/* what commit replays: the record's request words, into ctx (pointing into
+ * rec, with lists in lists[3]); EXIT_BAD_INPUT, logged, for a word that is
+ * not an option of a request */
+static int request_from_record(struct context *ctx, const struct record *rec, char **lists[3])
+{
+	for (int k = 0; k < 3; k++) {
+		lists[k] = calloc(rec->n_request + 1, sizeof(char *));
+		if (!lists[k])
+			return EXIT_SYSTEM;
+	}
+	ctx->devices = lists[0];
+	ctx->ids = lists[1];
+	ctx->params = lists[2];
+	for (size_t i = 0; i < rec->n_request; i++) {
+		char *w = rec->request[i], *v = strchr(w, '=');
+		size_t n = v ? (size_t)(v - w) : strlen(w);
+
+#define IS(name) (n == strlen(name) && strncmp(w, name, n) == 0)
+		if (v && *++v && IS("--kernel"))
+			ctx->kernel = v;
+		else if (v && *v && IS("--device"))
+			ctx->devices[ctx->n_devices++] = v;
+		else if (v && *v && IS("--ids"))
+			ctx->ids[ctx->n_ids++] = v;
+		else if (v && *v && IS("--param"))
+			ctx->params[ctx->n_params++] = v;
+		else if (v && IS("--hardware") && plan_hardware_from_string(v) >= 0)
+			ctx->hardware = plan_hardware_from_string(v);
+		else if (!v && IS("--passthrough"))
+			ctx->passthrough = true;
+		else if (!v && IS("--no-passthrough"))
+			ctx->no_passthrough = true;
+		else if (!v && IS("--allow-unsafe-interrupts"))
+			ctx->allow_unsafe_interrupts = true;
+		else if (!v && IS("--force"))
+			ctx->force = true;
+		else if (!v && IS("--all-kernels"))
+			ctx->all_kernels = true;
+		else if (!v && IS("--no-initramfs"))
+			ctx->no_initramfs = true;
+		else {
+			log_error("/%s/record: \"%s\" is not an option of apply --trial's request",
+				  STATE_DIR, w);
+			return EXIT_BAD_INPUT;
+		}
+#undef IS
+	}
+	if (ctx->passthrough && ctx->no_passthrough) {
+		log_error("/%s/record: --passthrough and --no-passthrough both", STATE_DIR);
+		return EXIT_BAD_INPUT;
+	}
+	return EXIT_OK;
+}
+
+/* commit: the trial's files planned with the trial taken out */
+static int plan_trial_end_all(struct txn *t, const struct record *rec, struct plan *p)
+{
+	for (size_t i = 0; i < rec->n_files; i++) {
+		const struct record_file *f = &rec->files[i];
+		_cleanup_free_ char *cur = NULL;
+		struct file_error err;
+		size_t len;
+		int r;
+
+		if (f->kind != FILE_TRIAL)
+			continue;
+		r = txn_read(t, f->path, &cur, &len);
+		if (r == -ENOENT)
+			continue; /* gone: nothing of the trial is left in it */
+		if (r < 0) {
+			log_error_errno(r, "Failed to read /%s: %m", f->path);
+			return exit_for_error(r);
+		}
+		r = plan_trial_end(p, f->path, cur, len, &err);
+		if (r == -EINVAL || (r < 0 && err.message[0])) {
+			log_file_error(&err);
+			return r == -EINVAL ? EXIT_BAD_INPUT : exit_for_error(r);
+		}
+		if (r < 0)
+			return exit_for_error(r);
+	}
+	return EXIT_OK;
+}
+
+static int apply_run(struct context *ctx, enum apply_mode mode)
 {
 	static struct plan p;
 	static struct outcome o;
@@ -107,23 +252,18 @@ int verb_apply(struct context *ctx)
 	const char *paths[PLAN_FILES_MAX];
 	bool needed[PLAN_COMMANDS_MAX] = {}, any_cmd = false, ran_bootcfg = false, have_h = false;
 	size_t n_paths = 0;
+	char **lists[3] = {};
+	const char *verb = mode == APPLY_COMMIT ? "commit" : "apply";
 	int r, ret;
 
 	if (ctx->n_args > 0) {
-		log_error("apply takes options, not \"%s\" (see --help)", ctx->args[0]);
+		log_error("%s takes options, not \"%s\" (see --help)", verb, ctx->args[0]);
 		return EXIT_BAD_INPUT;
 	}
 	outcome_done(&o);
 	ret = apply_txn_begin(ctx, &t, &o);
 	if (ret != EXIT_OK)
 		return ret;
-	ret = plan_for_request(ctx, true, &in, &p);
-	have_h = true;
-	if (ret != EXIT_OK)
-		goto finish;
-	/* the plan's notes are plan's; this one is said here too */
-	if (p.hardware_unverified)
-		outcome_note(&o, "%s", p.hardware_warning);
 	r = txn_read_record(&t, &rec);
 	if (r < 0 && r != -ENOENT) {
 		ret = r == -EBADMSG ? EXIT_BAD_INPUT : EXIT_SYSTEM;
@@ -131,6 +271,69 @@ int verb_apply(struct context *ctx)
 			log_error_errno(r, "Failed to read /%s/record: %m", STATE_DIR);
 		goto finish;
 	}
+	if (mode == APPLY_COMMIT && !record_has_trial(&rec)) {
+		log_error("commit: no trial boot is pending below this root (apply --trial sets "
+			  "one up)");
+		ret = EXIT_BAD_INPUT;
+		goto finish;
+	}
+	if (mode == APPLY_NORMAL && record_has_trial(&rec)) {
+		log_error("apply: a trial boot is pending (apply --trial): `iommu-setup commit` "
+			  "makes it permanent, `iommu-setup revert` removes it");
+		ret = EXIT_BAD_INPUT;
+		goto finish;
+	}
+	if (mode == APPLY_COMMIT) {
+		ret = request_from_record(ctx, &rec, lists);
+		if (ret != EXIT_OK)
+			goto finish;
+	}
+	ret = plan_for_request(ctx, true, &in, &p);
+	have_h = true;
+	if (ret != EXIT_OK)
+		goto finish;
+	if (mode == APPLY_TRIAL) {
+		struct trial_files tf = {};
+		enum grub_trial_verdict verdict = GRUB_TRIAL_POSSIBLE;
+
+		ret = plan_for_trial(ctx, &in, &p, &tf, &verdict);
+		trial_files_done(&tf);
+		if (ret != EXIT_OK)
+			goto finish;
+	}
+	if (mode == APPLY_COMMIT) {
+		if (!host_trial_booted(&in.host)) {
+			log_error(
+				"commit: %s; nothing was changed",
+				!in.host.live ? "the running kernel is not the target kernel, "
+						"so the trial boot cannot be told"
+				: strcmp(in.host.boot_id, in.host.applied_boot_id) == 0
+					? "the trial has not been booted yet: reboot first"
+					: "the running boot is not the trial entry (it did not come "
+					  "up, or another entry was chosen): `iommu-setup revert` "
+					  "removes the trial");
+			ret = EXIT_NOT_READY;
+			goto finish;
+		}
+		if (!ctx->quiet)
+			printf("This boot is the trial entry. Verifying it:\n\n");
+		fflush(stdout);
+		ret = verb_verify(ctx);
+		if (ret != EXIT_OK) {
+			log_error(
+				"commit: verify says the host is not ready (above): the trial stays "
+				"uncommitted and the default entry boots next; nothing was changed");
+			goto finish;
+		}
+		if (!ctx->quiet)
+			printf("\nCommitting the trial's configuration:\n");
+		ret = plan_trial_end_all(&t, &rec, &p);
+		if (ret != EXIT_OK)
+			goto finish;
+	}
+	/* the plan's notes are plan's; this one is said here too */
+	if (p.hardware_unverified)
+		outcome_note(&o, "%s", p.hardware_warning);
 
 	for (size_t i = 0; i < p.n_commands; i++) {
 		needed[i] = plan_command_needed(&p, &p.commands[i]) ||
@@ -142,7 +345,7 @@ int verb_apply(struct context *ctx)
 			paths[n_paths++] = p.files[i].path;
 	if (!n_paths && !any_cmd) {
 		apply_report(
-			ctx, "apply", &o, false, false, p.reboot_required,
+			ctx, verb, &o, false, false, p.reboot_required,
 			p.reboot_required
 				? "Nothing to do: every file is already as requested; nothing was "
 				  "written and nothing was run.\nReboot required: the running system "
@@ -173,15 +376,20 @@ int verb_apply(struct context *ctx)
 
 		if (!planned_file_changed(f))
 			continue;
-		r = txn_write(&t, f->path, f->new, f->new_len);
+		r = f->removed ? txn_remove(&t, f->path)
+			       : txn_write(&t, f->path, f->new, f->new_len);
 		if (r < 0) {
 			log_error_errno(r, "Failed to write /%s: %m", f->path);
 			ret = EXIT_SYSTEM;
 			goto rollback;
 		}
-		outcome_file(&o, f->path, f->what, f->created ? "created" : "changed",
-			     f->created ? "created" : "changed", f->created ? NULL : f->old,
-			     f->old_len, f->new, f->new_len);
+		if (f->removed)
+			outcome_file(&o, f->path, f->what, "removed", "removed (the trial's)",
+				     f->old, f->old_len, NULL, 0);
+		else
+			outcome_file(&o, f->path, f->what, f->created ? "created" : "changed",
+				     f->created ? "created" : "changed", f->created ? NULL : f->old,
+				     f->old_len, f->new, f->new_len);
 	}
 	if (!apply_run_commands(ctx, &t, &p, needed, &o)) {
 		ret = EXIT_SYSTEM;
@@ -190,7 +398,10 @@ int verb_apply(struct context *ctx)
 	for (size_t i = 0; i < p.n_commands; i++)
 		if (needed[i] && p.commands[i].kind == CMD_BOOTCFG)
 			ran_bootcfg = true;
-	readback_next_boot(ctx, &in, &p, ran_bootcfg, &o);
+	if (mode == APPLY_TRIAL)
+		readback_trial(ctx, &p, &o);
+	else
+		readback_next_boot(ctx, &in, &p, ran_bootcfg, &o);
 	for (size_t i = 0; i < p.n_commands; i++)
 		if (needed[i] && p.commands[i].kind == CMD_INITRAMFS)
 			readback_initramfs(ctx, &in.host, &p, &p.commands[i], &o);
@@ -224,8 +435,21 @@ int verb_apply(struct context *ctx)
 				  "kernel-install copies the running command line");
 	}
 	r = record_changes(&rec, &p);
-	/* until this boot is over, a reboot is pending */
-	snprintf(rec.boot_id, sizeof(rec.boot_id), "%s", in.host.boot_id);
+	if (r >= 0 && mode == APPLY_TRIAL)
+		r = record_request(&rec, ctx);
+	if (mode == APPLY_COMMIT) {
+		/* nothing of the trial is left in its files: they leave the record */
+		for (size_t i = rec.n_files; i-- > 0;)
+			if (rec.files[i].kind == FILE_TRIAL)
+				record_remove_file(&rec, rec.files[i].path);
+		for (size_t i = 0; i < rec.n_request; i++)
+			free(rec.request[i]);
+		rec.n_request = 0;
+	}
+	/* until this boot is over, a reboot is pending; commit runs in the boot
+	 * that already has what it configures */
+	if (mode != APPLY_COMMIT)
+		snprintf(rec.boot_id, sizeof(rec.boot_id), "%s", in.host.boot_id);
 	for (size_t i = 0; i < t.j.n_dirs && r >= 0; i++)
 		r = record_add_dir(&rec, t.j.dirs[i]);
 	if (r >= 0)
@@ -235,14 +459,25 @@ int verb_apply(struct context *ctx)
 		ret = EXIT_SYSTEM;
 		goto rollback;
 	}
-	apply_report(ctx, "apply", &o, true, false, p.reboot_required, "");
+	if (mode == APPLY_TRIAL) {
+		for (size_t i = 0; i < p.n_notes; i++)
+			if (strncmp(p.notes[i], "trial: ", 7) == 0)
+				outcome_note(&o, "%s", p.notes[i] + 7);
+		outcome_note(&o,
+			     "the next boot, once, is the trial entry; in it, `iommu-setup "
+			     "commit` verifies the host and makes the configuration permanent. A "
+			     "reset before that boots the default entry, unchanged");
+	}
+	apply_report(ctx, verb, &o, true, false, p.reboot_required, "");
 	if (ctx->exit_code)
 		ret = detailed_exit(true, p.reboot_required, plan_firmware_blocks(&in, &p));
 	goto finish;
 
 rollback:
-	apply_report_failed(ctx, "apply", &o, apply_rollback(ctx, &t, &o));
+	apply_report_failed(ctx, verb, &o, apply_rollback(ctx, &t, &o));
 finish:
+	for (int k = 0; k < 3; k++)
+		free(lists[k]);
 	txn_end(&t);
 	record_done(&rec);
 	outcome_done(&o);
@@ -251,4 +486,14 @@ finish:
 	if (have_h)
 		plan_input_done(&in);
 	return ret;
+}
+
+int verb_apply(struct context *ctx)
+{
+	return apply_run(ctx, ctx->trial ? APPLY_TRIAL : APPLY_NORMAL);
+}
+
+int verb_commit(struct context *ctx)
+{
+	return apply_run(ctx, APPLY_COMMIT);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/macro.h"
+#include "cli/apply.h"
 #include "cli/iommu-setup.h"
 #include "cli/log.h"
 #include "decide/bootcfg-edit.h"
@@ -167,8 +168,8 @@ void commands_json(struct json *j, const struct plan_command *c, bool with_statu
 }
 
 /* plan --trial: p turned into the trial's files; *verdict says whether */
-static int plan_for_trial(struct context *ctx, const struct plan_input *in, struct plan *p,
-			  struct trial_files *t, enum grub_trial_verdict *verdict)
+int plan_for_trial(struct context *ctx, const struct plan_input *in, struct plan *p,
+		   struct trial_files *t, enum grub_trial_verdict *verdict)
 {
 	const struct plan_command *bootcfg = NULL;
 	struct file_error err;

@@ -24,6 +24,7 @@
 #include "decide/plan.h"
 #include "decide/record.h"
 #include "decide/regen-decide.h"
+#include "decide/trial.h"
 #include "facts/modconf.h"
 #include "gather/host.h"
 #include "gather/modules.h"
@@ -128,6 +129,26 @@ static int revert_content(const struct record_file *f, const char *cur, size_t c
 		return 0;
 	}
 	/* edited since: take out only what iommu-setup added */
+	if (f->kind == FILE_TRIAL) {
+		/* GRUB cleared next_entry when it booted the trial; the block goes */
+		char error[384];
+		int r = grub_trial_undo(f->path, cur, cur_len, ret, ret_len, error, sizeof(error));
+
+		if (r == -EINVAL)
+			log_error("/%s: the trial cannot be taken out with certainty: %s", f->path,
+				  error);
+		if (r < 0)
+			return r;
+		if (!*ret && !f->created) {
+			*ret = strdup(""); /* it was there before the trial: it stays */
+			if (!*ret)
+				return -ENOMEM;
+		}
+		snprintf(how, hn,
+			 *ret ? "edited since apply --trial: the trial was taken out"
+			      : "removed (nothing but the trial was left)");
+		return 0;
+	}
 	if (f->kind == FILE_ADOPTED) {
 		/* the lines it took over come back: its mark comes off */
 		const size_t ml = strlen(ADOPTED_MARK);

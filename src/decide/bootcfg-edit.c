@@ -215,6 +215,37 @@ int kernel_cmdline_edit(const char *text, const struct kop *ops, size_t m, char 
 
 /* grubenv: "# GRUB Environment Block\n" then NAME=VALUE lines, '#' to 1024
  * bytes; GRUB's load_env sets them in order, so the last one counts */
+bool grub_linux_command(const char *p, size_t len, size_t *args)
+{
+	static const char *const cmds[] = { "linuxefi", "linux16", "linux" };
+	size_t i = 0;
+
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	for (size_t c = 0; c < ARRAY_SIZE(cmds); c++) {
+		size_t k = strlen(cmds[c]);
+
+		if (i + k < len && memcmp(p + i, cmds[c], k) == 0 &&
+		    (p[i + k] == ' ' || p[i + k] == '\t')) {
+			i += k;
+			while (i < len && (p[i] == ' ' || p[i] == '\t'))
+				i++;
+			*args = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool grubenv_at_padding(const char *text, size_t len, size_t at)
+{
+	if (at >= len || text[at] != '#')
+		return false;
+	while (at < len && text[at] == '#')
+		at++;
+	return at == len;
+}
+
 char *grubenv_get_value(const char *text, size_t len, const char *key)
 {
 	size_t klen = strlen(key);
@@ -224,7 +255,7 @@ char *grubenv_get_value(const char *text, size_t len, const char *key)
 	struct line l = {};
 
 	for (size_t pos = 0; line_next(text, len, &pos, &l);) {
-		if (l.no > 1 && l.len && l.p[0] == '#')
+		if (grubenv_at_padding(text, len, (size_t)(l.p - text)))
 			break; /* the padding */
 		if (l.len > klen && strncmp(l.p, key, klen) == 0 && l.p[klen] == '=') {
 			found = l.p + klen + 1;
@@ -254,8 +285,8 @@ int grubenv_edit(const char *text, size_t len, const struct kop *ops, size_t m, 
 	for (size_t pos = body; line_next(text, len, &pos, &l);) {
 		size_t at = (size_t)(l.p - text);
 
-		if (l.p[0] == '#')
-			break;
+		if (grubenv_at_padding(text, len, at))
+			break; /* a comment line (grub-editenv's WARNING) is not */
 		if (l.len > 11 && strncmp(l.p, "kernelopts=", 11) == 0) {
 			vs = at + 11;
 			ve = at + l.len;

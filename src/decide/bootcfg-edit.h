@@ -53,6 +53,13 @@ int kernel_cmdline_edit(const char *text, const struct kop *ops, size_t m, char 
  * kernelopts, or the first line. NULL when there is none. */
 char *bls_entry_options(const char *text);
 char *grubenv_get_value(const char *text, size_t len, const char *key);
+/* Is the line p[0, len) a GRUB "linux", "linuxefi" or "linux16" command?
+ * *args is then the offset of its first word (the kernel image). */
+bool grub_linux_command(const char *p, size_t len, size_t *args);
+/* Does the '#' padding of a grubenv block start at byte at? It runs to the
+ * end; a line that starts with '#' and ends before is a comment
+ * (grub-editenv create writes a WARNING line), and variables follow it. */
+bool grubenv_at_padding(const char *text, size_t len, size_t at);
 
 /* Unified diff of two texts (3 lines of context), labelled a/PATH and b/PATH. */
 char *unified_diff(const char *path, const char *a, size_t alen, const char *b, size_t blen);

@@ -9,6 +9,7 @@
 #include "base/macro.h"
 #include "decide/checks.h"
 #include "decide/kparams.h"
+#include "decide/trial.h"
 
 const char *check_level_to_string(enum check_level l)
 {
@@ -762,6 +763,41 @@ static void check_modules(const struct host *h, struct check_report *r)
 	}
 }
 
+bool host_trial_booted(const struct host *h)
+{
+	return h->trial_pending && h->live && h->boot_id[0] &&
+	       strcmp(h->boot_id, h->applied_boot_id) != 0 &&
+	       trial_cmdline_booted(&h->kernel.cmdline, &h->trial_cmdline);
+}
+
+/* a trial boot apply --trial left, and whether this boot is it */
+static void check_trial(const struct host *h, struct check_report *r)
+{
+	struct check *c;
+
+	if (!h->trial_pending)
+		return;
+	if (!h->live || (h->boot_id[0] && strcmp(h->boot_id, h->applied_boot_id) == 0)) {
+		c = check_add(r, "boot.trial", "TRIAL_PENDING", CHECK_WARN, "Trial boot");
+		check_summary(c, "apply --trial set up a one-shot boot: the next boot is the trial "
+				 "entry (next_entry in grubenv); the default entry is unchanged");
+		check_hint(c, "reboot; then `iommu-setup commit` makes it permanent once verify "
+			      "passes, or `iommu-setup revert` removes it");
+	} else if (host_trial_booted(h)) {
+		c = check_add(r, "boot.trial", "TRIAL_BOOTED", CHECK_NOTE, "Trial boot");
+		check_summary(c, "this boot is the trial entry apply --trial set up; the default "
+				 "entry is unchanged until it is committed");
+		check_hint(c, "`iommu-setup commit` makes it permanent once verify passes; "
+			      "`iommu-setup revert` removes it");
+	} else {
+		c = check_add(r, "boot.trial", "TRIAL_NOT_BOOTED", CHECK_WARN, "Trial boot");
+		check_summary(c, "a trial boot is pending but this boot is not the trial entry: it "
+				 "did not come up, or another entry was chosen");
+		check_hint(c, "`iommu-setup revert` removes the trial; `iommu-setup apply --trial` "
+			      "sets it up again");
+	}
+}
+
 static void check_boot(const struct host *h, struct check_report *r)
 {
 	const struct boot_state *b = &h->boot;
@@ -813,6 +849,7 @@ static void check_boot(const struct host *h, struct check_report *r)
 		break;
 	}
 
+	check_trial(h, r);
 	if (h->live && h->boot_id[0] && strcmp(h->boot_id, h->applied_boot_id) == 0) {
 		c = check_add(r, "boot.reboot_pending", "REBOOT_PENDING", CHECK_WARN,
 			      "Reboot pending");
@@ -838,9 +875,15 @@ static void check_boot(const struct host *h, struct check_report *r)
 		      words[0] ? words : "no IOMMU or VFIO parameters");
 
 	if (h->live) {
-		/* drift between what is configured and what is running */
+		/* drift between what is configured and what is running; in the
+		 * trial boot, what is configured for it is the trial entry's line */
+		const struct kcmdline *conf =
+			host_trial_booted(h) ? &h->trial_cmdline : &b->configured;
+		const char *conf_file = conf == &b->configured ? b->configured_file
+							       : "the trial entry (custom.cfg)";
+
 		for (size_t i = 0; i < ARRAY_SIZE(iommu_params); i++) {
-			const struct kparam *want = kcmdline_find(&b->configured, iommu_params[i]);
+			const struct kparam *want = kcmdline_find(conf, iommu_params[i]);
 			const struct kparam *have =
 				kcmdline_find(&h->kernel.cmdline, iommu_params[i]);
 			/* the rule plan and apply follow: the running line holds what the
@@ -868,17 +911,17 @@ static void check_boot(const struct host *h, struct check_report *r)
 				check_summary_more(
 					c,
 					"%s is configured in %s but not on the running command line",
-					w, b->configured_file);
+					w, conf_file);
 			else if (!want)
 				check_summary_more(
 					c,
 					"%s is on the running command line but not configured in %s: "
 					"the next boot drops it",
-					hv, b->configured_file);
+					hv, conf_file);
 			else
 				check_summary_more(
 					c, "%s is configured in %s, the running kernel has %s", w,
-					b->configured_file, hv);
+					conf_file, hv);
 			check_hint(c, "reboot to apply the configured command line");
 		}
 	} else if (!vendor_uses_amd_vi(h->cpu.vendor) && h->cpu.vendor != CPU_VENDOR_OTHER &&

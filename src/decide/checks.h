@@ -72,3 +72,7 @@ __attribute__((format(printf, 2, 3))) void check_summary(struct check *c, const 
 __attribute__((format(printf, 2, 3))) void check_summary_more(struct check *c, const char *fmt,
 							      ...);
 __attribute__((format(printf, 2, 3))) void check_hint(struct check *c, const char *fmt, ...);
+
+/* This boot is the pending trial's (apply --trial): the running kernel's
+ * line is the trial entry's, in a boot after the one apply ran in. */
+bool host_trial_booted(const struct host *h);

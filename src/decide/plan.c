@@ -43,6 +43,9 @@ void plan_done(struct plan *p)
 	free(p->notes);
 	p->notes = NULL;
 	p->n_notes = 0;
+	free(p->trial_from);
+	free(p->trial_to);
+	p->trial_from = p->trial_to = NULL;
 }
 
 static const char *const hardware_names[_PLAN_HARDWARE_MAX] = {
@@ -1716,7 +1719,7 @@ int plan_command_set(struct plan_command *c, ...)
 
 bool planned_file_changed(const struct planned_file *f)
 {
-	return f->old_len != f->new_len || memcmp(f->old, f->new, f->old_len) != 0;
+	return f->removed || f->old_len != f->new_len || memcmp(f->old, f->new, f->old_len) != 0;
 }
 
 bool plan_pending(const struct plan *p)
@@ -1957,6 +1960,12 @@ int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_f
 				(p->n_commands - i - 1) * sizeof(p->commands[0]));
 			p->n_commands--;
 		}
+	free(p->trial_from);
+	free(p->trial_to);
+	p->trial_to = NULL;
+	p->trial_from = strndup(f.grub_cfg + e.args_start, e.args_end - e.args_start);
+	if (!p->trial_from || grub_custom_cfg_trial_args(block, strlen(block), &p->trial_to) < 0)
+		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/custom.cfg", t->dir);
 	r = add_file(p, FILE_TRIAL, path, "the trial menu entry", t->custom.text, t->custom.len,
 		     custom, strlen(custom), !t->custom.text, err);
@@ -1973,5 +1982,29 @@ int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_f
 				  "separate initramfs for the trial entry is not built yet)",
 				  p->files[i].path);
 		}
+	return 0;
+}
+
+int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len,
+		   struct file_error *err)
+{
+	_cleanup_free_ char *out = NULL;
+	char error[384];
+	size_t out_len = 0;
+	bool custom;
+	int r;
+
+	*err = (struct file_error){};
+	r = grub_trial_undo(path, cur, len, &out, &out_len, error, sizeof(error));
+	if (r == -EINVAL)
+		return file_error_set(err, path, 0, "%s", error);
+	if (r < 0)
+		return r;
+	custom = !strstr(path, "grubenv");
+	r = add_file(p, FILE_TRIAL, path, custom ? "the trial menu entry" : "next_entry", cur, len,
+		     out ? out : "", out_len, false, err);
+	if (r < 0)
+		return r;
+	p->files[p->n_files - 1].removed = !out;
 	return 0;
 }

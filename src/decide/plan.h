@@ -58,6 +58,7 @@ struct planned_file {
 	char what[96]; /* "GRUB_CMDLINE_LINUX", "BLS options", "kernelopts", ... */
 	enum file_kind kind;
 	bool created; /* the file does not exist yet */
+	bool removed; /* commit: the file goes (nothing but the trial was in it) */
 };
 
 enum command_kind {
@@ -151,6 +152,9 @@ struct plan {
 	 * target's; hardware_warning is the note that says so */
 	bool hardware_unverified;
 	char hardware_warning[1024];
+	/* plan --trial: the default entry's command line and the trial entry's
+	 * (for the record: what the trial adds), NULL otherwise */
+	char *trial_from, *trial_to;
 };
 
 /* The request: what the administrator asked for. */
@@ -266,3 +270,11 @@ struct trial_files {
  */
 int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_files *t,
 	       enum grub_trial_verdict *verdict, struct file_error *err);
+/*
+ * commit: the trial file path (custom.cfg or grubenv, as the record names
+ * it), whose content is cur, planned with the trial taken out
+ * (grub_trial_undo): p's real plan also ends the trial. -EINVAL with err
+ * when the file cannot be edited with certainty.
+ */
+int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len,
+		   struct file_error *err);

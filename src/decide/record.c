@@ -25,6 +25,7 @@ static const char *const kind_names[] = {
 	[FILE_OWNED]          = "owned",
 	[FILE_LINES]          = "lines",
 	[FILE_ADOPTED]        = "adopted",
+	[FILE_TRIAL]          = "trial",
 };
 /* clang-format on */
 
@@ -123,6 +124,9 @@ void record_done(struct record *rec)
 	for (size_t i = 0; i < rec->n_dirs; i++)
 		free(rec->dirs[i]);
 	free(rec->dirs);
+	for (size_t i = 0; i < rec->n_request; i++)
+		free(rec->request[i]);
+	free(rec->request);
 	memset(rec, 0, sizeof(*rec));
 }
 
@@ -255,6 +259,44 @@ int record_add_dir(struct record *rec, const char *path)
 	return 0;
 }
 
+int record_add_request(struct record *rec, const char *word)
+{
+	char **n;
+
+	if (rec->n_request == RECORD_REQUEST_MAX)
+		return -E2BIG;
+	n = realloc(rec->request, (rec->n_request + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	rec->request = n;
+	n[rec->n_request] = strdup(word);
+	if (!n[rec->n_request])
+		return -ENOMEM;
+	rec->n_request++;
+	return 0;
+}
+
+void record_remove_file(struct record *rec, const char *path)
+{
+	struct record_file *f = record_find(rec, path);
+	size_t i;
+
+	if (!f)
+		return;
+	i = (size_t)(f - rec->files);
+	file_done(f);
+	memmove(f, f + 1, (rec->n_files - i - 1) * sizeof(*f));
+	rec->n_files--;
+}
+
+bool record_has_trial(const struct record *rec)
+{
+	for (size_t i = 0; i < rec->n_files; i++)
+		if (rec->files[i].kind == FILE_TRIAL)
+			return true;
+	return false;
+}
+
 int record_file_add_line(struct record_file *f, const char *line)
 {
 	char **n;
@@ -295,6 +337,11 @@ int record_format(const struct record *rec, char **ret, size_t *ret_len)
 	for (size_t i = 0; i < rec->n_dirs; i++) {
 		fputs("dir ", f);
 		r |= put_word(f, rec->dirs[i]);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < rec->n_request; i++) {
+		fputs("request ", f);
+		r |= put_word(f, rec->request[i]);
 		fputc('\n', f);
 	}
 	for (size_t i = 0; i < rec->n_files; i++) {
@@ -400,7 +447,11 @@ int record_parse(const char *text, size_t len, struct record *rec, unsigned *lin
 			ended = true;
 		else if (n == 2 && strcmp(w[0], "dir") == 0 && path_valid_below_root(w[1]))
 			r = record_add_dir(rec, w[1]);
-		else if (n == 2 && strcmp(w[0], "txn") == 0)
+		else if (n == 2 && strcmp(w[0], "request") == 0 && !cur) {
+			r = record_add_request(rec, w[1]);
+			if (r == -E2BIG)
+				r = -EBADMSG; /* more words than a request has */
+		} else if (n == 2 && strcmp(w[0], "txn") == 0)
 			snprintf(rec->txn, sizeof(rec->txn), "%s", strcmp(w[1], "-") ? w[1] : "");
 		else if (n == 2 && strcmp(w[0], "boot") == 0 && strlen(w[1]) < sizeof(rec->boot_id))
 			snprintf(rec->boot_id, sizeof(rec->boot_id), "%s", w[1]);

@@ -15,9 +15,13 @@
  * Format (text, then length-prefixed contents):
  *   iommu-setup-record 2               (1: written before boot and del lines)
  *   txn ID
- *   boot ID                            (the boot apply ran in: a reboot is pending until it
- * changes) dir PATH                           (a directory apply created) file PATH KIND
- * created|changed WHAT orig LEN\n<LEN bytes>\n            (changed files: before the first apply)
+ *   boot ID                            (the boot apply ran in: a reboot is pending
+ *                                       until it changes)
+ *   dir PATH                           (a directory apply created)
+ *   request WORD                       (apply --trial: one option of its request, as
+ *                                       "--device=0000:01:00.0"; commit replays them)
+ *   file PATH KIND created|changed WHAT
+ *   orig LEN\n<LEN bytes>\n            (changed files: before the first apply)
  *   ours LEN\n<LEN bytes>\n            (as apply last wrote it)
  *   add NAME VALUE|-                   (a parameter or the IDs/options apply added)
  *   del NAME VALUE|-                   (a parameter or IDs/options apply took out)
@@ -57,6 +61,9 @@ struct record {
 	char boot_id[64]; /* proc/sys/kernel/random/boot_id when apply last changed something */
 	char **dirs;	  /* directories apply created for its files, parents first */
 	size_t n_dirs;
+	/* apply --trial: its request, option by option ("--ids=8086:10d3"), for commit */
+	char **request;
+	size_t n_request;
 	struct record_file *files;
 	size_t n_files;
 };
@@ -77,6 +84,13 @@ int record_file_add_param(struct record_file *f, const char *name, const char *v
 int record_file_del_param(struct record_file *f, const char *name, const char *value);
 int record_file_add_line(struct record_file *f, const char *line);
 int record_add_dir(struct record *rec, const char *path);
+#define RECORD_REQUEST_MAX 64
+/* -E2BIG beyond RECORD_REQUEST_MAX words */
+int record_add_request(struct record *rec, const char *word);
+/* drops path's entry (commit: the trial's files hold nothing of ours any more) */
+void record_remove_file(struct record *rec, const char *path);
+/* a trial boot (apply --trial) is pending: the record holds its files */
+bool record_has_trial(const struct record *rec);
 
 const char *file_kind_to_string(enum file_kind k);
 int file_kind_from_string(const char *s);

@@ -174,36 +174,22 @@ struct block {
 };
 
 /* the words after "linux"/"linuxefi"/"linux16" and the kernel image, when
- * the image is .../vmlinuz-KVER */
+ * the image is .../vmlinuz-KVER (kver NULL: any image) */
 static bool linux_line_for(const char *p, size_t len, const char *kver, size_t *args_start,
 			   size_t *args_end)
 {
-	static const char *const cmds[] = { "linuxefi", "linux16", "linux" };
-	size_t i = 0, k = 0, img, img_end, vl = strlen(kver);
-	bool is_linux = false;
+	size_t i, img, img_end, vl = kver ? strlen(kver) : 0;
 
-	while (i < len && (p[i] == ' ' || p[i] == '\t'))
-		i++;
-
-	for (size_t c = 0; c < ARRAY_SIZE(cmds); c++) {
-		k = strlen(cmds[c]);
-		if (i + k < len && memcmp(p + i, cmds[c], k) == 0 &&
-		    (p[i + k] == ' ' || p[i + k] == '\t')) {
-			is_linux = true;
-			break;
-		}
-	}
-	if (!is_linux)
+	if (!grub_linux_command(p, len, &i))
 		return false;
-	i += k;
-	while (i < len && (p[i] == ' ' || p[i] == '\t'))
-		i++;
 	img = i;
 	while (i < len && p[i] != ' ' && p[i] != '\t')
 		i++;
 	img_end = i;
-	if (img_end - img < 8 + vl || memcmp(p + img_end - vl, kver, vl) != 0 ||
-	    memcmp(p + img_end - vl - 8, "vmlinuz-", 8) != 0)
+	if (img_end == img)
+		return false;
+	if (kver && (img_end - img < 8 + vl || memcmp(p + img_end - vl, kver, vl) != 0 ||
+		     memcmp(p + img_end - vl - 8, "vmlinuz-", 8) != 0))
 		return false;
 	while (i < len && (p[i] == ' ' || p[i] == '\t'))
 		i++;
@@ -458,6 +444,27 @@ int grub_custom_cfg_set(const char *text, size_t len, const char *block, char **
 	return 0;
 }
 
+int grub_custom_cfg_trial_args(const char *text, size_t len, char **ret)
+{
+	struct line l = {};
+	size_t s, e, as, ae;
+	unsigned bad;
+	int r;
+
+	*ret = NULL;
+	if (!text || memchr(text, '\0', len))
+		return -ENOENT;
+	r = custom_block(text, len, &s, &e, &bad);
+	if (r < 0)
+		return -ENOENT;
+	for (size_t pos = s; pos < e && line_next(text, e, &pos, &l);)
+		if (linux_line_for(l.p, l.len, NULL, &as, &ae)) {
+			*ret = strndup(l.p + as, ae - as);
+			return *ret ? 0 : -ENOMEM;
+		}
+	return -ENOENT;
+}
+
 /* ---- grubenv ---- */
 
 int grubenv_set(const char *text, size_t len, const char *key, const char *value, char **ret,
@@ -484,8 +491,13 @@ int grubenv_set(const char *text, size_t len, const char *key, const char *value
 	fputs(GRUBENV_HEADER, f);
 	r = 0;
 	for (size_t pos = sizeof(GRUBENV_HEADER) - 1; line_next(text, len, &pos, &l);) {
-		if (l.len && l.p[0] == '#')
-			break; /* the padding */
+		if (grubenv_at_padding(text, len, (size_t)(l.p - text)))
+			break;
+		/* a comment (grub-editenv create writes a WARNING line): kept */
+		if (l.len && l.p[0] == '#' && l.nl) {
+			fwrite(l.p, 1, l.len + 1, f);
+			continue;
+		}
 		if (!l.nl || memchr(l.p, '\0', l.len)) {
 			snprintf(error, error_size, "line %u: not a variable line", l.no + 1);
 			r = -EINVAL;
@@ -522,4 +534,69 @@ int grubenv_set(const char *text, size_t len, const char *key, const char *value
 	*ret_len = size;
 	*ret = out;
 	return 0;
+}
+
+/* ---- taking the trial out ---- */
+
+static bool path_is(const char *path, const char *name)
+{
+	const char *slash = strrchr(path, '/');
+
+	return strcmp(slash ? slash + 1 : path, name) == 0;
+}
+
+int grub_trial_undo(const char *path, const char *text, size_t len, char **ret, size_t *ret_len,
+		    char *error, size_t error_size)
+{
+	*ret = NULL;
+	*ret_len = 0;
+	if (path_is(path, "custom.cfg")) {
+		int r = grub_custom_cfg_set(text, len, NULL, ret, error, error_size);
+
+		if (r >= 0 && *ret)
+			*ret_len = strlen(*ret);
+		return r;
+	}
+	if (path_is(path, "grubenv")) {
+		_cleanup_free_ char *next = NULL;
+
+		if (!grubenv_valid(text, len)) {
+			snprintf(error, error_size, "not a GRUB environment block");
+			return -EINVAL;
+		}
+		next = grubenv_get_value(text, len, "next_entry");
+		if (next && strcmp(next, GRUB_TRIAL_ID) == 0)
+			return grubenv_set(text, len, "next_entry", NULL, ret, ret_len, error,
+					   error_size);
+		/* GRUB took it (next_entry= once booted), or someone set another */
+		*ret = malloc(len + 1);
+		if (!*ret)
+			return -ENOMEM;
+		memcpy(*ret, text, len);
+		(*ret)[len] = '\0';
+		*ret_len = len;
+		return 0;
+	}
+	snprintf(error, error_size, "not a file of a trial boot (custom.cfg, grubenv)");
+	return -EINVAL;
+}
+
+/* a word of the running line that GRUB or the loader adds itself */
+static bool loader_word(const struct kparam *k)
+{
+	return kparam_name_eq(k->name, "BOOT_IMAGE") || kparam_name_eq(k->name, "initrd");
+}
+
+bool trial_cmdline_booted(const struct kcmdline *running, const struct kcmdline *trial)
+{
+	if (!trial->n)
+		return false;
+	for (size_t i = 0; i < trial->n; i++)
+		if (!kcmdline_has(running, trial->params[i].name, trial->params[i].value))
+			return false;
+	for (size_t i = 0; i < running->n; i++)
+		if (!loader_word(&running->params[i]) &&
+		    !kcmdline_has(trial, running->params[i].name, running->params[i].value))
+			return false;
+	return true;
 }

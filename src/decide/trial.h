@@ -33,6 +33,7 @@
 #include <stddef.h>
 
 #include "decide/kparams.h"
+#include "facts/cmdline.h"
 
 /* the trial entry's id: next_entry names it */
 #define GRUB_TRIAL_ID "iommu-setup-trial"
@@ -120,3 +121,28 @@ bool grub_custom_cfg_has_trial(const char *text, size_t len);
  */
 int grubenv_set(const char *text, size_t len, const char *key, const char *value, char **ret,
 		size_t *ret_len, char *error, size_t error_size);
+
+/*
+ * The trial entry's command line: the words after the kernel image on the
+ * linux line of custom.cfg's trial block (*ret malloc'ed); -ENOENT when
+ * there is no block or it has no linux line.
+ */
+int grub_custom_cfg_trial_args(const char *text, size_t len, char **ret);
+
+/*
+ * A trial file (by its name: custom.cfg or grubenv) with the trial taken
+ * out, for commit and revert: custom.cfg without the trial block (*ret
+ * NULL when nothing is left: the file goes), grubenv without next_entry
+ * when it still names the trial entry, and as it is otherwise (GRUB
+ * cleared it when it booted the trial). -EINVAL with error for another
+ * file, a grubenv that is not one, or unpaired markers.
+ */
+int grub_trial_undo(const char *path, const char *text, size_t len, char **ret, size_t *ret_len,
+		    char *error, size_t error_size);
+
+/*
+ * Is the running boot the trial entry's? Every word of the trial's line is
+ * on the running line, and every word of the running line but BOOT_IMAGE
+ * and initrd= (which the loader adds) is on the trial's.
+ */
+bool trial_cmdline_booted(const struct kcmdline *running, const struct kcmdline *trial);

@@ -46,6 +46,10 @@ struct host {
 	char applied_boot_id[64];
 	/* an apply left a record that revert would undo */
 	bool applied;
+	/* apply --trial left a trial boot that is neither committed nor reverted;
+	 * trial_cmdline is its entry's line (empty when the record lacks it) */
+	bool trial_pending;
+	struct kcmdline trial_cmdline;
 };
 
 /*

@@ -20,7 +20,7 @@ enum file_kind {
 	FILE_LINES,	     /* a list of lines iommu-setup adds to (initramfs-tools/modules) */
 	FILE_ADOPTED,	     /* another file whose lines iommu-setup took over (modprobe.d) */
 	FILE_TRIAL,	     /* the trial boot's custom.cfg block and grubenv next_entry
-			      * (plan --trial only: no record holds it yet) */
+			      * (apply --trial; commit and revert take them out) */
 	_FILE_KIND_MAX,
 };
 

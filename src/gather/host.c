@@ -5,6 +5,7 @@
 
 #include "base/macro.h"
 #include "decide/record.h"
+#include "decide/trial.h"
 #include "gather/boot.h"
 #include "gather/host.h"
 #include "gather/kernel.h"
@@ -100,6 +101,20 @@ int host_gather(struct root *root, const char *kver, struct host *h)
 		    record_parse(text, len, &rec, &line) >= 0) {
 			snprintf(h->applied_boot_id, sizeof(h->applied_boot_id), "%s", rec.boot_id);
 			h->applied = rec.n_files > 0;
+			h->trial_pending = record_has_trial(&rec);
+		}
+		for (size_t i = 0; h->trial_pending && i < rec.n_files; i++) {
+			_cleanup_free_ char *args = NULL;
+			const struct record_file *f = &rec.files[i];
+
+			if (f->kind == FILE_TRIAL && f->ours &&
+			    grub_custom_cfg_trial_args(f->ours, f->ours_len, &args) == 0) {
+				kcmdline_done(&h->trial_cmdline);
+				if (kcmdline_parse(args, &h->trial_cmdline) < 0) {
+					record_done(&rec);
+					return -ENOMEM;
+				}
+			}
 		}
 		record_done(&rec);
 	}
@@ -113,5 +128,6 @@ void host_done(struct host *h)
 	kernel_state_done(&h->kernel);
 	modules_state_done(&h->modules);
 	boot_state_done(&h->boot);
+	kcmdline_done(&h->trial_cmdline);
 	memset(h, 0, sizeof(*h));
 }

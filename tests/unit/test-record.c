@@ -114,6 +114,9 @@ static void test_record_malformed(void)
 		{ "iommu-setup-record 2\ndir etc/\nend\n", 2 },
 		{ "iommu-setup-record 2\nfile etc/%0Ax owned created x\nend\n", 2 },
 		{ "iommu-setup-record 1\nfile a owned created x\nours 3\nabcend\n", 3 },
+		/* a request word belongs before the files, one word a line */
+		{ "iommu-setup-record 2\nfile a trial created x\nrequest --force\nend\n", 3 },
+		{ "iommu-setup-record 2\nrequest --ids 1\nend\n", 2 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -126,6 +129,45 @@ static void test_record_malformed(void)
 		CHECK(r == -EBADMSG);
 		CHECK(line == bad[i].line);
 	}
+}
+
+/* apply --trial's request and files: kept and read back; a record with more
+ * request words than a request has is not one apply wrote */
+static void test_record_trial(void)
+{
+	struct record rec = {}, back = {};
+	struct record_file *f;
+	char *text = NULL, *big = NULL;
+	size_t len = 0;
+	unsigned line = 0;
+	FILE *m;
+
+	CHECK(record_add_request(&rec, "--device=0000:01:00.0") == 0);
+	CHECK(record_add_request(&rec, "--param=video=efifb:off vesafb:off") == 0);
+	f = record_add_file(&rec, "boot/grub/custom.cfg", FILE_TRIAL, "the trial menu entry");
+	CHECK(f && record_file_set_ours(f, "x\n", 2) == 0);
+	f->created = true;
+	CHECK(record_has_trial(&rec));
+	CHECK(record_format(&rec, &text, &len) == 0);
+	CHECK(record_parse(text, len, &back, &line) == 0);
+	CHECK(back.n_request == 2 &&
+	      strcmp(back.request[1], "--param=video=efifb:off vesafb:off") == 0);
+	CHECK(back.n_files == 1 && back.files[0].kind == FILE_TRIAL && record_has_trial(&back));
+	record_remove_file(&back, "boot/grub/custom.cfg");
+	CHECK(back.n_files == 0 && !record_has_trial(&back));
+	record_done(&back);
+	free(text);
+	record_done(&rec);
+
+	m = open_memstream(&big, &len);
+	CHECK(m);
+	fputs("iommu-setup-record 2\n", m);
+	for (int i = 0; i <= RECORD_REQUEST_MAX; i++)
+		fputs("request --force\n", m);
+	fputs("end\n", m);
+	fclose(m);
+	CHECK(record_parse(big, len, &back, &line) == -EBADMSG && line == RECORD_REQUEST_MAX + 2);
+	free(big);
 }
 
 static void test_record_sample(void)
@@ -203,6 +245,7 @@ int main(int argc, char *argv[])
 	UNIT_MAIN_BEGIN(argc, argv);
 	RUN(test_record_roundtrip);
 	RUN(test_record_malformed);
+	RUN(test_record_trial);
 	RUN(test_record_sample);
 	RUN(test_cmdline_diff);
 	RUN(test_lines);
