@@ -527,6 +527,36 @@ int txn_remove(struct txn *t, const char *path)
 	return fsync(dir) < 0 ? -errno : 0;
 }
 
+int txn_rename(struct txn *t, const char *from, const char *to)
+{
+	_cleanup_free_ char *rf = NULL, *rt = NULL;
+	_cleanup_close_ int df = -1, dt = -1;
+	const char *bf, *bt;
+	struct stat st;
+	int r;
+
+	r = resolve_journalled(t, from, &rf);
+	if (r >= 0)
+		r = resolve_journalled(t, to, &rt);
+	if (r < 0)
+		return r;
+	df = root_open_dir_of(t->rootobj, rf, &bf);
+	if (df < 0)
+		return df;
+	dt = root_open_dir_of(t->rootobj, rt, &bt);
+	if (dt < 0)
+		return dt;
+	if (fstatat(df, bf, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -ENOTREG;
+	if (renameat(df, bf, dt, bt) < 0)
+		return -errno;
+	if (fsync(dt) < 0 || fsync(df) < 0)
+		return -errno;
+	return 0;
+}
+
 int txn_remove_dir(struct txn *t, const char *path)
 {
 	_cleanup_free_ char *resolved = NULL;

@@ -46,6 +46,9 @@ int txn_journal_seal(struct txn *t);
  * missing directories (listed in t->j.dirs; removed again by a rollback). */
 int txn_write(struct txn *t, const char *path, const char *data, size_t len);
 int txn_remove(struct txn *t, const char *path);
+/* Renames the regular file from to to (both journaled first, in the root):
+ * commit makes the trial's tested initramfs the default one. */
+int txn_rename(struct txn *t, const char *from, const char *to);
 /* Restores every journalled file; the journal is dropped. */
 int txn_rollback(struct txn *t);
 /* Commits: rec becomes the record (NULL: none), the journal is dropped. */

@@ -58,8 +58,9 @@ static int add_line_cb(void *u, const char *line)
 	return record_file_add_line(((struct add_ctx *)u)->f, line);
 }
 
-/* merges this run's changes into the record */
-static int record_changes(struct record *rec, const struct plan *p)
+/* merges this run's changes into the record; commit's changes to the trial's
+ * files (taking it out) are not apply's to undo */
+static int record_changes(struct record *rec, const struct plan *p, bool commit)
 {
 	for (size_t i = 0; i < p->n_files; i++) {
 		const struct planned_file *pf = &p->files[i];
@@ -67,7 +68,7 @@ static int record_changes(struct record *rec, const struct plan *p)
 		struct add_ctx ac;
 		int r;
 
-		if (!planned_file_changed(pf))
+		if (!planned_file_changed(pf) || pf->transient || (commit && pf->kind == FILE_TRIAL))
 			continue;
 		f = record_find(rec, pf->path);
 		if (!f) {
@@ -115,7 +116,7 @@ enum apply_mode {
 };
 
 /* apply --trial: its request, option by option, for commit to replay */
-static int record_request(struct record *rec, const struct context *ctx)
+static int record_request(struct record *rec, const struct context *ctx, const char *kver)
 {
 	char *w = NULL;
 	int r = 0;
@@ -131,8 +132,9 @@ static int record_request(struct record *rec, const struct context *ctx)
 	for (size_t i = 0; i < rec->n_request; i++)
 		free(rec->request[i]);
 	rec->n_request = 0;
-	if (ctx->kernel)
-		ADD_WORD("--kernel=%s", ctx->kernel);
+	/* the kernel the trial is for, as resolved: a kernel installed before the
+	 * reboot must not become commit's target */
+	ADD_WORD("--kernel=%s", kver);
 	for (size_t i = 0; i < ctx->n_devices; i++)
 		ADD_WORD("--device=%s", ctx->devices[i]);
 	for (size_t i = 0; i < ctx->n_ids; i++)
@@ -205,11 +207,80 @@ static int request_from_record(struct context *ctx, const struct record *rec, ch
 		}
 #undef IS
 	}
-	if (ctx->passthrough && ctx->no_passthrough) {
-		log_error("/%s/record: --passthrough and --no-passthrough both", STATE_DIR);
+	if ((ctx->passthrough && ctx->no_passthrough) || (ctx->all_kernels && ctx->no_initramfs)) {
+		log_error("/%s/record: a request apply --trial cannot have given (%s)", STATE_DIR,
+			  ctx->all_kernels && ctx->no_initramfs ? "--all-kernels, --no-initramfs"
+								: "--passthrough, --no-passthrough");
 		return EXIT_BAD_INPUT;
 	}
 	return EXIT_OK;
+}
+
+static bool kind_is_trial(enum file_kind k)
+{
+	return k == FILE_TRIAL || k == FILE_TRIAL_IMAGE || k == FILE_TRIAL_BUILT;
+}
+
+/* commit: nothing of the trial is left: its entries leave the record */
+static void record_drop_trial(struct record *rec)
+{
+	for (size_t i = rec->n_files; i-- > 0;)
+		if (kind_is_trial(rec->files[i].kind))
+			record_remove_file(rec, rec->files[i].path);
+	for (size_t i = 0; i < rec->n_request; i++)
+		free(rec->request[i]);
+	rec->n_request = 0;
+}
+
+/* apply --trial: the trial's own initramfs and what it was built from */
+static int record_trial_build(struct record *rec, const struct plan *p)
+{
+	struct record_file *f;
+	int r;
+
+	for (size_t i = rec->n_files; i-- > 0;)
+		if (rec->files[i].kind == FILE_TRIAL_IMAGE || rec->files[i].kind == FILE_TRIAL_BUILT)
+			record_remove_file(rec, rec->files[i].path);
+	if (!p->trial_image[0])
+		return 0;
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct planned_file *pf = &p->files[i];
+
+		if (!pf->transient || !planned_file_changed(pf))
+			continue;
+		if (record_find(rec, pf->path))
+			continue; /* apply's own, from before: that entry stays */
+		f = record_add_file(rec, pf->path, FILE_TRIAL_BUILT, pf->what);
+		if (!f)
+			return -ENOMEM;
+		f->created = pf->created;
+		r = record_file_set_ours(f, pf->new, pf->new_len);
+		if (r < 0)
+			return r;
+	}
+	f = record_add_file(rec, p->trial_image, FILE_TRIAL_IMAGE, "the trial's initramfs");
+	if (!f)
+		return -ENOMEM;
+	f->created = true;
+	return 0;
+}
+
+/* the record names a trial file: custom.cfg or grubenv next to the grub.cfg
+ * the plan regenerates, and nothing else */
+static bool trial_path_ok(const struct plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->n_commands; i++) {
+		const struct plan_command *c = &p->commands[i];
+		const char *slash = strrchr(c->output, '/');
+		size_t d = slash ? (size_t)(slash - c->output) : 0;
+
+		if (c->kind != CMD_BOOTCFG || !slash)
+			continue;
+		if (strncmp(path, c->output, d + 1) == 0 &&
+		    (strcmp(path + d + 1, "custom.cfg") == 0 || strcmp(path + d + 1, "grubenv") == 0))
+			return true;
+	}
+	return false;
 }
 
 /* commit: the trial's files planned with the trial taken out */
@@ -224,6 +295,12 @@ static int plan_trial_end_all(struct txn *t, const struct record *rec, struct pl
 
 		if (f->kind != FILE_TRIAL)
 			continue;
+		if (!trial_path_ok(p, f->path)) {
+			log_error("/%s/record: /%s is not a file of a trial boot (custom.cfg or "
+				  "grubenv next to the grub.cfg this host regenerates)",
+				  STATE_DIR, f->path);
+			return EXIT_BAD_INPUT;
+		}
 		r = txn_read(t, f->path, &cur, &len);
 		if (r == -ENOENT)
 			continue; /* gone: nothing of the trial is left in it */
@@ -231,7 +308,7 @@ static int plan_trial_end_all(struct txn *t, const struct record *rec, struct pl
 			log_error_errno(r, "Failed to read /%s: %m", f->path);
 			return exit_for_error(r);
 		}
-		r = plan_trial_end(p, f->path, cur, len, &err);
+		r = plan_trial_end(p, f->path, cur, len, f->created, &err);
 		if (r == -EINVAL || (r < 0 && err.message[0])) {
 			log_file_error(&err);
 			return r == -EINVAL ? EXIT_BAD_INPUT : exit_for_error(r);
@@ -240,6 +317,126 @@ static int plan_trial_end_all(struct txn *t, const struct record *rec, struct pl
 			return exit_for_error(r);
 	}
 	return EXIT_OK;
+}
+
+/*
+ * commit: the record's trial image (checked: the name the trial gives the
+ * target kernel's image) becomes that image (*promote, the command's
+ * index): commit makes permanent what the trial booted, so the initramfs
+ * files it writes must be those the trial's image was built from, and
+ * without a trial image (the trial booted the default one) it writes none.
+ * Otherwise the host or the record changed since apply --trial: refused.
+ */
+static int trial_image_decide(struct context *ctx, const struct record *rec, const struct plan *p,
+			      const struct record_file **img, ssize_t *promote)
+{
+	const struct plan_command *c = NULL;
+	char want[600] = "";
+	size_t ci = 0;
+
+	*img = NULL;
+	*promote = -1;
+	for (size_t i = 0; i < rec->n_files; i++)
+		if (rec->files[i].kind == FILE_TRIAL_IMAGE)
+			*img = &rec->files[i];
+	for (size_t i = 0; i < p->n_commands && !c; i++)
+		if (p->commands[i].kind == CMD_INITRAMFS && strcmp(p->commands[i].kver, p->kver) == 0)
+			c = &p->commands[(ci = i)];
+	if (!*img) {
+		if (c && plan_command_needed(p, c)) {
+			log_error("commit: the trial booted the default initramfs, but commit would "
+				  "change the files it is built from (the host or /%s/record changed "
+				  "since apply --trial); nothing was changed: run apply --trial again",
+				  STATE_DIR);
+			return EXIT_BAD_INPUT;
+		}
+		return EXIT_OK;
+	}
+	if (!c || !plan_trial_image_name(c->output, want, sizeof(want)) ||
+	    strcmp(want, (*img)->path) != 0) {
+		log_error("/%s/record: /%s is not the trial's initramfs of %s (that is /%s)",
+			  STATE_DIR, (*img)->path, p->kver, want[0] ? want : "none");
+		return EXIT_BAD_INPUT;
+	}
+	if (root_exists(ctx->root, (*img)->path) <= 0) {
+		log_error("commit: /%s, the initramfs the trial booted, is gone; nothing was "
+			  "changed: run apply --trial again",
+			  (*img)->path);
+		return EXIT_BAD_INPUT;
+	}
+	if (!plan_trial_promotable(p, rec, c)) {
+		log_error("commit: the initramfs files commit would write are not those the "
+			  "trial's initramfs /%s was built from (the host or /%s/record changed "
+			  "since apply --trial); nothing was changed: run apply --trial again",
+			  (*img)->path, STATE_DIR);
+		return EXIT_BAD_INPUT;
+	}
+	*promote = (ssize_t)ci;
+	return EXIT_OK;
+}
+
+/* apply --trial: the files the trial's image was built from are given back */
+static int give_back_transient(struct txn *t, const struct plan *p, struct outcome *o)
+{
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct planned_file *f = &p->files[i];
+		int r;
+
+		if (!f->transient || !planned_file_changed(f))
+			continue;
+		r = f->created ? txn_remove(t, f->path) : txn_write(t, f->path, f->old, f->old_len);
+		if (r < 0)
+			return log_error_errno(r, "Failed to give back /%s: %m", f->path);
+		outcome_note(o, "/%s: written for the trial's initramfs, then given back as it was",
+			     f->path);
+	}
+	/* the directories made for them, if nothing else is in them */
+	for (size_t i = t->j.n_dirs; i-- > 0;)
+		(void)txn_remove_dir(t, t->j.dirs[i]);
+	return 0;
+}
+
+/* commit: the trial's image becomes the default one */
+static int end_trial_image(struct txn *t, const struct plan *p, const struct record_file *img,
+			   ssize_t promote, struct outcome *o)
+{
+	int r = txn_rename(t, img->path, p->commands[promote].output);
+
+	if (r < 0)
+		return log_error_errno(r, "Failed to rename /%s to /%s: %m", img->path,
+				       p->commands[promote].output);
+	outcome_note(o,
+		     "/%s, the initramfs this trial booted, is now /%s: it was built from the "
+		     "files commit writes, so it is not built again",
+		     img->path, p->commands[promote].output);
+	return 0;
+}
+
+/*
+ * commit: verify, of the devices the plan gives to vfio-pci by name (the
+ * trial's own initramfs had their configuration; the root's files do not
+ * have it yet), or of the host alone when there are none.
+ */
+static int verify_trial(struct context *ctx, const struct plan *p)
+{
+	_cleanup_free_ char *ids = strdup(p->ids);
+	char *args[PLAN_DEVICES_MAX + VFIO_PCI_IDS_SIZE / 2], *save = NULL, **old = ctx->args;
+	int n = 0, old_n = ctx->n_args, r;
+
+	if (!ids)
+		return EXIT_SYSTEM;
+	for (size_t i = 0; i < p->n_devs; i++)
+		args[n++] = (char *)p->devs[i].addr;
+	if (!n) /* --hardware any: the IDs, as verify finds them here */
+		for (char *w = strtok_r(ids, ",", &save); w; w = strtok_r(NULL, ",", &save))
+			if ((size_t)n < ARRAY_SIZE(args))
+				args[n++] = w;
+	ctx->args = args;
+	ctx->n_args = n;
+	r = verb_verify(ctx);
+	ctx->args = old;
+	ctx->n_args = old_n;
+	return r;
 }
 
 static int apply_run(struct context *ctx, enum apply_mode mode)
@@ -254,6 +451,10 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 	size_t n_paths = 0;
 	char **lists[3] = {};
 	const char *verb = mode == APPLY_COMMIT ? "commit" : "apply";
+	/* commit: the trial's own initramfs, and the command whose image it
+	 * becomes (promote) rather than a rebuild */
+	const struct record_file *img = NULL;
+	ssize_t promote = -1;
 	int r, ret;
 
 	if (ctx->n_args > 0) {
@@ -315,10 +516,29 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 			ret = EXIT_NOT_READY;
 			goto finish;
 		}
+		{
+			/* what the recorded request configures is what this boot has */
+			struct kop ops[PLAN_OPS_MAX];
+			char why[256] = "";
+
+			plan_ops(&p, ops);
+			for (size_t i = 0; i < p.n_params; i++)
+				if (!kline_satisfies(&in.host.kernel.cmdline, &ops[i], false, why,
+						     sizeof(why))) {
+					log_error("commit: /%s/record asks for what this trial boot "
+						  "does not have (%s); nothing was changed",
+						  STATE_DIR, why);
+					ret = EXIT_BAD_INPUT;
+					goto finish;
+				}
+		}
+		ret = trial_image_decide(ctx, &rec, &p, &img, &promote);
+		if (ret != EXIT_OK)
+			goto finish;
 		if (!ctx->quiet)
 			printf("This boot is the trial entry. Verifying it:\n\n");
 		fflush(stdout);
-		ret = verb_verify(ctx);
+		ret = verify_trial(ctx, &p);
 		if (ret != EXIT_OK) {
 			log_error(
 				"commit: verify says the host is not ready (above): the trial stays "
@@ -343,6 +563,25 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 	for (size_t i = 0; i < p.n_files; i++)
 		if (planned_file_changed(&p.files[i]))
 			paths[n_paths++] = p.files[i].path;
+	if (promote >= 0) {
+		/* the tested image takes the default one's place: no rebuild */
+		needed[promote] = false;
+		paths[n_paths++] = p.commands[promote].output;
+	}
+	if (img && n_paths < PLAN_FILES_MAX)
+		paths[n_paths++] = img->path;
+	if (!n_paths && !any_cmd && mode == APPLY_COMMIT) {
+		/* nothing of the trial is left on disk: only the record to end it */
+		record_drop_trial(&rec);
+		r = txn_journal_seal(&t);
+		if (r >= 0)
+			r = txn_commit(&t, &rec);
+		if (r < 0) {
+			log_error_errno(r, "Failed to record the change in /%s: %m", STATE_DIR);
+			ret = EXIT_SYSTEM;
+			goto finish;
+		}
+	}
 	if (!n_paths && !any_cmd) {
 		apply_report(
 			ctx, verb, &o, false, false, p.reboot_required,
@@ -383,6 +622,8 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 			ret = EXIT_SYSTEM;
 			goto rollback;
 		}
+		if (f->transient)
+			continue; /* said below, once given back */
 		if (f->removed)
 			outcome_file(&o, f->path, f->what, "removed", "removed (the trial's)",
 				     f->old, f->old_len, NULL, 0);
@@ -395,6 +636,13 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 		ret = EXIT_SYSTEM;
 		goto rollback;
 	}
+	r = mode == APPLY_TRIAL ? give_back_transient(&t, &p, &o)
+	    : img		? end_trial_image(&t, &p, img, promote, &o)
+				: 0;
+	if (r < 0) {
+		ret = EXIT_SYSTEM;
+		goto rollback;
+	}
 	for (size_t i = 0; i < p.n_commands; i++)
 		if (needed[i] && p.commands[i].kind == CMD_BOOTCFG)
 			ran_bootcfg = true;
@@ -403,7 +651,7 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 	else
 		readback_next_boot(ctx, &in, &p, ran_bootcfg, &o);
 	for (size_t i = 0; i < p.n_commands; i++)
-		if (needed[i] && p.commands[i].kind == CMD_INITRAMFS)
+		if ((needed[i] || (ssize_t)i == promote) && p.commands[i].kind == CMD_INITRAMFS)
 			readback_initramfs(ctx, &in.host, &p, &p.commands[i], &o);
 		else if (needed[i] && p.commands[i].kind == CMD_ESP_SYNC)
 			readback_esps(ctx, &in, &p.commands[i], &o);
@@ -434,18 +682,17 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 				: "kernels installed later: there is no /etc/kernel/cmdline, so "
 				  "kernel-install copies the running command line");
 	}
-	r = record_changes(&rec, &p);
-	if (r >= 0 && mode == APPLY_TRIAL)
-		r = record_request(&rec, ctx);
+	/* commit: the trial's entries go first, so that the real changes to the
+	 * same files are recorded as apply's own */
 	if (mode == APPLY_COMMIT) {
-		/* nothing of the trial is left in its files: they leave the record */
-		for (size_t i = rec.n_files; i-- > 0;)
-			if (rec.files[i].kind == FILE_TRIAL)
-				record_remove_file(&rec, rec.files[i].path);
-		for (size_t i = 0; i < rec.n_request; i++)
-			free(rec.request[i]);
-		rec.n_request = 0;
+		record_drop_trial(&rec);
+		img = NULL;
 	}
+	r = record_changes(&rec, &p, mode == APPLY_COMMIT);
+	if (r >= 0 && mode == APPLY_TRIAL)
+		r = record_request(&rec, ctx, p.kver);
+	if (r >= 0 && mode == APPLY_TRIAL)
+		r = record_trial_build(&rec, &p);
 	/* until this boot is over, a reboot is pending; commit runs in the boot
 	 * that already has what it configures */
 	if (mode != APPLY_COMMIT)

@@ -32,6 +32,13 @@
 #include "report/json.h"
 #include "root/root.h"
 
+/* what a trial's image is called: boot/NAME with the trial's id in NAME */
+static bool trial_image_path_ok(const char *path)
+{
+	return strncmp(path, "boot/", 5) == 0 && !strchr(path + 5, '/') &&
+	       strstr(path + 5, "-" GRUB_TRIAL_ID);
+}
+
 static bool only_comments(const char *text)
 {
 	for (const char *p = text; p && *p;) {
@@ -114,21 +121,7 @@ static int revert_content(const struct record_file *f, const char *cur, size_t c
 
 	*ret = NULL;
 	*ret_len = 0;
-	if (ours) {
-		if (f->created) {
-			snprintf(how, hn, "removed (iommu-setup created it)");
-			return 0;
-		}
-		*ret = malloc(f->orig_len + 1);
-		if (!*ret)
-			return -ENOMEM;
-		memcpy(*ret, f->orig, f->orig_len);
-		(*ret)[f->orig_len] = '\0';
-		*ret_len = f->orig_len;
-		snprintf(how, hn, "restored as it was before apply");
-		return 0;
-	}
-	/* edited since: take out only what iommu-setup added */
+	/* the trial owns its block and next_entry only, whatever else changed */
 	if (f->kind == FILE_TRIAL) {
 		/* GRUB cleared next_entry when it booted the trial; the block goes */
 		char error[384];
@@ -145,10 +138,25 @@ static int revert_content(const struct record_file *f, const char *cur, size_t c
 				return -ENOMEM;
 		}
 		snprintf(how, hn,
-			 *ret ? "edited since apply --trial: the trial was taken out"
+			 *ret ? "the trial was taken out"
 			      : "removed (nothing but the trial was left)");
 		return 0;
 	}
+	if (ours) {
+		if (f->created) {
+			snprintf(how, hn, "removed (iommu-setup created it)");
+			return 0;
+		}
+		*ret = malloc(f->orig_len + 1);
+		if (!*ret)
+			return -ENOMEM;
+		memcpy(*ret, f->orig, f->orig_len);
+		(*ret)[f->orig_len] = '\0';
+		*ret_len = f->orig_len;
+		snprintf(how, hn, "restored as it was before apply");
+		return 0;
+	}
+	/* edited since: take out only what iommu-setup added */
 	if (f->kind == FILE_ADOPTED) {
 		/* the lines it took over come back: its mark comes off */
 		const size_t ml = strlen(ADOPTED_MARK);
@@ -279,6 +287,29 @@ int verb_revert(struct context *ctx)
 		char how[160];
 		size_t len;
 
+		if (f->kind == FILE_TRIAL_BUILT)
+			continue; /* given back when the trial's image was built */
+		if (f->kind == FILE_TRIAL_IMAGE) {
+			/* the trial's own initramfs: removed, not read */
+			if (!trial_image_path_ok(f->path)) {
+				log_error("/%s/record: /%s is not a trial's initramfs", STATE_DIR,
+					  f->path);
+				ret = EXIT_BAD_INPUT;
+				goto finish;
+			}
+			r = root_exists(ctx->root, f->path);
+			if (r < 0) {
+				log_error_errno(r, "Failed to look at /%s: %m", f->path);
+				ret = exit_for_error(r);
+				goto finish;
+			}
+			if (r > 0) {
+				remove[i] = true;
+				paths[n_paths++] = f->path;
+				outcome_note(&o, "/%s, the trial's initramfs, is removed", f->path);
+			}
+			continue;
+		}
 		r = txn_read(&t, f->path, &cur, &len);
 		if (r == -ENOENT) {
 			outcome_note(&o, "/%s is gone since apply: left alone", f->path);

@@ -777,12 +777,19 @@ static void check_trial(const struct host *h, struct check_report *r)
 
 	if (!h->trial_pending)
 		return;
-	if (!h->live || (h->boot_id[0] && strcmp(h->boot_id, h->applied_boot_id) == 0)) {
+	if (h->boot_id[0] && strcmp(h->boot_id, h->applied_boot_id) == 0) {
 		c = check_add(r, "boot.trial", "TRIAL_PENDING", CHECK_WARN, "Trial boot");
 		check_summary(c, "apply --trial set up a one-shot boot: the next boot is the trial "
 				 "entry (next_entry in grubenv); the default entry is unchanged");
 		check_hint(c, "reboot; then `iommu-setup commit` makes it permanent once verify "
 			      "passes, or `iommu-setup revert` removes it");
+	} else if (!h->live) {
+		c = check_add(r, "boot.trial", "TRIAL_PENDING", CHECK_WARN, "Trial boot");
+		check_summary(c, "apply --trial set up a one-shot boot that is neither committed nor "
+				 "reverted; the running kernel is not the target kernel, so whether "
+				 "this boot is the trial cannot be told");
+		check_hint(c, "boot the trial entry and run `iommu-setup commit`, or `iommu-setup "
+			      "revert`");
 	} else if (host_trial_booted(h)) {
 		c = check_add(r, "boot.trial", "TRIAL_BOOTED", CHECK_NOTE, "Trial boot");
 		check_summary(c, "this boot is the trial entry apply --trial set up; the default "

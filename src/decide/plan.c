@@ -25,6 +25,7 @@
 #include "decide/grub-edit.h"
 #include "decide/nextboot.h"
 #include "decide/plan.h"
+#include "decide/record.h"
 #include "decide/regen-decide.h"
 #include "decide/rules.h"
 #include "facts/modconf.h"
@@ -1889,6 +1890,112 @@ static void drop_file(struct plan *p, size_t i)
 	p->n_files--;
 }
 
+static void drop_command(struct plan *p, size_t i)
+{
+	memmove(&p->commands[i], &p->commands[i + 1],
+		(p->n_commands - i - 1) * sizeof(p->commands[0]));
+	p->n_commands--;
+}
+
+/* the trial's own image next to the default one: boot/initrd.img-K-SUFFIX,
+ * boot/initramfs-K-SUFFIX.img */
+bool plan_trial_image_name(const char *output, char *buf, size_t n)
+{
+	size_t l = strlen(output);
+	int k;
+
+	if (l > 4 && strcmp(output + l - 4, ".img") == 0)
+		k = snprintf(buf, n, "%.*s-" GRUB_TRIAL_ID ".img", (int)(l - 4), output);
+	else
+		k = snprintf(buf, n, "%s-" GRUB_TRIAL_ID, output);
+	return k > 0 && (size_t)k < n;
+}
+
+/*
+ * The trial's initramfs: when the target kernel's must change, the trial
+ * gets one of its own, built from the planned files, which are given back
+ * after the build (transient), and its entry boots it; the default entry's
+ * image and files stay. Other kernels' images are not the trial's business.
+ * *block's initrd line is edited. 0, or a verdict that refuses.
+ */
+static int trial_initramfs(const struct plan_input *in, struct plan *p, char **block,
+			   enum grub_trial_verdict *verdict, struct file_error *err)
+{
+	struct plan_command *c = NULL;
+	char img[600], abs[620];
+	const char *from, *to;
+	char *edited = NULL;
+	size_t dropped = 0;
+	int r;
+
+	for (size_t i = p->n_commands; i-- > 0;) {
+		struct plan_command *x = &p->commands[i];
+
+		if (x->kind == CMD_ESP_SYNC) {
+			*verdict = GRUB_TRIAL_ESP_SYNC;
+			return 0;
+		}
+		if (x->kind == CMD_INITRAMFS && strcmp(x->kver, p->kver) != 0) {
+			drop_command(p, i);
+			dropped++;
+		}
+	}
+	for (size_t i = 0; i < p->n_commands; i++)
+		if (p->commands[i].kind == CMD_INITRAMFS)
+			c = &p->commands[i];
+	if (dropped)
+		plan_note(p, "trial: the initramfs of %zu other installed kernel%s is left as it is "
+			     "(--all-kernels is for apply without --trial)",
+			  dropped, dropped == 1 ? "" : "s");
+	if (!c || !plan_command_needed(p, c)) {
+		if (c)
+			plan_note(p, "trial: the trial entry boots the default entry's initramfs, "
+				     "/%s: nothing in it changes",
+				  c->output);
+		return 0;
+	}
+	if (!plan_trial_image_name(c->output, img, sizeof(img)))
+		return fail(err, -E2BIG, "/%s: the trial's image name would be too long", c->output);
+	snprintf(abs, sizeof(abs), "/%s", img);
+	if (strcmp(c->lister_name, "lsinitrd") == 0)
+		r = plan_command_set(c, in->regen.dracut, "-f", "--kver", c->kver, abs, NULL);
+	else if (in->regen.mkinitramfs[0])
+		r = plan_command_set(c, in->regen.mkinitramfs, "-o", abs, c->kver, NULL);
+	else {
+		*verdict = GRUB_TRIAL_NO_IMAGE_TOOL;
+		return 0;
+	}
+	if (r < 0)
+		return fail(err, -E2BIG, "the trial's initramfs command is too long");
+	from = strrchr(c->output, '/');
+	to = strrchr(img, '/');
+	from = from ? from + 1 : c->output;
+	to = to ? to + 1 : img;
+	r = grub_trial_block_initrd(*block, from, to, &edited);
+	if (r == -ENOENT)
+		return fail(err, -EINVAL,
+			    "the target kernel's menu entry in grub.cfg has no initrd line naming "
+			    "%s: the trial's own initramfs cannot be put in its place",
+			    from);
+	if (r < 0)
+		return r;
+	free(*block);
+	*block = edited;
+	snprintf(c->why, sizeof(c->why),
+		 "the trial entry's own initramfs, built from the planned files, which are then "
+		 "given back: the default entry's /%.300s and its files stay as they are",
+		 c->output);
+	snprintf(c->output, sizeof(c->output), "%s", img);
+	snprintf(p->trial_image, sizeof(p->trial_image), "%s", img);
+	for (size_t i = 0; i < p->n_files; i++)
+		if (planned_file_changed(&p->files[i]))
+			p->files[i].transient = true;
+	plan_note(p, "trial: the trial entry boots its own initramfs, /%s; the default entry's "
+		     "image and the files it was built from stay as they are until commit",
+		  img);
+	return 0;
+}
+
 int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_files *t,
 	       enum grub_trial_verdict *verdict, struct file_error *err)
 {
@@ -1938,6 +2045,26 @@ int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_f
 		return file_error_set(err, t->grub_cfg.path, e.line, "%s", error);
 	if (r < 0)
 		return r;
+	/* the trial entry's line, for the record, before its initrd changes */
+	free(p->trial_from);
+	free(p->trial_to);
+	p->trial_to = NULL;
+	p->trial_from = strndup(f.grub_cfg + e.args_start, e.args_end - e.args_start);
+	if (!p->trial_from || grub_custom_cfg_trial_args(block, strlen(block), &p->trial_to) < 0)
+		return -ENOMEM;
+	/* the default entry keeps its line: no command-line file, no grub.cfg */
+	for (size_t i = p->n_files; i-- > 0;)
+		if (planned_file_is_cmdline(&p->files[i]))
+			drop_file(p, i);
+	for (size_t i = p->n_commands; i-- > 0;)
+		if (p->commands[i].kind == CMD_BOOTCFG)
+			drop_command(p, i);
+	r = trial_initramfs(in, p, &block, verdict, err);
+	if (r < 0 || *verdict != GRUB_TRIAL_POSSIBLE) {
+		if (*verdict != GRUB_TRIAL_POSSIBLE)
+			err->code = "TRIAL_IMPOSSIBLE";
+		return r;
+	}
 	r = grub_custom_cfg_set(t->custom.text, t->custom.len, block, &custom, error,
 				sizeof(error));
 	if (r == -EINVAL)
@@ -1950,22 +2077,6 @@ int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_f
 		return file_error_set(err, t->grubenv.path, 0, "%s", error);
 	if (r < 0)
 		return r;
-	/* the default entry keeps its line: no command-line file, no grub.cfg */
-	for (size_t i = p->n_files; i-- > 0;)
-		if (planned_file_is_cmdline(&p->files[i]))
-			drop_file(p, i);
-	for (size_t i = p->n_commands; i-- > 0;)
-		if (p->commands[i].kind == CMD_BOOTCFG) {
-			memmove(&p->commands[i], &p->commands[i + 1],
-				(p->n_commands - i - 1) * sizeof(p->commands[0]));
-			p->n_commands--;
-		}
-	free(p->trial_from);
-	free(p->trial_to);
-	p->trial_to = NULL;
-	p->trial_from = strndup(f.grub_cfg + e.args_start, e.args_end - e.args_start);
-	if (!p->trial_from || grub_custom_cfg_trial_args(block, strlen(block), &p->trial_to) < 0)
-		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/custom.cfg", t->dir);
 	r = add_file(p, FILE_TRIAL, path, "the trial menu entry", t->custom.text, t->custom.len,
 		     custom, strlen(custom), !t->custom.text, err);
@@ -1975,22 +2086,44 @@ int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_f
 		     env_len, false, err);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < p->n_files; i++)
-		if (p->files[i].kind != FILE_TRIAL && planned_file_changed(&p->files[i])) {
-			plan_note(p,
-				  "trial: /%s is shared: the default entry reads it too (a "
-				  "separate initramfs for the trial entry is not built yet)",
-				  p->files[i].path);
-		}
 	return 0;
 }
 
-int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len,
+bool plan_trial_promotable(const struct plan *p, const struct record *rec,
+			   const struct plan_command *c)
+{
+	size_t built = 0, writes = 0;
+
+	if (!c || c->kind != CMD_INITRAMFS || !plan_command_needed(p, c))
+		return false;
+	for (size_t i = 0; i < rec->n_files; i++) {
+		const struct record_file *b = &rec->files[i];
+		const struct planned_file *f = NULL;
+
+		if (b->kind != FILE_TRIAL_BUILT)
+			continue;
+		built++;
+		for (size_t k = 0; k < p->n_files && !f; k++)
+			if (strcmp(p->files[k].path, b->path) == 0)
+				f = &p->files[k];
+		if (!f || !planned_file_changed(f) || f->removed || !b->ours ||
+		    f->new_len != b->ours_len || memcmp(f->new, b->ours, f->new_len) != 0)
+			return false;
+	}
+	for (size_t k = 0; k < p->n_files; k++)
+		if (planned_file_changed(&p->files[k]) &&
+		    command_regenerates(CMD_INITRAMFS, p->files[k].kind))
+			writes++;
+	return built > 0 && built == writes;
+}
+
+int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len, bool created,
 		   struct file_error *err)
 {
 	_cleanup_free_ char *out = NULL;
 	char error[384];
 	size_t out_len = 0;
+	const char *base;
 	bool custom;
 	int r;
 
@@ -2000,11 +2133,13 @@ int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len
 		return file_error_set(err, path, 0, "%s", error);
 	if (r < 0)
 		return r;
-	custom = !strstr(path, "grubenv");
+	base = strrchr(path, '/');
+	custom = strcmp(base ? base + 1 : path, "custom.cfg") == 0;
 	r = add_file(p, FILE_TRIAL, path, custom ? "the trial menu entry" : "next_entry", cur, len,
 		     out ? out : "", out_len, false, err);
 	if (r < 0)
 		return r;
-	p->files[p->n_files - 1].removed = !out;
+	/* a custom.cfg that was there before the trial stays, however empty */
+	p->files[p->n_files - 1].removed = !out && created;
 	return 0;
 }

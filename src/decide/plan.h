@@ -59,6 +59,9 @@ struct planned_file {
 	enum file_kind kind;
 	bool created; /* the file does not exist yet */
 	bool removed; /* commit: the file goes (nothing but the trial was in it) */
+	/* apply --trial: written for the trial's own initramfs, given back after
+	 * its build (the default entry's files stay as they are) */
+	bool transient;
 };
 
 enum command_kind {
@@ -155,6 +158,9 @@ struct plan {
 	/* plan --trial: the default entry's command line and the trial entry's
 	 * (for the record: what the trial adds), NULL otherwise */
 	char *trial_from, *trial_to;
+	/* plan --trial: the trial's own initramfs ("boot/initrd.img-K-iommu-setup-
+	 * trial"; "" when the default one serves: nothing in it changes) */
+	char trial_image[600];
 };
 
 /* The request: what the administrator asked for. */
@@ -276,5 +282,18 @@ int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_f
  * (grub_trial_undo): p's real plan also ends the trial. -EINVAL with err
  * when the file cannot be edited with certainty.
  */
-int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len,
+int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len, bool created,
 		   struct file_error *err);
+/* the trial's own initramfs next to the target kernel's image output
+ * (boot/initrd.img-K-iommu-setup-trial, boot/initramfs-K-iommu-setup-trial.img);
+ * false when it would not fit in n */
+bool plan_trial_image_name(const char *output, char *buf, size_t n);
+struct record;
+/*
+ * commit: may the trial's tested initramfs (the record's trial image) become
+ * the target kernel's, rather than a rebuild? When c, p's rebuild of it, is
+ * needed and the files p writes for it are exactly those the trial's image
+ * was built from (the record's trial-built files, path and content).
+ */
+bool plan_trial_promotable(const struct plan *p, const struct record *rec,
+			   const struct plan_command *c);

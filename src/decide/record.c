@@ -26,6 +26,8 @@ static const char *const kind_names[] = {
 	[FILE_LINES]          = "lines",
 	[FILE_ADOPTED]        = "adopted",
 	[FILE_TRIAL]          = "trial",
+	[FILE_TRIAL_IMAGE]    = "trial-image",
+	[FILE_TRIAL_BUILT]    = "trial-built",
 };
 /* clang-format on */
 

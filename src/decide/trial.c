@@ -121,6 +121,8 @@ static const char *const verdict_names[_GRUB_TRIAL_VERDICT_MAX] = {
 	[GRUB_TRIAL_NO_ENTRY] = "no-entry",
 	[GRUB_TRIAL_NOT_GRUB] = "not-grub",
 	[GRUB_TRIAL_NOTHING] = "nothing-to-try",
+	[GRUB_TRIAL_ESP_SYNC] = "esp-sync",
+	[GRUB_TRIAL_NO_IMAGE_TOOL] = "no-image-tool",
 };
 
 const char *grub_trial_verdict_to_string(enum grub_trial_verdict v)
@@ -348,6 +350,64 @@ int grub_trial_entry(const char *cfg, const struct grub_cfg_entry *e, const char
 	return 0;
 }
 
+int grub_trial_block_initrd(const char *block, const char *from_base, const char *to_base,
+			    char **ret)
+{
+	static const char *const cmds[] = { "initrdefi", "initrd16", "initrd" };
+	size_t fl = strlen(from_base), len = strlen(block), out_len = 0;
+	struct line l = {};
+	bool done = false;
+	char *out = NULL;
+	FILE *f;
+
+	*ret = NULL;
+	f = open_memstream(&out, &out_len);
+	if (!f)
+		return -ENOMEM;
+	for (size_t pos = 0; line_next(block, len, &pos, &l);) {
+		size_t i = 0, k = 0, s = 0, e = 0;
+		bool cmd = false, hit = false;
+
+		while (i < l.len && (l.p[i] == ' ' || l.p[i] == '\t'))
+			i++;
+		for (size_t c = 0; c < ARRAY_SIZE(cmds) && !cmd; c++) {
+			k = strlen(cmds[c]);
+			cmd = i + k < l.len && memcmp(l.p + i, cmds[c], k) == 0 &&
+			      (l.p[i + k] == ' ' || l.p[i + k] == '\t');
+		}
+		/* the words after the command: the one whose file name is from_base */
+		for (i += cmd ? k : l.len; !done && !hit && i < l.len;) {
+			while (i < l.len && (l.p[i] == ' ' || l.p[i] == '\t'))
+				i++;
+			s = i;
+			while (i < l.len && l.p[i] != ' ' && l.p[i] != '\t' && l.p[i] != '\r')
+				i++;
+			e = i;
+			if (e == s)
+				break;
+			hit = e - s >= fl && memcmp(l.p + e - fl, from_base, fl) == 0 &&
+			      (e - s == fl || l.p[e - fl - 1] == '/');
+		}
+		if (hit) {
+			fwrite(l.p, 1, e - fl, f);
+			fputs(to_base, f);
+			fwrite(l.p + e, 1, l.len - e, f);
+			if (l.nl)
+				fputc('\n', f);
+			done = true;
+		} else
+			fwrite(l.p, 1, l.len + l.nl, f);
+	}
+	if (stream_finish(f, &out) < 0)
+		return -ENOMEM;
+	if (!done) {
+		free(out);
+		return -ENOENT;
+	}
+	*ret = out;
+	return 0;
+}
+
 /* ---- custom.cfg ---- */
 
 static bool line_is(const struct line *l, const char *s)
@@ -503,6 +563,14 @@ int grubenv_set(const char *text, size_t len, const char *key, const char *value
 			r = -EINVAL;
 			break;
 		}
+		if (!memchr(l.p, '=', l.len) || memchr(l.p, '\\', l.len)) {
+			/* GRUB reads a name up to the next '=', across lines, and
+			 * unescapes backslashes: not a block edited with certainty */
+			snprintf(error, error_size, "line %u: %s", l.no + 1,
+				 memchr(l.p, '\\', l.len) ? "an escaped value" : "no '=' in it");
+			r = -EINVAL;
+			break;
+		}
 		if (l.len > klen && memcmp(l.p, key, klen) == 0 && l.p[klen] == '=')
 			continue;
 		fwrite(l.p, 1, l.len + 1, f);
@@ -587,16 +655,29 @@ static bool loader_word(const struct kparam *k)
 	return kparam_name_eq(k->name, "BOOT_IMAGE") || kparam_name_eq(k->name, "initrd");
 }
 
+/* a word GRUB expands when it boots the entry ($vt_handoff on Ubuntu) */
+static bool grub_expands(const struct kparam *k)
+{
+	return strchr(k->name, '$') || (k->value && strchr(k->value, '$'));
+}
+
 bool trial_cmdline_booted(const struct kcmdline *running, const struct kcmdline *trial)
 {
+	size_t expanded = 0, extra = 0;
+
 	if (!trial->n)
 		return false;
-	for (size_t i = 0; i < trial->n; i++)
-		if (!kcmdline_has(running, trial->params[i].name, trial->params[i].value))
+	for (size_t i = 0; i < trial->n; i++) {
+		if (grub_expands(&trial->params[i]))
+			expanded++;
+		else if (!kcmdline_has(running, trial->params[i].name, trial->params[i].value))
 			return false;
+	}
+	/* a running word the trial lacks: one of its expansions, at most one each
+	 * (an empty expansion gives none) */
 	for (size_t i = 0; i < running->n; i++)
 		if (!loader_word(&running->params[i]) &&
 		    !kcmdline_has(trial, running->params[i].name, running->params[i].value))
-			return false;
-	return true;
+			extra++;
+	return extra <= expanded;
 }

@@ -56,6 +56,8 @@ enum grub_trial_verdict {
 	GRUB_TRIAL_NO_ENTRY,		/* no menu entry boots the target kernel */
 	GRUB_TRIAL_NOT_GRUB,		/* BLS entries or systemd-boot (not built yet) */
 	GRUB_TRIAL_NOTHING,		/* the command line needs no change: nothing to try */
+	GRUB_TRIAL_ESP_SYNC,		/* proxmox-boot-tool copies the boot files to the ESPs */
+	GRUB_TRIAL_NO_IMAGE_TOOL,	/* no mkinitramfs for the trial's own initramfs */
 	_GRUB_TRIAL_VERDICT_MAX,
 };
 
@@ -103,6 +105,15 @@ int grub_trial_entry(const char *cfg, const struct grub_cfg_entry *e, const char
 		     const struct kop *ops, size_t m, char **ret, char *error, size_t error_size);
 
 /*
+ * The trial block with the image named from_base (a file name, as
+ * "initrd.img-6.1.0-13-amd64") on its initrd line replaced by to_base, in
+ * the same directory: the trial boots an initramfs of its own. -ENOENT
+ * when no initrd line names it.
+ */
+int grub_trial_block_initrd(const char *block, const char *from_base, const char *to_base,
+			    char **ret);
+
+/*
  * custom.cfg with the trial block (between the markers) replaced by block,
  * or taken out when block is NULL; the rest of the file as it was. text
  * NULL: there is no custom.cfg. *ret is NULL when nothing is left (the file
@@ -143,6 +154,8 @@ int grub_trial_undo(const char *path, const char *text, size_t len, char **ret, 
 /*
  * Is the running boot the trial entry's? Every word of the trial's line is
  * on the running line, and every word of the running line but BOOT_IMAGE
- * and initrd= (which the loader adds) is on the trial's.
+ * and initrd= (which the loader adds) is on the trial's, or stands for one
+ * of the trial's words that GRUB expands ($vt_handoff on Ubuntu: one word
+ * or none each).
  */
 bool trial_cmdline_booted(const struct kcmdline *running, const struct kcmdline *trial);

@@ -64,6 +64,7 @@ struct regen_facts {
 	/* the commands, "/usr/sbin/update-grub", "" when not installed */
 	char update_grub[64], grub2_mkconfig[64], grub_mkconfig[64];
 	char dracut[64], update_initramfs[64], lsinitrd[64], lsinitramfs[64];
+	char mkinitramfs[64]; /* initramfs-tools' builder: a trial boot's own image */
 	char kernel_install[64];
 	bool itools;	    /* etc/initramfs-tools: the initramfs is initramfs-tools' */
 	bool dracut_host;   /* etc/dracut.conf.d or the dracut command */

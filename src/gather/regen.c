@@ -403,6 +403,7 @@ int regen_gather(struct root *root, const struct host *h, struct regen_facts *f)
 				 sizeof(f->update_initramfs));
 	(void)regen_find_command(root, "lsinitrd", f->lsinitrd, sizeof(f->lsinitrd));
 	(void)regen_find_command(root, "lsinitramfs", f->lsinitramfs, sizeof(f->lsinitramfs));
+	(void)regen_find_command(root, "mkinitramfs", f->mkinitramfs, sizeof(f->mkinitramfs));
 	(void)regen_find_command(root, "kernel-install", f->kernel_install,
 				 sizeof(f->kernel_install));
 	f->itools = root_exists(root, "etc/initramfs-tools") > 0;

@@ -423,6 +423,12 @@ const char *report_trial_reason(enum grub_trial_verdict v)
 		       "GRUB with grub-mkconfig only so far";
 	case GRUB_TRIAL_NOTHING:
 		return "the kernel command line needs no change: there is nothing to try";
+	case GRUB_TRIAL_ESP_SYNC:
+		return "proxmox-boot-tool copies the boot files to the ESPs, whose GRUB reads "
+		       "neither this custom.cfg nor this grubenv";
+	case GRUB_TRIAL_NO_IMAGE_TOOL:
+		return "the trial needs an initramfs of its own and initramfs-tools' mkinitramfs "
+		       "is not installed below the root";
 	default:
 		return "unknown";
 	}
