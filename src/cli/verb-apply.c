@@ -21,6 +21,7 @@
 
 #include "act/exec.h"
 #include "act/txn.h"
+#include "base/commalist.h"
 #include "base/macro.h"
 #include "cli/apply.h"
 #include "cli/iommu-setup.h"
@@ -68,7 +69,8 @@ static int record_changes(struct record *rec, const struct plan *p, bool commit)
 		struct add_ctx ac;
 		int r;
 
-		if (!planned_file_changed(pf) || pf->transient || (commit && pf->kind == FILE_TRIAL))
+		if (!planned_file_changed(pf) || pf->transient ||
+		    (commit && pf->kind == FILE_TRIAL))
 			continue;
 		f = record_find(rec, pf->path);
 		if (!f) {
@@ -209,8 +211,9 @@ static int request_from_record(struct context *ctx, const struct record *rec, ch
 	}
 	if ((ctx->passthrough && ctx->no_passthrough) || (ctx->all_kernels && ctx->no_initramfs)) {
 		log_error("/%s/record: a request apply --trial cannot have given (%s)", STATE_DIR,
-			  ctx->all_kernels && ctx->no_initramfs ? "--all-kernels, --no-initramfs"
-								: "--passthrough, --no-passthrough");
+			  ctx->all_kernels && ctx->no_initramfs
+				  ? "--all-kernels, --no-initramfs"
+				  : "--passthrough, --no-passthrough");
 		return EXIT_BAD_INPUT;
 	}
 	return EXIT_OK;
@@ -239,7 +242,8 @@ static int record_trial_build(struct record *rec, const struct plan *p)
 	int r;
 
 	for (size_t i = rec->n_files; i-- > 0;)
-		if (rec->files[i].kind == FILE_TRIAL_IMAGE || rec->files[i].kind == FILE_TRIAL_BUILT)
+		if (rec->files[i].kind == FILE_TRIAL_IMAGE ||
+		    rec->files[i].kind == FILE_TRIAL_BUILT)
 			record_remove_file(rec, rec->files[i].path);
 	if (!p->trial_image[0])
 		return 0;
@@ -277,7 +281,8 @@ static bool trial_path_ok(const struct plan *p, const char *path)
 		if (c->kind != CMD_BOOTCFG || !slash)
 			continue;
 		if (strncmp(path, c->output, d + 1) == 0 &&
-		    (strcmp(path + d + 1, "custom.cfg") == 0 || strcmp(path + d + 1, "grubenv") == 0))
+		    (strcmp(path + d + 1, "custom.cfg") == 0 ||
+		     strcmp(path + d + 1, "grubenv") == 0))
 			return true;
 	}
 	return false;
@@ -340,14 +345,16 @@ static int trial_image_decide(struct context *ctx, const struct record *rec, con
 		if (rec->files[i].kind == FILE_TRIAL_IMAGE)
 			*img = &rec->files[i];
 	for (size_t i = 0; i < p->n_commands && !c; i++)
-		if (p->commands[i].kind == CMD_INITRAMFS && strcmp(p->commands[i].kver, p->kver) == 0)
+		if (p->commands[i].kind == CMD_INITRAMFS &&
+		    strcmp(p->commands[i].kver, p->kver) == 0)
 			c = &p->commands[(ci = i)];
 	if (!*img) {
 		if (c && plan_command_needed(p, c)) {
-			log_error("commit: the trial booted the default initramfs, but commit would "
-				  "change the files it is built from (the host or /%s/record changed "
-				  "since apply --trial); nothing was changed: run apply --trial again",
-				  STATE_DIR);
+			log_error(
+				"commit: the trial booted the default initramfs, but commit would "
+				"change the files it is built from (the host or /%s/record changed "
+				"since apply --trial); nothing was changed: run apply --trial again",
+				STATE_DIR);
 			return EXIT_BAD_INPUT;
 		}
 		return EXIT_OK;
@@ -415,27 +422,31 @@ static int end_trial_image(struct txn *t, const struct plan *p, const struct rec
 /*
  * commit: verify, of the devices the plan gives to vfio-pci by name (the
  * trial's own initramfs had their configuration; the root's files do not
- * have it yet), or of the host alone when there are none.
+ * have it yet): those it names, and those here with its IDs (--hardware
+ * any names none); the host alone when there are none.
  */
-static int verify_trial(struct context *ctx, const struct plan *p)
+static int verify_trial(struct context *ctx, const struct plan *p, const struct pdev_list *pci)
 {
-	_cleanup_free_ char *ids = strdup(p->ids);
-	char *args[PLAN_DEVICES_MAX + VFIO_PCI_IDS_SIZE / 2], *save = NULL, **old = ctx->args;
+	char **args = calloc(p->n_devs + pci->n + 1, sizeof(char *)), **old = ctx->args;
 	int n = 0, old_n = ctx->n_args, r;
 
-	if (!ids)
+	if (!args)
 		return EXIT_SYSTEM;
 	for (size_t i = 0; i < p->n_devs; i++)
 		args[n++] = (char *)p->devs[i].addr;
-	if (!n) /* --hardware any: the IDs, as verify finds them here */
-		for (char *w = strtok_r(ids, ",", &save); w; w = strtok_r(NULL, ",", &save))
-			if ((size_t)n < ARRAY_SIZE(args))
-				args[n++] = w;
+	for (size_t i = 0; i < pci->n; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "%04x:%04x", pci->devs[i].vendor, pci->devs[i].device);
+		if (!pci->devs[i].bridge && clist_has(p->ids, id, strlen(id)))
+			args[n++] = pci->devs[i].addr;
+	}
 	ctx->args = args;
 	ctx->n_args = n;
 	r = verb_verify(ctx);
 	ctx->args = old;
 	ctx->n_args = old_n;
+	free(args);
 	return r;
 }
 
@@ -525,9 +536,10 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 			for (size_t i = 0; i < p.n_params; i++)
 				if (!kline_satisfies(&in.host.kernel.cmdline, &ops[i], false, why,
 						     sizeof(why))) {
-					log_error("commit: /%s/record asks for what this trial boot "
-						  "does not have (%s); nothing was changed",
-						  STATE_DIR, why);
+					log_error(
+						"commit: /%s/record asks for what this trial boot "
+						"does not have (%s); nothing was changed",
+						STATE_DIR, why);
 					ret = EXIT_BAD_INPUT;
 					goto finish;
 				}
@@ -538,7 +550,7 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 		if (!ctx->quiet)
 			printf("This boot is the trial entry. Verifying it:\n\n");
 		fflush(stdout);
-		ret = verify_trial(ctx, &p);
+		ret = verify_trial(ctx, &p, &in.pci);
 		if (ret != EXIT_OK) {
 			log_error(
 				"commit: verify says the host is not ready (above): the trial stays "

@@ -299,7 +299,8 @@ static void render_text(const struct plan_input *in, const struct plan *p, bool 
 {
 	if (trial)
 		printf("Trial boot: %s. The default entry and the GRUB defaults stay as they "
-		       "are; `apply --trial` that writes it is not built yet.\n\n",
+		       "are; `apply --trial` writes it, and `commit` in the trial boot makes it "
+		       "permanent.\n\n",
 		       report_trial_reason(GRUB_TRIAL_POSSIBLE));
 	/* the hardware may be the build host's: first, before anything it decided */
 	if (p->hardware_unverified)

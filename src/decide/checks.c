@@ -785,9 +785,10 @@ static void check_trial(const struct host *h, struct check_report *r)
 			      "passes, or `iommu-setup revert` removes it");
 	} else if (!h->live) {
 		c = check_add(r, "boot.trial", "TRIAL_PENDING", CHECK_WARN, "Trial boot");
-		check_summary(c, "apply --trial set up a one-shot boot that is neither committed nor "
-				 "reverted; the running kernel is not the target kernel, so whether "
-				 "this boot is the trial cannot be told");
+		check_summary(c,
+			      "apply --trial set up a one-shot boot that is neither committed nor "
+			      "reverted; the running kernel is not the target kernel, so whether "
+			      "this boot is the trial cannot be told");
 		check_hint(c, "boot the trial entry and run `iommu-setup commit`, or `iommu-setup "
 			      "revert`");
 	} else if (host_trial_booted(h)) {

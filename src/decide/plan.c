@@ -1944,18 +1944,21 @@ static int trial_initramfs(const struct plan_input *in, struct plan *p, char **b
 		if (p->commands[i].kind == CMD_INITRAMFS)
 			c = &p->commands[i];
 	if (dropped)
-		plan_note(p, "trial: the initramfs of %zu other installed kernel%s is left as it is "
-			     "(--all-kernels is for apply without --trial)",
+		plan_note(p,
+			  "trial: the initramfs of %zu other installed kernel%s is left as it is "
+			  "(--all-kernels is for apply without --trial)",
 			  dropped, dropped == 1 ? "" : "s");
 	if (!c || !plan_command_needed(p, c)) {
 		if (c)
-			plan_note(p, "trial: the trial entry boots the default entry's initramfs, "
-				     "/%s: nothing in it changes",
+			plan_note(p,
+				  "trial: the trial entry boots the default entry's initramfs, "
+				  "/%s: nothing in it changes",
 				  c->output);
 		return 0;
 	}
 	if (!plan_trial_image_name(c->output, img, sizeof(img)))
-		return fail(err, -E2BIG, "/%s: the trial's image name would be too long", c->output);
+		return fail(err, -E2BIG, "/%s: the trial's image name would be too long",
+			    c->output);
 	snprintf(abs, sizeof(abs), "/%s", img);
 	if (strcmp(c->lister_name, "lsinitrd") == 0)
 		r = plan_command_set(c, in->regen.dracut, "-f", "--kver", c->kver, abs, NULL);
@@ -1990,8 +1993,9 @@ static int trial_initramfs(const struct plan_input *in, struct plan *p, char **b
 	for (size_t i = 0; i < p->n_files; i++)
 		if (planned_file_changed(&p->files[i]))
 			p->files[i].transient = true;
-	plan_note(p, "trial: the trial entry boots its own initramfs, /%s; the default entry's "
-		     "image and the files it was built from stay as they are until commit",
+	plan_note(p,
+		  "trial: the trial entry boots its own initramfs, /%s; the default entry's "
+		  "image and the files it was built from stay as they are until commit",
 		  img);
 	return 0;
 }

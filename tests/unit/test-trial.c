@@ -297,6 +297,20 @@ static void test_grubenv_set(void)
 	CHECK(strstr(error, "would not fit"));
 	CHECK(grubenv_set("next_entry=x\n", 13, "next_entry", NULL, &t, &n, error, sizeof(error)) ==
 	      -EINVAL);
+	{
+		/* GRUB would read these otherwise: a name running into the next line,
+		 * an escaped value */
+		char *stray = env_block("stray\nsaved_entry=0\n"),
+		     *esc = env_block("saved_entry=a\\\nb\n");
+
+		CHECK(grubenv_set(stray, 1024, "next_entry", "x", &t, &n, error, sizeof(error)) ==
+		      -EINVAL);
+		CHECK(strstr(error, "no '='"));
+		CHECK(grubenv_set(esc, 1024, "next_entry", "x", &t, &n, error, sizeof(error)) ==
+		      -EINVAL);
+		free(stray);
+		free(esc);
+	}
 	free(u);
 	free(env);
 }
@@ -428,7 +442,50 @@ static void test_booted(void)
 	CHECK(!trial_cmdline_booted(&run, &trial));
 	kcmdline_done(&run);
 	kcmdline_done(&trial);
+	/* Ubuntu's entries carry $vt_handoff, which GRUB expands: one word or none */
+	CHECK(kcmdline_parse("root=/dev/sda1 ro quiet splash $vt_handoff intel_iommu=on", &trial) ==
+	      0);
+	CHECK(kcmdline_parse("BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet splash vt.handoff=7 "
+			     "intel_iommu=on",
+			     &run) == 0);
+	CHECK(trial_cmdline_booted(&run, &trial));
+	kcmdline_done(&run);
+	CHECK(kcmdline_parse("root=/dev/sda1 ro quiet splash intel_iommu=on", &run) == 0);
+	CHECK(trial_cmdline_booted(&run, &trial));
+	kcmdline_done(&run);
+	/* but not two words for it, nor the default entry's line */
+	CHECK(kcmdline_parse("root=/dev/sda1 ro quiet splash vt.handoff=7 single intel_iommu=on",
+			     &run) == 0);
+	CHECK(!trial_cmdline_booted(&run, &trial));
+	kcmdline_done(&run);
+	CHECK(kcmdline_parse("root=/dev/sda1 ro quiet splash vt.handoff=7", &run) == 0);
+	CHECK(!trial_cmdline_booted(&run, &trial));
+	kcmdline_done(&run);
+	kcmdline_done(&trial);
 	CHECK(!trial_cmdline_booted(&run, &trial)); /* no trial line: never */
+}
+
+/* the trial's own initramfs in place of the default one on the initrd line:
+ * the word whose file name matches, its directory kept (a separate /boot
+ * names it /initrd.img-K), and nothing else on the line or in the block */
+static void test_block_initrd(void)
+{
+	static const char block[] = GRUB_TRIAL_BEGIN
+		"\nmenuentry 'x' --id " GRUB_TRIAL_ID " {\n"
+		"\tlinux\t/boot/vmlinuz-6.1 root=/dev/sda1 ro initrd.img-6.1=keep\n"
+		"\tinitrd\t/intel-ucode.img /boot/initrd.img-6.1\n}\n" GRUB_TRIAL_END "\n";
+	char *t = NULL;
+
+	CHECK(grub_trial_block_initrd(block, "initrd.img-6.1", "initrd.img-6.1-" GRUB_TRIAL_ID,
+				      &t) == 0);
+	CHECK(t &&
+	      strstr(t, "\tinitrd\t/intel-ucode.img /boot/initrd.img-6.1-" GRUB_TRIAL_ID "\n}\n"));
+	CHECK(strstr(t, "initrd.img-6.1=keep\n")); /* a linux line's word: not the image */
+	CHECK(strlen(t) == strlen(block) + strlen("-" GRUB_TRIAL_ID));
+	free(t);
+	/* a name that only ends the same is not the image */
+	CHECK(grub_trial_block_initrd(block, "img-6.1", "x", &t) == -ENOENT && !t);
+	CHECK(grub_trial_block_initrd(block, "initramfs-6.1.img", "x", &t) == -ENOENT && !t);
 }
 
 int main(int argc, char **argv)
@@ -444,5 +501,6 @@ int main(int argc, char **argv)
 	RUN(test_grubenv_warning);
 	RUN(test_undo);
 	RUN(test_booted);
+	RUN(test_block_initrd);
 	UNIT_MAIN_END();
 }
