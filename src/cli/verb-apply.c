@@ -221,7 +221,7 @@ static int request_from_record(struct context *ctx, const struct record *rec, ch
 
 static bool kind_is_trial(enum file_kind k)
 {
-	return k == FILE_TRIAL || k == FILE_TRIAL_IMAGE || k == FILE_TRIAL_BUILT;
+	return k == FILE_TRIAL || k == FILE_TRIAL_IMAGE;
 }
 
 /* commit: nothing of the trial is left: its entries leave the record */
@@ -236,37 +236,23 @@ static void record_drop_trial(struct record *rec)
 }
 
 /* apply --trial: the trial's own initramfs and what it was built from */
-static int record_trial_build(struct record *rec, const struct plan *p)
+static int record_trial_image(struct record *rec, const struct plan *p)
 {
 	struct record_file *f;
-	int r;
+	char inputs[64];
 
 	for (size_t i = rec->n_files; i-- > 0;)
-		if (rec->files[i].kind == FILE_TRIAL_IMAGE ||
-		    rec->files[i].kind == FILE_TRIAL_BUILT)
+		if (rec->files[i].kind == FILE_TRIAL_IMAGE)
 			record_remove_file(rec, rec->files[i].path);
 	if (!p->trial_image[0])
 		return 0;
-	for (size_t i = 0; i < p->n_files; i++) {
-		const struct planned_file *pf = &p->files[i];
-
-		if (!pf->transient || !planned_file_changed(pf))
-			continue;
-		if (record_find(rec, pf->path))
-			continue; /* apply's own, from before: that entry stays */
-		f = record_add_file(rec, pf->path, FILE_TRIAL_BUILT, pf->what);
-		if (!f)
-			return -ENOMEM;
-		f->created = pf->created;
-		r = record_file_set_ours(f, pf->new, pf->new_len);
-		if (r < 0)
-			return r;
-	}
 	f = record_add_file(rec, p->trial_image, FILE_TRIAL_IMAGE, "the trial's initramfs");
 	if (!f)
 		return -ENOMEM;
 	f->created = true;
-	return 0;
+	snprintf(inputs, sizeof(inputs), TRIAL_INPUTS_FORMAT,
+		 (unsigned long long)plan_initramfs_inputs(p));
+	return record_file_set_ours(f, inputs, strlen(inputs));
 }
 
 /* the record names a trial file: custom.cfg or grubenv next to the grub.cfg
@@ -704,7 +690,7 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 	if (r >= 0 && mode == APPLY_TRIAL)
 		r = record_request(&rec, ctx, p.kver);
 	if (r >= 0 && mode == APPLY_TRIAL)
-		r = record_trial_build(&rec, &p);
+		r = record_trial_image(&rec, &p);
 	/* until this boot is over, a reboot is pending; commit runs in the boot
 	 * that already has what it configures */
 	if (mode != APPLY_COMMIT)

@@ -287,8 +287,6 @@ int verb_revert(struct context *ctx)
 		char how[160];
 		size_t len;
 
-		if (f->kind == FILE_TRIAL_BUILT)
-			continue; /* given back when the trial's image was built */
 		if (f->kind == FILE_TRIAL_IMAGE) {
 			/* the trial's own initramfs: removed, not read */
 			if (!trial_image_path_ok(f->path)) {

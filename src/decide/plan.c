@@ -2093,32 +2093,42 @@ int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_f
 	return 0;
 }
 
+uint64_t plan_initramfs_inputs(const struct plan *p)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, 64 bits */
+
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct planned_file *f = &p->files[i];
+		const size_t n = strlen(f->path) + 1;
+
+		if (!planned_file_changed(f) || f->removed ||
+		    !command_regenerates(CMD_INITRAMFS, f->kind))
+			continue;
+		for (size_t k = 0; k < n + f->new_len + 1; k++) {
+			unsigned char c = k < n		       ? (unsigned char)f->path[k]
+					  : k < n + f->new_len ? (unsigned char)f->new[k - n]
+							       : 0;
+
+			h = (h ^ c) * 0x100000001b3ULL;
+		}
+	}
+	return h;
+}
+
 bool plan_trial_promotable(const struct plan *p, const struct record *rec,
 			   const struct plan_command *c)
 {
-	size_t built = 0, writes = 0;
+	char want[64];
 
 	if (!c || c->kind != CMD_INITRAMFS || !plan_command_needed(p, c))
 		return false;
-	for (size_t i = 0; i < rec->n_files; i++) {
-		const struct record_file *b = &rec->files[i];
-		const struct planned_file *f = NULL;
-
-		if (b->kind != FILE_TRIAL_BUILT)
-			continue;
-		built++;
-		for (size_t k = 0; k < p->n_files && !f; k++)
-			if (strcmp(p->files[k].path, b->path) == 0)
-				f = &p->files[k];
-		if (!f || !planned_file_changed(f) || f->removed || !b->ours ||
-		    f->new_len != b->ours_len || memcmp(f->new, b->ours, f->new_len) != 0)
-			return false;
-	}
-	for (size_t k = 0; k < p->n_files; k++)
-		if (planned_file_changed(&p->files[k]) &&
-		    command_regenerates(CMD_INITRAMFS, p->files[k].kind))
-			writes++;
-	return built > 0 && built == writes;
+	snprintf(want, sizeof(want), TRIAL_INPUTS_FORMAT,
+		 (unsigned long long)plan_initramfs_inputs(p));
+	for (size_t i = 0; i < rec->n_files; i++)
+		if (rec->files[i].kind == FILE_TRIAL_IMAGE)
+			return rec->files[i].ours && rec->files[i].ours_len == strlen(want) &&
+			       memcmp(rec->files[i].ours, want, strlen(want)) == 0;
+	return false;
 }
 
 int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len, bool created,

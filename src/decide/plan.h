@@ -288,12 +288,20 @@ int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len
  * (boot/initrd.img-K-iommu-setup-trial, boot/initramfs-K-iommu-setup-trial.img);
  * false when it would not fit in n */
 bool plan_trial_image_name(const char *output, char *buf, size_t n);
+/*
+ * What an initramfs is built from, as p writes it: the path and new content
+ * of every file that changes and goes into the initramfs, in p's order,
+ * hashed (64-bit FNV-1a: it tells a change, it is not a signature).
+ */
+uint64_t plan_initramfs_inputs(const struct plan *p);
+/* the trial image's "ours" in the record: what it was built from */
+#define TRIAL_INPUTS_FORMAT "initramfs-inputs %016llx\n"
 struct record;
 /*
  * commit: may the trial's tested initramfs (the record's trial image) become
  * the target kernel's, rather than a rebuild? When c, p's rebuild of it, is
- * needed and the files p writes for it are exactly those the trial's image
- * was built from (the record's trial-built files, path and content).
+ * needed and the files p writes for it are those the image was built from
+ * (plan_initramfs_inputs() as the record keeps it).
  */
 bool plan_trial_promotable(const struct plan *p, const struct record *rec,
 			   const struct plan_command *c);

@@ -27,7 +27,6 @@ static const char *const kind_names[] = {
 	[FILE_ADOPTED]        = "adopted",
 	[FILE_TRIAL]          = "trial",
 	[FILE_TRIAL_IMAGE]    = "trial-image",
-	[FILE_TRIAL_BUILT]    = "trial-built",
 };
 /* clang-format on */
 

@@ -21,9 +21,8 @@ enum file_kind {
 	FILE_ADOPTED,	     /* another file whose lines iommu-setup took over (modprobe.d) */
 	FILE_TRIAL,	     /* the trial boot's custom.cfg block and grubenv next_entry
 			      * (apply --trial; commit and revert take them out) */
-	FILE_TRIAL_IMAGE,    /* the trial's own initramfs (the record: its path only) */
-	FILE_TRIAL_BUILT,    /* a file the trial's initramfs was built from, as it was
-			      * then (given back after the build; commit compares) */
+	FILE_TRIAL_IMAGE,    /* the trial's own initramfs (the record: its path, and as
+			      * "ours" what it was built from: plan_initramfs_inputs()) */
 	_FILE_KIND_MAX,
 };
 
