@@ -116,7 +116,7 @@ static const struct verb {
 				     O_ALL_KERNELS | O_TRIAL },
 	{ "commit",   verb_commit,   O_QUIET | O_COMMAND_TIMEOUT },
 	{ "revert",   verb_revert,   O_JSON | O_QUIET | O_INITRAMFS | O_NO_MKCONFIG |
-				     O_COMMAND_TIMEOUT | O_ALL_KERNELS },
+				     O_COMMAND_TIMEOUT | O_ALL_KERNELS | O_TRIAL },
 	{ "rules",    verb_rules,    O_JSON },
 	{ "snapshot", verb_snapshot, O_KERNEL | O_QUIET | O_REPLACE },
 	{ "kernel-check", verb_kernel_check, 0 },
@@ -155,6 +155,7 @@ static void help(void)
 	       "  commit                In the trial boot apply --trial set up: verify, then\n"
 	       "                        make its configuration permanent (removes the trial)\n"
 	       "  revert                Undo what apply changed (and a pending trial)\n"
+	       "         --trial        ... only the pending trial, keeping what apply did\n"
 	       "  rules                 The effective vendor rules and where each comes from\n"
 	       "  snapshot OUT.tar      Save what check reads as a fixture root (for bug reports)\n"
 	       "           --replace    ... replacing an existing OUT.tar\n"

@@ -219,22 +219,6 @@ static int request_from_record(struct context *ctx, const struct record *rec, ch
 	return EXIT_OK;
 }
 
-static bool kind_is_trial(enum file_kind k)
-{
-	return k == FILE_TRIAL || k == FILE_TRIAL_IMAGE;
-}
-
-/* commit: nothing of the trial is left: its entries leave the record */
-static void record_drop_trial(struct record *rec)
-{
-	for (size_t i = rec->n_files; i-- > 0;)
-		if (kind_is_trial(rec->files[i].kind))
-			record_remove_file(rec, rec->files[i].path);
-	for (size_t i = 0; i < rec->n_request; i++)
-		free(rec->request[i]);
-	rec->n_request = 0;
-}
-
 /* apply --trial: the trial's own initramfs and what it was built from */
 static int record_trial_image(struct record *rec, const struct plan *p)
 {
@@ -322,7 +306,7 @@ static int trial_image_decide(struct context *ctx, const struct record *rec, con
 			      const struct record_file **img, ssize_t *promote)
 {
 	const struct plan_command *c = NULL;
-	char want[600] = "";
+	char want[600] = "", link[PATH_MAX];
 	size_t ci = 0;
 
 	*img = NULL;
@@ -351,9 +335,10 @@ static int trial_image_decide(struct context *ctx, const struct record *rec, con
 			  STATE_DIR, (*img)->path, p->kver, want[0] ? want : "none");
 		return EXIT_BAD_INPUT;
 	}
-	if (root_exists(ctx->root, (*img)->path) <= 0) {
-		log_error("commit: /%s, the initramfs the trial booted, is gone; nothing was "
-			  "changed: run apply --trial again",
+	if (root_exists(ctx->root, (*img)->path) <= 0 ||
+	    root_readlink(ctx->root, (*img)->path, link, sizeof(link)) >= 0) {
+		log_error("commit: /%s, the initramfs the trial booted, is gone or not a regular "
+			  "file; nothing was changed: run apply --trial again",
 			  (*img)->path);
 		return EXIT_BAD_INPUT;
 	}
@@ -386,6 +371,58 @@ static int give_back_transient(struct txn *t, const struct plan *p, struct outco
 	/* the directories made for them, if nothing else is in them */
 	for (size_t i = t->j.n_dirs; i-- > 0;)
 		(void)txn_remove_dir(t, t->j.dirs[i]);
+	return 0;
+}
+
+/* apply --trial: the record's image of an earlier trial that this one does
+ * not boot (into old, "" when none): it goes with this transaction */
+static int stale_trial_image(struct context *ctx, const struct record *rec, const struct plan *p,
+			     char *old, size_t n)
+{
+	char link[PATH_MAX];
+
+	old[0] = '\0';
+	for (size_t i = 0; i < rec->n_files; i++) {
+		const struct record_file *f = &rec->files[i];
+
+		if (f->kind != FILE_TRIAL_IMAGE || strcmp(f->path, p->trial_image) == 0)
+			continue;
+		if (!plan_trial_image_path_valid(f->path) ||
+		    root_readlink(ctx->root, f->path, link, sizeof(link)) >= 0) {
+			log_error("/%s/record: /%s is not a trial's initramfs", STATE_DIR, f->path);
+			return EXIT_BAD_INPUT;
+		}
+		if (root_exists(ctx->root, f->path) > 0)
+			snprintf(old, n, "%s", f->path);
+	}
+	return EXIT_OK;
+}
+
+/* apply --trial: the entry and next_entry, once the image they name is
+ * built; an earlier trial's image it does not name goes */
+static int write_trial_files(struct txn *t, const struct plan *p, const char *old_img,
+			     struct outcome *o)
+{
+	int r;
+
+	if (old_img[0]) {
+		r = txn_remove(t, old_img);
+		if (r < 0)
+			return log_error_errno(r, "Failed to remove /%s: %m", old_img);
+		outcome_note(o, "/%s, an earlier trial's initramfs, was removed", old_img);
+	}
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct planned_file *f = &p->files[i];
+
+		if (f->kind != FILE_TRIAL || !planned_file_changed(f))
+			continue;
+		r = txn_write(t, f->path, f->new, f->new_len);
+		if (r < 0)
+			return log_error_errno(r, "Failed to write /%s: %m", f->path);
+		outcome_file(o, f->path, f->what, f->created ? "created" : "changed",
+			     f->created ? "created" : "changed", f->created ? NULL : f->old,
+			     f->old_len, f->new, f->new_len);
+	}
 	return 0;
 }
 
@@ -452,6 +489,8 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 	 * becomes (promote) rather than a rebuild */
 	const struct record_file *img = NULL;
 	ssize_t promote = -1;
+	/* apply --trial: an earlier trial's image this one does not boot */
+	char old_img[600] = "";
 	int r, ret;
 
 	if (ctx->n_args > 0) {
@@ -477,7 +516,7 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 	}
 	if (mode == APPLY_NORMAL && record_has_trial(&rec)) {
 		log_error("apply: a trial boot is pending (apply --trial): `iommu-setup commit` "
-			  "makes it permanent, `iommu-setup revert` removes it");
+			  "makes it permanent, `iommu-setup revert --trial` removes it");
 		ret = EXIT_BAD_INPUT;
 		goto finish;
 	}
@@ -498,6 +537,9 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 		trial_files_done(&tf);
 		if (ret != EXIT_OK)
 			goto finish;
+		ret = stale_trial_image(ctx, &rec, &p, old_img, sizeof(old_img));
+		if (ret != EXIT_OK)
+			goto finish;
 	}
 	if (mode == APPLY_COMMIT) {
 		if (!host_trial_booted(&in.host)) {
@@ -508,7 +550,7 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 				: strcmp(in.host.boot_id, in.host.applied_boot_id) == 0
 					? "the trial has not been booted yet: reboot first"
 					: "the running boot is not the trial entry (it did not come "
-					  "up, or another entry was chosen): `iommu-setup revert` "
+					  "up, or another entry was chosen): `iommu-setup revert --trial` "
 					  "removes the trial");
 			ret = EXIT_NOT_READY;
 			goto finish;
@@ -568,6 +610,8 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 	}
 	if (img && n_paths < PLAN_FILES_MAX)
 		paths[n_paths++] = img->path;
+	if (old_img[0] && n_paths < PLAN_FILES_MAX)
+		paths[n_paths++] = old_img;
 	if (!n_paths && !any_cmd && mode == APPLY_COMMIT) {
 		/* nothing of the trial is left on disk: only the record to end it */
 		record_drop_trial(&rec);
@@ -613,6 +657,10 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 
 		if (!planned_file_changed(f))
 			continue;
+		/* apply --trial: next_entry and the entry last, once the image they
+		 * name is there (a crash before leaves GRUB booting the default) */
+		if (mode == APPLY_TRIAL && f->kind == FILE_TRIAL)
+			continue;
 		r = f->removed ? txn_remove(&t, f->path)
 			       : txn_write(&t, f->path, f->new, f->new_len);
 		if (r < 0) {
@@ -637,6 +685,8 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 	r = mode == APPLY_TRIAL ? give_back_transient(&t, &p, &o)
 	    : img		? end_trial_image(&t, &p, img, promote, &o)
 				: 0;
+	if (r >= 0 && mode == APPLY_TRIAL)
+		r = write_trial_files(&t, &p, old_img, &o);
 	if (r < 0) {
 		ret = EXIT_SYSTEM;
 		goto rollback;
@@ -695,7 +745,8 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 	 * that already has what it configures */
 	if (mode != APPLY_COMMIT)
 		snprintf(rec.boot_id, sizeof(rec.boot_id), "%s", in.host.boot_id);
-	for (size_t i = 0; i < t.j.n_dirs && r >= 0; i++)
+	/* apply --trial made directories only for the files it gave back */
+	for (size_t i = 0; i < t.j.n_dirs && r >= 0 && mode != APPLY_TRIAL; i++)
 		r = record_add_dir(&rec, t.j.dirs[i]);
 	if (r >= 0)
 		r = txn_commit(&t, &rec);
@@ -713,7 +764,8 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 			     "commit` verifies the host and makes the configuration permanent. A "
 			     "reset before that boots the default entry, unchanged");
 	}
-	apply_report(ctx, verb, &o, true, false, p.reboot_required, "");
+	/* commit runs in the boot that has what it makes permanent */
+	apply_report(ctx, verb, &o, true, false, mode != APPLY_COMMIT && p.reboot_required, "");
 	if (ctx->exit_code)
 		ret = detailed_exit(true, p.reboot_required, plan_firmware_blocks(&in, &p));
 	goto finish;

@@ -32,13 +32,6 @@
 #include "report/json.h"
 #include "root/root.h"
 
-/* what a trial's image is called: boot/NAME with the trial's id in NAME */
-static bool trial_image_path_ok(const char *path)
-{
-	return strncmp(path, "boot/", 5) == 0 && !strchr(path + 5, '/') &&
-	       strstr(path + 5, "-" GRUB_TRIAL_ID);
-}
-
 static bool only_comments(const char *text)
 {
 	for (const char *p = text; p && *p;) {
@@ -258,6 +251,14 @@ int verb_revert(struct context *ctx)
 	if (r != EXIT_OK)
 		return r;
 	r = txn_read_record(&t, &rec);
+	if (r >= 0 && ctx->trial && !record_has_trial(&rec)) {
+		r = txn_journal_seal(&t);
+		if (r >= 0)
+			r = txn_commit(&t, &rec);
+		apply_report(ctx, "revert", &o, false, false, false,
+			     "Nothing to revert: no trial boot is pending below this root.");
+		goto finish;
+	}
 	if (r == -ENOENT || (r >= 0 && rec.n_files == 0)) {
 		/* nothing to undo: remove the empty state directory the lock created */
 		r = txn_journal_seal(&t);
@@ -287,9 +288,15 @@ int verb_revert(struct context *ctx)
 		char how[160];
 		size_t len;
 
+		if (ctx->trial && !file_kind_is_trial(f->kind))
+			continue; /* revert --trial: the trial alone */
 		if (f->kind == FILE_TRIAL_IMAGE) {
-			/* the trial's own initramfs: removed, not read */
-			if (!trial_image_path_ok(f->path)) {
+			char link[PATH_MAX];
+
+			/* the trial's own initramfs: removed, not read; the name itself,
+			 * a regular file (a link would lead the removal elsewhere) */
+			if (!plan_trial_image_path_valid(f->path) ||
+			    root_readlink(ctx->root, f->path, link, sizeof(link)) >= 0) {
 				log_error("/%s/record: /%s is not a trial's initramfs", STATE_DIR,
 					  f->path);
 				ret = EXIT_BAD_INPUT;
@@ -324,8 +331,12 @@ int verb_revert(struct context *ctx)
 			goto finish;
 		}
 		remove[i] = !content[i];
-		if (content[i] && content_len[i] == len && memcmp(content[i], cur, len) == 0)
-			continue; /* nothing of ours is left in it */
+		if (content[i] && content_len[i] == len && memcmp(content[i], cur, len) == 0) {
+			/* nothing of ours is left in it: neither written nor journaled */
+			free(content[i]);
+			content[i] = NULL;
+			continue;
+		}
 		paths[n_paths++] = f->path;
 		outcome_file(&o, f->path, f->what,
 			     remove[i]		       ? "removed"
@@ -362,9 +373,11 @@ int verb_revert(struct context *ctx)
 				needed[i] = true;
 
 	if (n_paths == 0) {
+		if (ctx->trial)
+			record_drop_trial(&rec); /* what stays recorded: apply's own */
 		r = txn_journal_seal(&t);
 		if (r >= 0)
-			r = txn_commit(&t, &none);
+			r = txn_commit(&t, ctx->trial ? &rec : &none);
 		apply_report(
 			ctx, "revert", &o, false, false, false,
 			"Nothing to revert: nothing of iommu-setup's is left in the recorded files.");
@@ -435,15 +448,20 @@ int verb_revert(struct context *ctx)
 		}
 	}
 	/* the directories apply created, if nothing else is in them now */
-	for (size_t i = rec.n_dirs; i-- > 0;)
+	for (size_t i = rec.n_dirs; i-- > 0 && !ctx->trial;)
 		(void)txn_remove_dir(&t, rec.dirs[i]);
-	r = txn_commit(&t, &none);
+	/* revert --trial: what stays recorded is apply's own (the arrays above
+	 * follow rec.files: dropped only now) */
+	if (ctx->trial)
+		record_drop_trial(&rec);
+	r = txn_commit(&t, ctx->trial ? &rec : &none);
 	if (r < 0) {
 		log_error_errno(r, "Failed to remove the record in /%s: %m", STATE_DIR);
 		ret = EXIT_SYSTEM;
 		goto rollback;
 	}
-	apply_report(ctx, "revert", &o, true, false, true, "");
+	/* a trial that never became the default changed nothing that booted */
+	apply_report(ctx, "revert", &o, true, false, !ctx->trial, "");
 	goto finish;
 
 rollback:

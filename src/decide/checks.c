@@ -782,7 +782,7 @@ static void check_trial(const struct host *h, struct check_report *r)
 		check_summary(c, "apply --trial set up a one-shot boot: the next boot is the trial "
 				 "entry (next_entry in grubenv); the default entry is unchanged");
 		check_hint(c, "reboot; then `iommu-setup commit` makes it permanent once verify "
-			      "passes, or `iommu-setup revert` removes it");
+			      "passes, or `iommu-setup revert --trial` removes it");
 	} else if (!h->live) {
 		c = check_add(r, "boot.trial", "TRIAL_PENDING", CHECK_WARN, "Trial boot");
 		check_summary(c,
@@ -790,19 +790,21 @@ static void check_trial(const struct host *h, struct check_report *r)
 			      "reverted; the running kernel is not the target kernel, so whether "
 			      "this boot is the trial cannot be told");
 		check_hint(c, "boot the trial entry and run `iommu-setup commit`, or `iommu-setup "
-			      "revert`");
+			      "revert --trial`");
 	} else if (host_trial_booted(h)) {
 		c = check_add(r, "boot.trial", "TRIAL_BOOTED", CHECK_NOTE, "Trial boot");
 		check_summary(c, "this boot is the trial entry apply --trial set up; the default "
 				 "entry is unchanged until it is committed");
 		check_hint(c, "`iommu-setup commit` makes it permanent once verify passes; "
-			      "`iommu-setup revert` removes it");
+			      "`iommu-setup revert --trial` removes it");
 	} else {
 		c = check_add(r, "boot.trial", "TRIAL_NOT_BOOTED", CHECK_WARN, "Trial boot");
 		check_summary(c, "a trial boot is pending but this boot is not the trial entry: it "
 				 "did not come up, or another entry was chosen");
-		check_hint(c, "`iommu-setup revert` removes the trial; `iommu-setup apply --trial` "
-			      "sets it up again");
+		check_hint(
+			c,
+			"`iommu-setup revert --trial` removes the trial; `iommu-setup apply --trial` "
+			"sets it up again");
 	}
 }
 

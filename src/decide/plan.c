@@ -19,6 +19,7 @@
 #include "base/hex.h"
 #include "base/lines.h"
 #include "base/macro.h"
+#include "base/path-util.h"
 #include "decide/bootcfg-edit.h"
 #include "decide/checks.h"
 #include "decide/devices.h"
@@ -1899,6 +1900,12 @@ static void drop_command(struct plan *p, size_t i)
 
 /* the trial's own image next to the default one: boot/initrd.img-K-SUFFIX,
  * boot/initramfs-K-SUFFIX.img */
+bool plan_trial_image_path_valid(const char *path)
+{
+	return strncmp(path, "boot/", 5) == 0 && !strchr(path + 5, '/') &&
+	       strstr(path + 5, "-" GRUB_TRIAL_ID) && path_valid_below_root(path);
+}
+
 bool plan_trial_image_name(const char *output, char *buf, size_t n)
 {
 	size_t l = strlen(output);
@@ -1948,7 +1955,14 @@ static int trial_initramfs(const struct plan_input *in, struct plan *p, char **b
 			  "trial: the initramfs of %zu other installed kernel%s is left as it is "
 			  "(--all-kernels is for apply without --trial)",
 			  dropped, dropped == 1 ? "" : "s");
-	if (!c || !plan_command_needed(p, c)) {
+	if (!c) {
+		/* no initramfs is built (--no-initramfs): its files must not change */
+		for (size_t i = 0; i < p->n_files; i++)
+			if (planned_file_changed(&p->files[i]))
+				*verdict = GRUB_TRIAL_NO_INITRAMFS;
+		return 0;
+	}
+	if (!plan_command_needed(p, c)) {
 		if (c)
 			plan_note(p,
 				  "trial: the trial entry boots the default entry's initramfs, "

@@ -288,6 +288,8 @@ int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len
  * (boot/initrd.img-K-iommu-setup-trial, boot/initramfs-K-iommu-setup-trial.img);
  * false when it would not fit in n */
 bool plan_trial_image_name(const char *output, char *buf, size_t n);
+/* what a record may name as a trial's image: boot/NAME with the trial's id */
+bool plan_trial_image_path_valid(const char *path);
 /*
  * What an initramfs is built from, as p writes it: the path and new content
  * of every file that changes and goes into the initramfs, in p's order,

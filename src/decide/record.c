@@ -290,6 +290,23 @@ void record_remove_file(struct record *rec, const char *path)
 	rec->n_files--;
 }
 
+bool file_kind_is_trial(enum file_kind k)
+{
+	return k == FILE_TRIAL || k == FILE_TRIAL_IMAGE;
+}
+
+void record_drop_trial(struct record *rec)
+{
+	for (size_t i = rec->n_files; i-- > 0;)
+		if (file_kind_is_trial(rec->files[i].kind))
+			record_remove_file(rec, rec->files[i].path);
+	for (size_t i = 0; i < rec->n_request; i++)
+		free(rec->request[i]);
+	free(rec->request);
+	rec->request = NULL;
+	rec->n_request = 0;
+}
+
 bool record_has_trial(const struct record *rec)
 {
 	for (size_t i = 0; i < rec->n_files; i++)

@@ -84,13 +84,19 @@ int record_file_add_param(struct record_file *f, const char *name, const char *v
 int record_file_del_param(struct record_file *f, const char *name, const char *value);
 int record_file_add_line(struct record_file *f, const char *line);
 int record_add_dir(struct record *rec, const char *path);
-#define RECORD_REQUEST_MAX 64
+/* more than a request can have: 1 --kernel, 64 --device, 32 --ids, 32
+ * --param and the flags (main.c) */
+#define RECORD_REQUEST_MAX 160
 /* -E2BIG beyond RECORD_REQUEST_MAX words */
 int record_add_request(struct record *rec, const char *word);
 /* drops path's entry (commit: the trial's files hold nothing of ours any more) */
 void record_remove_file(struct record *rec, const char *path);
 /* a trial boot (apply --trial) is pending: the record holds its files */
 bool record_has_trial(const struct record *rec);
+/* the trial's kinds: its custom.cfg and grubenv, its own initramfs */
+bool file_kind_is_trial(enum file_kind k);
+/* the record without the trial: its entries and its request words */
+void record_drop_trial(struct record *rec);
 
 const char *file_kind_to_string(enum file_kind k);
 int file_kind_from_string(const char *s);

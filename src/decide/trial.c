@@ -123,6 +123,7 @@ static const char *const verdict_names[_GRUB_TRIAL_VERDICT_MAX] = {
 	[GRUB_TRIAL_NOTHING] = "nothing-to-try",
 	[GRUB_TRIAL_ESP_SYNC] = "esp-sync",
 	[GRUB_TRIAL_NO_IMAGE_TOOL] = "no-image-tool",
+	[GRUB_TRIAL_NO_INITRAMFS] = "no-initramfs",
 };
 
 const char *grub_trial_verdict_to_string(enum grub_trial_verdict v)

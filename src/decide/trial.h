@@ -58,6 +58,7 @@ enum grub_trial_verdict {
 	GRUB_TRIAL_NOTHING,		/* the command line needs no change: nothing to try */
 	GRUB_TRIAL_ESP_SYNC,		/* proxmox-boot-tool copies the boot files to the ESPs */
 	GRUB_TRIAL_NO_IMAGE_TOOL,	/* no mkinitramfs for the trial's own initramfs */
+	GRUB_TRIAL_NO_INITRAMFS,	/* the initramfs must change, and --no-initramfs */
 	_GRUB_TRIAL_VERDICT_MAX,
 };
 

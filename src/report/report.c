@@ -429,6 +429,9 @@ const char *report_trial_reason(enum grub_trial_verdict v)
 	case GRUB_TRIAL_NO_IMAGE_TOOL:
 		return "the trial needs an initramfs of its own and initramfs-tools' mkinitramfs "
 		       "is not installed below the root";
+	case GRUB_TRIAL_NO_INITRAMFS:
+		return "the initramfs files must change, and with --no-initramfs the trial would "
+		       "have no image of its own: they would reach the default entry";
 	default:
 		return "unknown";
 	}
