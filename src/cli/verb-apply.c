@@ -603,8 +603,9 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 	for (size_t i = 0; i < p.n_files; i++)
 		if (planned_file_changed(&p.files[i]))
 			paths[n_paths++] = p.files[i].path;
-	if (promote >= 0) {
-		/* the tested image takes the default one's place: no rebuild */
+	if (promote >= 0 && n_paths < PLAN_FILES_MAX) {
+		/* the tested image takes the default one's place: no rebuild (a
+		 * path not journaled here is refused by txn_rename: rolled back) */
 		needed[promote] = false;
 		paths[n_paths++] = p.commands[promote].output;
 	}
