@@ -1963,11 +1963,10 @@ static int trial_initramfs(const struct plan_input *in, struct plan *p, char **b
 		return 0;
 	}
 	if (!plan_command_needed(p, c)) {
-		if (c)
-			plan_note(p,
-				  "trial: the trial entry boots the default entry's initramfs, "
-				  "/%s: nothing in it changes",
-				  c->output);
+		plan_note(p,
+			  "trial: the trial entry boots the default entry's initramfs, /%s: "
+			  "nothing in it changes",
+			  c->output);
 		return 0;
 	}
 	if (!plan_trial_image_name(c->output, img, sizeof(img)))

@@ -242,39 +242,34 @@ int record_file_del_param(struct record_file *f, const char *name, const char *v
 	return add_word(&f->dels, &f->n_dels, name, value);
 }
 
+/* appends a copy of s to the string array *v of *n */
+static int strv_push(char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = strdup(s);
+	if (!nv[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
 int record_add_dir(struct record *rec, const char *path)
 {
-	char **n;
-
 	for (size_t i = 0; i < rec->n_dirs; i++)
 		if (strcmp(rec->dirs[i], path) == 0)
 			return 0;
-	n = realloc(rec->dirs, (rec->n_dirs + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	rec->dirs = n;
-	n[rec->n_dirs] = strdup(path);
-	if (!n[rec->n_dirs])
-		return -ENOMEM;
-	rec->n_dirs++;
-	return 0;
+	return strv_push(&rec->dirs, &rec->n_dirs, path);
 }
 
 int record_add_request(struct record *rec, const char *word)
 {
-	char **n;
-
 	if (rec->n_request == RECORD_REQUEST_MAX)
 		return -E2BIG;
-	n = realloc(rec->request, (rec->n_request + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	rec->request = n;
-	n[rec->n_request] = strdup(word);
-	if (!n[rec->n_request])
-		return -ENOMEM;
-	rec->n_request++;
-	return 0;
+	return strv_push(&rec->request, &rec->n_request, word);
 }
 
 void record_remove_file(struct record *rec, const char *path)
@@ -317,20 +312,10 @@ bool record_has_trial(const struct record *rec)
 
 int record_file_add_line(struct record_file *f, const char *line)
 {
-	char **n;
-
 	for (size_t i = 0; i < f->n_lines; i++)
 		if (strcmp(f->lines[i], line) == 0)
 			return 0;
-	n = realloc(f->lines, (f->n_lines + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	f->lines = n;
-	n[f->n_lines] = strdup(line);
-	if (!n[f->n_lines])
-		return -ENOMEM;
-	f->n_lines++;
-	return 0;
+	return strv_push(&f->lines, &f->n_lines, line);
 }
 
 /* ---- text ---- */
