@@ -12,7 +12,13 @@
  *    next_entry reads back, setting it twice changes nothing, and unsetting
  *    (or the undo) leaves none; the undo leaves a block without ours as it is;
  *  - the mount found for a path in the input as mountinfo has a mount point
- *    that is "/" or a leading directory of the path.
+ *    that is "/" or a leading directory of the path;
+ *  - the input as a BLS entry: the trial entry made from it has one
+ *    options line, which reads back as the edited line, and the undo
+ *    removes the entry;
+ *  - the input as systemd-boot's loader.conf gets a verdict with a name;
+ *    as an EFI variable it is shown in a diff, and the undo of
+ *    LoaderEntryOneShot removes it or keeps it byte for byte.
  * A violation aborts, which the fuzzer reports.
  */
 #include <stdint.h>
@@ -138,6 +144,49 @@ static void mounts(const char *t, size_t n)
 		abort();
 }
 
+static void bls(const char *t, size_t n)
+{
+	static const char env[] = "# GRUB Environment Block\nkernelopts=root=/dev/sda1 ro\n";
+	char *out = NULL, *from = NULL, *to = NULL, *args = NULL, *u = NULL, error[256];
+	size_t ul = 1;
+
+	if (bls_trial_entry(t, n, kver, true, env, strlen(env), ops, 2, &out, &from, &to, error,
+			    sizeof(error)) < 0) {
+		if (out || from || to)
+			abort();
+		return;
+	}
+	if (bls_trial_args(out, strlen(out), &args) < 0 || strcmp(args, to) != 0)
+		abort();
+	if (grub_trial_undo("boot/loader/entries/" BLS_TRIAL_FILE, out, strlen(out), &u, &ul, error,
+			    sizeof(error)) < 0 ||
+	    u || ul)
+		abort();
+	free(out);
+	free(from);
+	free(to);
+	free(args);
+}
+
+static void sdboot(const char *t, size_t n)
+{
+	static const char *const ids[] = { "abc-6.1.conf" };
+	struct sdboot_trial_facts f = {
+		.efivars = true, .loader_conf = t, .loader_conf_len = n, .ids = ids, .n_ids = 1
+	};
+	char *d, *u = NULL, error[256];
+	size_t ul = 0;
+
+	if (!grub_trial_verdict_to_string(sdboot_trial_judge(&f)))
+		abort();
+	d = unified_diff(SDBOOT_ONESHOT, t, n, NULL, 0);
+	free(d);
+	if (grub_trial_undo(SDBOOT_ONESHOT, t, n, &u, &ul, error, sizeof(error)) < 0 ||
+	    (u && (ul != n || memcmp(u, t, n) != 0)))
+		abort();
+	free(u);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *t = malloc(size ? size : 1);
@@ -149,6 +198,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	custom(t, size);
 	env(t, size);
 	mounts(t, size);
+	bls(t, size);
+	sdboot(t, size);
 	free(t);
 	return 0;
 }

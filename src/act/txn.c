@@ -81,6 +81,43 @@ static int journal_load(struct txn *t, int jfd, unsigned *bad_line)
 	return journal_parse(text, len, &t->j, bad_line);
 }
 
+/* efivarfs takes a variable as one write() of its attributes and data to a
+ * file of its name; it has no temporary files or rename, and a variable
+ * cannot be truncated: one that is there is deleted first */
+static bool efivar_path(const char *resolved)
+{
+	return strncmp(resolved, "sys/firmware/efi/efivars/", 25) == 0;
+}
+
+static int write_efivar_at(int dir, const char *base, const char *data, size_t len)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t k;
+
+	if (unlinkat(dir, base, 0) < 0 && errno != ENOENT)
+		return -errno;
+	fd = openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	k = write(fd, data, len);
+	if (k < 0)
+		return -errno;
+	return (size_t)k == len ? 0 : -EIO;
+}
+
+/* an EFI variable put back from its journal copy */
+static int restore_efivar(int dir, const char *base, int src)
+{
+	char buf[4096];
+	ssize_t n = pread(src, buf, sizeof(buf), 0);
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n == sizeof(buf))
+		return -EFBIG;
+	return write_efivar_at(dir, base, buf, (size_t)n);
+}
+
 static int restore_entries(struct txn *t, int jfd)
 {
 	int ret = 0;
@@ -134,7 +171,9 @@ static int restore_entries(struct txn *t, int jfd)
 				continue;
 			}
 			/* the copy kept the original's mode, owner and label */
-			r = write_atomic_at(dir, base, NULL, 0, src, src, 0644);
+			r = efivar_path(e->path)
+				    ? restore_efivar(dir, base, src)
+				    : write_atomic_at(dir, base, NULL, 0, src, src, 0644);
 			if (r < 0)
 				ret = log_error_errno(r, "Failed to restore /%s: %m", e->path);
 		}
@@ -503,6 +542,8 @@ int txn_write(struct txn *t, const char *path, const char *data, size_t len)
 	dir = root_open_dir_of(t->rootobj, resolved, &base);
 	if (dir < 0)
 		return dir;
+	if (efivar_path(resolved))
+		return write_efivar_at(dir, base, data, len);
 	like = openat(dir, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (like < 0 && errno != ENOENT)
 		return -errno;

@@ -13,6 +13,7 @@
 #include "decide/bootcfg-edit.h"
 #include "decide/nextboot.h"
 #include "decide/trial.h"
+#include "facts/efi-loadopt.h"
 #include "facts/modconf.h"
 #include "facts/pbt.h"
 #include "gather/boot.h"
@@ -397,6 +398,18 @@ void readback_trial(struct context *ctx, const struct plan *p, struct outcome *o
 				      strerror(-r));
 			continue;
 		}
+		if (sdboot_oneshot_path(f->path)) {
+			char id[256] = "";
+			bool ok = efivar_ascii_string((const uint8_t *)text, len, id, sizeof(id)) ==
+					  0 &&
+				  strcmp(id, BLS_TRIAL_FILE) == 0 && len == f->new_len;
+
+			outcome_check(o, ok,
+				      "LoaderEntryOneShot=%s: systemd-boot boots the trial entry "
+				      "once",
+				      id[0] ? id : "(not an entry name)");
+			continue;
+		}
 		if (strstr(f->path, "grubenv")) {
 			next = grubenv_get_value(text, len, "next_entry");
 			outcome_check(
@@ -406,7 +419,8 @@ void readback_trial(struct context *ctx, const struct plan *p, struct outcome *o
 				f->path, next ? next : "(unset)", len);
 			continue;
 		}
-		r = grub_custom_cfg_trial_args(text, len, &args);
+		r = bls_trial_path(f->path) ? bls_trial_args(text, len, &args)
+					    : grub_custom_cfg_trial_args(text, len, &args);
 		if (r == -ENOMEM)
 			o->oom = true;
 		outcome_check(o,

@@ -99,7 +99,8 @@ static int record_changes(struct record *rec, const struct plan *p, bool commit)
 		} else if (pf->kind == FILE_LINES)
 			r = lines_added(pf->old, pf->new, add_line_cb, &ac);
 		else if (pf->kind == FILE_TRIAL && p->trial_from && p->trial_to &&
-			 grub_custom_cfg_has_trial(pf->new, pf->new_len))
+			 (bls_trial_path(pf->path) ||
+			  grub_custom_cfg_has_trial(pf->new, pf->new_len)))
 			/* what the trial entry's line has over the default entry's */
 			r = cmdline_diff(p->trial_from, p->trial_to, add_param_cb, del_param_cb,
 					 &ac);
@@ -240,9 +241,19 @@ static int record_trial_image(struct record *rec, const struct plan *p)
 }
 
 /* the record names a trial file: custom.cfg or grubenv next to the grub.cfg
- * the plan regenerates, and nothing else */
+ * the plan regenerates, or the BLS trial entry where BLS entries are read,
+ * and nothing else */
 static bool trial_path_ok(const struct plan *p, const char *path)
 {
+	if (sdboot_oneshot_path(path))
+		return true;
+	for (size_t i = 0; i < BLS_DIRS_N; i++) {
+		size_t d = strlen(bls_dirs[i]);
+
+		if (strncmp(path, bls_dirs[i], d) == 0 && path[d] == '/' &&
+		    strcmp(path + d + 1, BLS_TRIAL_FILE) == 0)
+			return true;
+	}
 	for (size_t i = 0; i < p->n_commands; i++) {
 		const struct plan_command *c = &p->commands[i];
 		const char *slash = strrchr(c->output, '/');
@@ -263,16 +274,20 @@ static int plan_trial_end_all(struct txn *t, const struct record *rec, struct pl
 {
 	for (size_t i = 0; i < rec->n_files; i++) {
 		const struct record_file *f = &rec->files[i];
-		_cleanup_free_ char *cur = NULL;
+		_cleanup_free_ char *cur = NULL, *rf = NULL;
+		char link[PATH_MAX];
 		struct file_error err;
+		const char *path;
 		size_t len;
 		int r;
 
 		if (f->kind != FILE_TRIAL)
 			continue;
-		if (!trial_path_ok(p, f->path)) {
+		if (!trial_path_ok(p, f->path) || !trial_file_path_valid(f->path) ||
+		    root_readlink(t->rootobj, f->path, link, sizeof(link)) >= 0) {
 			log_error("/%s/record: /%s is not a file of a trial boot (custom.cfg or "
-				  "grubenv next to the grub.cfg this host regenerates)",
+				  "grubenv next to the grub.cfg this host regenerates, "
+				  "a BLS " BLS_TRIAL_FILE ", or LoaderEntryOneShot)",
 				  STATE_DIR, f->path);
 			return EXIT_BAD_INPUT;
 		}
@@ -283,7 +298,26 @@ static int plan_trial_end_all(struct txn *t, const struct record *rec, struct pl
 			log_error_errno(r, "Failed to read /%s: %m", f->path);
 			return exit_for_error(r);
 		}
-		r = plan_trial_end(p, f->path, cur, len, f->created, &err);
+		/* the trial's own entry goes only as the trial wrote it */
+		if (bls_trial_path(f->path) && (!f->created || !f->ours || len != f->ours_len ||
+						memcmp(cur, f->ours, len) != 0)) {
+			log_error("/%s is not as apply --trial wrote it (changed since, or there "
+				  "before): commit leaves it to you",
+				  f->path);
+			return EXIT_BAD_INPUT;
+		}
+		/* the real plan may write the same file by another name (RHEL 8 on
+		 * UEFI: boot/grub2/grubenv, a link to the ESP's): one planned file */
+		path = f->path;
+		r = root_resolve(t->rootobj, f->path, &rf);
+		for (size_t k = 0; r >= 0 && k < p->n_files; k++) {
+			_cleanup_free_ char *rp = NULL;
+
+			if (root_resolve(t->rootobj, p->files[k].path, &rp) >= 0 &&
+			    strcmp(rp, rf) == 0)
+				path = p->files[k].path;
+		}
+		r = plan_trial_end(p, path, cur, len, f->created, &err);
 		if (r == -EINVAL || (r < 0 && err.message[0])) {
 			log_file_error(&err);
 			return r == -EINVAL ? EXIT_BAD_INPUT : exit_for_error(r);
@@ -718,7 +752,9 @@ static int apply_run(struct context *ctx, enum apply_mode mode)
 		goto rollback;
 	if (ctx->no_mkconfig && in.host.boot.loader == LOADER_GRUB)
 		outcome_note(&o, "--no-mkconfig: grub.cfg was not regenerated nor checked");
-	if (in.host.boot.loader == LOADER_GRUB_BLS || in.host.boot.loader == LOADER_SYSTEMD_BOOT) {
+	/* a trial leaves the default line, which later kernels get, as it is */
+	if (mode != APPLY_TRIAL && (in.host.boot.loader == LOADER_GRUB_BLS ||
+				    in.host.boot.loader == LOADER_SYSTEMD_BOOT)) {
 		bool kc = root_exists(ctx->root, "etc/kernel/cmdline") > 0;
 
 		outcome_note(

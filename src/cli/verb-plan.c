@@ -178,21 +178,20 @@ int plan_for_trial(struct context *ctx, const struct plan_input *in, struct plan
 	for (size_t i = 0; i < p->n_commands; i++)
 		if (p->commands[i].kind == CMD_BOOTCFG && p->commands[i].output[0])
 			bootcfg = &p->commands[i];
-	if (in->host.boot.loader == LOADER_GRUB && !bootcfg) {
+	if ((in->host.boot.loader == LOADER_GRUB || in->host.boot.loader == LOADER_GRUB_BLS) &&
+	    !bootcfg) {
 		log_error("--trial: no grub.cfg is regenerated here (--no-mkconfig, or no "
 			  "grub-mkconfig below the root)");
 		return EXIT_BAD_INPUT;
 	}
-	if (bootcfg) {
-		r = trial_files_gather(ctx->root, bootcfg->output, t, &err);
-		if (r == -EINVAL || (r < 0 && err.message[0])) {
-			log_file_error(&err);
-			return r == -EINVAL ? EXIT_BAD_INPUT : exit_for_error(r);
-		}
-		if (r < 0) {
-			log_root_error(ctx->root, r, "Failed to read the boot loader's files");
-			return exit_for_error(r);
-		}
+	r = trial_files_gather(ctx->root, bootcfg ? bootcfg->output : NULL, t, &err);
+	if (r == -EINVAL || (r < 0 && err.message[0])) {
+		log_file_error(&err);
+		return r == -EINVAL ? EXIT_BAD_INPUT : exit_for_error(r);
+	}
+	if (r < 0) {
+		log_root_error(ctx->root, r, "Failed to read the boot loader's files");
+		return exit_for_error(r);
 	}
 	r = plan_trial(in, p, t, verdict, &err);
 	if (r == -EINVAL) {

@@ -118,14 +118,24 @@ static int revert_content(const struct record_file *f, const char *cur, size_t c
 	if (f->kind == FILE_TRIAL) {
 		/* GRUB cleared next_entry when it booted the trial; the block goes */
 		char error[384];
-		int r = grub_trial_undo(f->path, cur, cur_len, ret, ret_len, error, sizeof(error));
+		int r;
+
+		/* the trial's own entry goes only as the trial wrote it */
+		if (bls_trial_path(f->path) && (!f->created || !ours)) {
+			log_error("/%s is not as apply --trial wrote it (changed since, or there "
+				  "before): left for you to remove",
+				  f->path);
+			return -EINVAL;
+		}
+		r = grub_trial_undo(f->path, cur, cur_len, ret, ret_len, error, sizeof(error));
 
 		if (r == -EINVAL)
 			log_error("/%s: the trial cannot be taken out with certainty: %s", f->path,
 				  error);
 		if (r < 0)
 			return r;
-		if (!*ret && !f->created) {
+		if (!*ret && !f->created && !bls_trial_path(f->path) &&
+		    !sdboot_oneshot_path(f->path)) {
 			*ret = strdup(""); /* it was there before the trial: it stays */
 			if (!*ret)
 				return -ENOMEM;
@@ -314,6 +324,19 @@ int verb_revert(struct context *ctx)
 				outcome_note(&o, "/%s, the trial's initramfs, is removed", f->path);
 			}
 			continue;
+		}
+		if (f->kind == FILE_TRIAL) {
+			char link[PATH_MAX];
+
+			/* a trial's file by its own name, never a link (which would lead
+			 * the removal or the edit elsewhere) */
+			if (!trial_file_path_valid(f->path) ||
+			    root_readlink(ctx->root, f->path, link, sizeof(link)) >= 0) {
+				log_error("/%s/record: /%s is not a file of a trial boot",
+					  STATE_DIR, f->path);
+				ret = EXIT_BAD_INPUT;
+				goto finish;
+			}
 		}
 		r = txn_read(&t, f->path, &cur, &len);
 		if (r == -ENOENT) {

@@ -7,6 +7,7 @@
 #include "base/lines.h"
 #include "base/macro.h"
 #include "decide/bootcfg-edit.h"
+#include "facts/efi-loadopt.h"
 
 /* The span of the first line whose first word is key, value after blanks */
 static bool find_key_line(const char *text, const char *key, size_t *vstart, size_t *vend)
@@ -395,7 +396,61 @@ static void put_line(struct out *o, char tag, const struct lines *l, size_t i)
 	}
 }
 
+static char *unified_diff_text(const char *path, const char *a, size_t alen, const char *b,
+			       size_t blen);
+
+/* an EFI variable (efivarfs: the attributes, then the data) as a line of
+ * text, for a diff people read: its attributes and its value as a string
+ * when it is one (UTF-16), else its bytes in hex; NULL out of memory */
+static char *efivar_view(const char *data, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)data;
+	char text[512];
+	char *out = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	if (len < 4)
+		return strdup("(not an EFI variable: fewer than 4 bytes)\n");
+	f = open_memstream(&out, &n);
+	if (!f)
+		return NULL;
+	fprintf(f, "attributes=0x%08x ", u[0] | u[1] << 8 | u[2] << 16 | (unsigned)u[3] << 24);
+	if (efivar_ascii_string(u, len, text, sizeof(text)) == 0)
+		fprintf(f, "value=\"%s\" (UTF-16LE)\n", text);
+	else {
+		fputs("value=0x", f);
+		for (size_t i = 4; i < len; i++)
+			fprintf(f, "%02x", u[i]);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 char *unified_diff(const char *path, const char *a, size_t alen, const char *b, size_t blen)
+{
+	_cleanup_free_ char *va = NULL, *vb = NULL;
+
+	if (strncmp(path, "sys/firmware/efi/efivars/", 25) == 0) {
+		/* none, or empty: the variable is not there */
+		va = a && alen ? efivar_view(a, alen) : NULL;
+		vb = b && blen ? efivar_view(b, blen) : NULL;
+		if ((a && alen && !va) || (b && blen && !vb))
+			return NULL;
+		a = va;
+		alen = va ? strlen(va) : 0;
+		b = vb;
+		blen = vb ? strlen(vb) : 0;
+	}
+	return unified_diff_text(path, a, alen, b, blen);
+}
+
+static char *unified_diff_text(const char *path, const char *a, size_t alen, const char *b,
+			       size_t blen)
 {
 	struct lines la = {}, lb = {};
 	struct out o = {};

@@ -779,8 +779,11 @@ static void check_trial(const struct host *h, struct check_report *r)
 		return;
 	if (h->boot_id[0] && strcmp(h->boot_id, h->applied_boot_id) == 0) {
 		c = check_add(r, "boot.trial", "TRIAL_PENDING", CHECK_WARN, "Trial boot");
-		check_summary(c, "apply --trial set up a one-shot boot: the next boot is the trial "
-				 "entry (next_entry in grubenv); the default entry is unchanged");
+		check_summary(c,
+			      "apply --trial set up a one-shot boot: the next boot is the trial "
+			      "entry (%s); the default entry is unchanged",
+			      h->boot.loader == LOADER_SYSTEMD_BOOT ? "LoaderEntryOneShot"
+								    : "next_entry in grubenv");
 		check_hint(c, "reboot; then `iommu-setup commit` makes it permanent once verify "
 			      "passes, or `iommu-setup revert --trial` removes it");
 	} else if (!h->live) {
@@ -889,8 +892,8 @@ static void check_boot(const struct host *h, struct check_report *r)
 		 * trial boot, what is configured for it is the trial entry's line */
 		const struct kcmdline *conf =
 			host_trial_booted(h) ? &h->trial_cmdline : &b->configured;
-		const char *conf_file = conf == &b->configured ? b->configured_file
-							       : "the trial entry (custom.cfg)";
+		const char *conf_file =
+			conf == &b->configured ? b->configured_file : "the trial entry";
 
 		for (size_t i = 0; i < ARRAY_SIZE(iommu_params); i++) {
 			const struct kparam *want = kcmdline_find(conf, iommu_params[i]);

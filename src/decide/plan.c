@@ -29,6 +29,7 @@
 #include "decide/record.h"
 #include "decide/regen-decide.h"
 #include "decide/rules.h"
+#include "facts/efi-loadopt.h"
 #include "facts/modconf.h"
 #include "facts/modules.h"
 #include "facts/regen.h"
@@ -1990,7 +1991,7 @@ static int trial_initramfs(const struct plan_input *in, struct plan *p, char **b
 	r = grub_trial_block_initrd(*block, from, to, &edited);
 	if (r == -ENOENT)
 		return fail(err, -EINVAL,
-			    "the target kernel's menu entry in grub.cfg has no initrd line naming "
+			    "the target kernel's boot entry has no initrd line naming "
 			    "%s: the trial's own initramfs cannot be put in its place",
 			    from);
 	if (r < 0)
@@ -2013,11 +2014,189 @@ static int trial_initramfs(const struct plan_input *in, struct plan *p, char **b
 	return 0;
 }
 
+/* GRUB's blscfg reads /loader/entries of its boot partition; systemd-boot
+ * every directory of bls_dirs. Neither reads a hidden file, and GRUB skips
+ * an entry without a linux key. */
+static bool bls_loader_reads(const struct src_file *f, bool sd)
+{
+	const char *base = strrchr(f->path, '/');
+	struct bls_keys k;
+
+	if (!f->text || !base || base[1] == '.' ||
+	    (!sd && strncmp(f->path, "boot/loader/entries/", 20) != 0))
+		return false;
+	bls_read(f->text, f->len, &k);
+	return k.linux_path[0] != '\0';
+}
+
+/* the ids of the entries the loader reads (file names, without .conf for
+ * GRUB's blscfg), for the judge; NULL when memory runs out */
+static const char **bls_ids(const struct boot_sources *s, bool sd, size_t *n)
+{
+	const char **ids = calloc(s->n_bls + 1, sizeof(*ids));
+
+	*n = 0;
+	if (!ids)
+		return NULL;
+	for (size_t i = 0; i < s->n_bls; i++) {
+		const char *base = strrchr(s->bls[i].path, '/');
+		char *id;
+		size_t l;
+
+		if (!bls_loader_reads(&s->bls[i], sd))
+			continue;
+		id = strdup(base + 1);
+		if (!id)
+			goto oom;
+		l = strlen(id);
+		if (!sd && l > 5 && strcmp(id + l - 5, ".conf") == 0)
+			id[l - 5] = '\0';
+		ids[(*n)++] = id;
+	}
+	return ids;
+oom:
+	for (size_t i = 0; i < *n; i++)
+		free((char *)ids[i]);
+	free(ids);
+	return NULL;
+}
+
+/* the target kernel's entry among those the loader reads (the first, in
+ * path order) */
+static const struct src_file *bls_target(const struct boot_sources *s, const char *kver, bool sd)
+{
+	for (size_t i = 0; i < s->n_bls; i++) {
+		struct bls_keys k;
+
+		if (!bls_loader_reads(&s->bls[i], sd))
+			continue;
+		bls_read(s->bls[i].text, s->bls[i].len, &k);
+		if (bls_is_for(k.version, k.linux_path, kver))
+			return &s->bls[i];
+	}
+	return NULL;
+}
+
+/*
+ * The trial entry: on GRUB with grub-mkconfig, the block for custom.cfg
+ * (*path its path); on GRUB with BLS, the entry file next to the target's.
+ * *old is the file as it is now. -EINVAL with err when it cannot be made.
+ */
+static int trial_entry_make(struct plan *p, const struct trial_files *t,
+			    const struct grub_cfg_entry *e, const struct src_file *bls, bool expand,
+			    char **block, char *path, size_t path_size, const struct src_file **old,
+			    struct file_error *err)
+{
+	struct kop ops[PLAN_OPS_MAX];
+	char error[384];
+	int r;
+
+	free(p->trial_from);
+	free(p->trial_to);
+	p->trial_from = p->trial_to = NULL;
+	if (bls) {
+		const char *slash = strrchr(bls->path, '/');
+
+		r = bls_trial_entry(bls->text, bls->len, p->kver, expand, t->grubenv.text,
+				    t->grubenv.len, plan_ops(p, ops), p->n_params, block,
+				    &p->trial_from, &p->trial_to, error, sizeof(error));
+		if (r == -EINVAL)
+			return file_error_set(err, bls->path, 0, "%s", error);
+		if (r < 0)
+			return r;
+		snprintf(path, path_size, "%.*s/" BLS_TRIAL_FILE,
+			 (int)(slash ? slash - bls->path : 0), bls->path);
+		for (size_t i = 0; i < BLS_DIRS_N; i++)
+			if (t->bls_trial[i].path && strcmp(t->bls_trial[i].path, path) == 0)
+				*old = &t->bls_trial[i];
+		if (!*old)
+			return file_error_set(err, bls->path, 0,
+					      "not in a directory BLS entries are read from");
+		/* one there already must be an earlier trial's, never someone's own */
+		if ((*old)->text && !bls_trial_entry_ours((*old)->text, (*old)->len))
+			return file_error_set(err, path, 1,
+					      "is not a trial entry iommu-setup wrote (its first "
+					      "line is not ours): move it away first");
+		return 0;
+	}
+	r = grub_trial_entry(t->grub_cfg.text, e, p->kver, plan_ops(p, ops), p->n_params, block,
+			     error, sizeof(error));
+	if (r == -EINVAL)
+		return file_error_set(err, t->grub_cfg.path, e->line, "%s", error);
+	if (r < 0)
+		return r;
+	/* the trial entry's line, for the record, before its initrd changes */
+	p->trial_from = strndup(t->grub_cfg.text + e->args_start, e->args_end - e->args_start);
+	if (!p->trial_from || grub_custom_cfg_trial_args(*block, strlen(*block), &p->trial_to) < 0)
+		return -ENOMEM;
+	snprintf(path, path_size, "%s/custom.cfg", t->dir);
+	*old = &t->custom;
+	return 0;
+}
+
+/* systemd-boot's verdict on the trial (ids: the entries' file names) */
+static enum grub_trial_verdict sdboot_verdict(const struct trial_files *t, const char *const *ids,
+					      size_t n_ids)
+{
+	char oneshot[256], dflt[256];
+	struct sdboot_trial_facts f = {
+		.efivars = t->efivars,
+		.loader_conf = t->loader_conf.text,
+		.loader_conf_len = t->loader_conf.len,
+		.ids = ids,
+		.n_ids = n_ids,
+	};
+
+	if (t->oneshot.text) {
+		f.oneshot_invalid =
+			efivar_ascii_string((const uint8_t *)t->oneshot.text, t->oneshot.len,
+					    oneshot, sizeof(oneshot)) < 0;
+		f.oneshot = f.oneshot_invalid ? NULL : oneshot;
+	}
+	if (t->entry_default.text) {
+		f.default_invalid =
+			efivar_ascii_string((const uint8_t *)t->entry_default.text,
+					    t->entry_default.len, dflt, sizeof(dflt)) < 0;
+		f.default_var = f.default_invalid ? NULL : dflt;
+	}
+	return sdboot_trial_judge(&f);
+}
+
+/*
+ * systemd-boot: the trial boots the target entry's kernel and initramfs on
+ * the boot partition with its own line; kernel-install, which would rewrite
+ * the entry and copy a new image, does not run. An initramfs that must
+ * change is refused: the trial's own image is built for GRUB hosts only.
+ */
+static void sdboot_trial_commands(struct plan *p, enum grub_trial_verdict *verdict)
+{
+	for (size_t i = 0; i < p->n_files; i++)
+		if (planned_file_changed(&p->files[i]))
+			*verdict = GRUB_TRIAL_SDBOOT_INITRAMFS;
+	for (size_t i = p->n_commands; i-- > 0;) {
+		const struct plan_command *c = &p->commands[i];
+		const char *base = strrchr(c->args[0], '/');
+
+		base = base ? base + 1 : c->args[0];
+		if (c->kind == CMD_ESP_SYNC && strcmp(base, "kernel-install") != 0)
+			*verdict = GRUB_TRIAL_ESP_SYNC;
+		else if (c->kind == CMD_INITRAMFS && plan_command_needed(p, c))
+			*verdict = GRUB_TRIAL_SDBOOT_INITRAMFS;
+		else
+			drop_command(p, i);
+	}
+}
+
 int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_files *t,
 	       enum grub_trial_verdict *verdict, struct file_error *err)
 {
+	const struct boot_sources *src = &in->host.boot.sources;
 	const struct shvar *dflt = shenv_get(&in->host.boot.grub_env, "GRUB_DEFAULT"),
 			   *save = shenv_get(&in->host.boot.grub_env, "GRUB_SAVEDEFAULT");
+	const bool bls = in->host.boot.loader == LOADER_GRUB_BLS,
+		   sd = in->host.boot.loader == LOADER_SYSTEMD_BOOT;
+	size_t n_ids = 0;
+	const char **ids = bls || sd ? bls_ids(src, sd, &n_ids) : NULL;
 	struct grub_trial_facts f = {
 		.grubenv = t->grubenv.text,
 		.grubenv_len = t->grubenv.len,
@@ -2029,46 +2208,49 @@ int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_f
 		.env_source = t->env_mount_found ? t->env_source : NULL,
 		.default_unknown = (dflt && !dflt->known) || (save && !save->known),
 		.kver = p->kver,
+		.bls = bls,
+		.bls_ids = ids,
+		.n_bls_ids = n_ids,
 	};
 	_cleanup_free_ char *block = NULL, *custom = NULL, *env = NULL;
-	struct kop ops[PLAN_OPS_MAX];
-	struct grub_cfg_entry e;
+	const struct src_file *target = NULL, *old = NULL;
+	struct grub_cfg_entry e = {};
 	char path[700], error[384];
 	bool changes = false;
 	size_t env_len = 0;
-	int r;
+	int r = 0;
 
+	if ((bls || sd) && !ids)
+		return -ENOMEM;
 	/* a refusal: the verdict says why, the code names it for machines */
 	*err = (struct file_error){};
 	err->code = "TRIAL_IMPOSSIBLE";
 	for (size_t i = 0; i < p->n_files; i++)
 		changes |=
 			planned_file_is_cmdline(&p->files[i]) && planned_file_changed(&p->files[i]);
-	if (in->host.boot.loader != LOADER_GRUB)
+	if (in->host.boot.loader != LOADER_GRUB && !bls && !sd)
 		*verdict = GRUB_TRIAL_NOT_GRUB;
 	else if (!changes)
 		*verdict = GRUB_TRIAL_NOTHING;
+	else if (sd)
+		*verdict = sdboot_verdict(t, ids, n_ids);
 	else
 		*verdict = grub_trial_judge(&f);
-	if (*verdict == GRUB_TRIAL_POSSIBLE &&
+	for (size_t i = 0; i < n_ids; i++)
+		free((char *)ids[i]);
+	free(ids);
+	if (*verdict == GRUB_TRIAL_POSSIBLE && (bls || sd) &&
+	    !(target = bls_target(src, p->kver, sd)))
+		*verdict = GRUB_TRIAL_NO_ENTRY;
+	if (*verdict == GRUB_TRIAL_POSSIBLE && !bls && !sd &&
 	    grub_cfg_find_entry(f.grub_cfg, f.grub_cfg_len, p->kver, &e) < 0)
 		*verdict = GRUB_TRIAL_NO_ENTRY;
 	if (*verdict != GRUB_TRIAL_POSSIBLE)
 		return 0;
 	err->code = NULL;
-	r = grub_trial_entry(f.grub_cfg, &e, p->kver, plan_ops(p, ops), p->n_params, &block, error,
-			     sizeof(error));
-	if (r == -EINVAL)
-		return file_error_set(err, t->grub_cfg.path, e.line, "%s", error);
+	r = trial_entry_make(p, t, &e, target, !sd, &block, path, sizeof(path), &old, err);
 	if (r < 0)
 		return r;
-	/* the trial entry's line, for the record, before its initrd changes */
-	free(p->trial_from);
-	free(p->trial_to);
-	p->trial_to = NULL;
-	p->trial_from = strndup(f.grub_cfg + e.args_start, e.args_end - e.args_start);
-	if (!p->trial_from || grub_custom_cfg_trial_args(block, strlen(block), &p->trial_to) < 0)
-		return -ENOMEM;
 	/* the default entry keeps its line: no command-line file, no grub.cfg */
 	for (size_t i = p->n_files; i-- > 0;)
 		if (planned_file_is_cmdline(&p->files[i]))
@@ -2076,33 +2258,50 @@ int plan_trial(const struct plan_input *in, struct plan *p, const struct trial_f
 	for (size_t i = p->n_commands; i-- > 0;)
 		if (p->commands[i].kind == CMD_BOOTCFG)
 			drop_command(p, i);
-	r = trial_initramfs(in, p, &block, verdict, err);
+	if (sd)
+		sdboot_trial_commands(p, verdict);
+	else
+		r = trial_initramfs(in, p, &block, verdict, err);
 	if (r < 0 || *verdict != GRUB_TRIAL_POSSIBLE) {
 		if (*verdict != GRUB_TRIAL_POSSIBLE)
 			err->code = "TRIAL_IMPOSSIBLE";
 		return r;
 	}
-	r = grub_custom_cfg_set(t->custom.text, t->custom.len, block, &custom, error,
-				sizeof(error));
-	if (r == -EINVAL)
-		return file_error_set(err, t->custom.path, 0, "%s", error);
-	if (r < 0)
-		return r;
-	r = grubenv_set(f.grubenv, f.grubenv_len, "next_entry", GRUB_TRIAL_ID, &env, &env_len,
-			error, sizeof(error));
+	if (bls || sd)
+		custom = TAKE_PTR(block);
+	else {
+		r = grub_custom_cfg_set(t->custom.text, t->custom.len, block, &custom, error,
+					sizeof(error));
+		if (r == -EINVAL)
+			return file_error_set(err, t->custom.path, 0, "%s", error);
+		if (r < 0)
+			return r;
+	}
+	if (sd)
+		r = sdboot_oneshot_value(BLS_TRIAL_FILE, &env, &env_len);
+	else
+		r = grubenv_set(f.grubenv, f.grubenv_len, "next_entry", GRUB_TRIAL_ID, &env,
+				&env_len, error, sizeof(error));
 	if (r == -EINVAL)
 		return file_error_set(err, t->grubenv.path, 0, "%s", error);
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/custom.cfg", t->dir);
-	r = add_file(p, FILE_TRIAL, path, "the trial menu entry", t->custom.text, t->custom.len,
-		     custom, strlen(custom), !t->custom.text, err);
+	r = add_file(p, FILE_TRIAL, path,
+		     bls || sd ? "the trial boot entry" : "the trial menu entry", old->text,
+		     old->len, custom, strlen(custom), !old->text, err);
 	if (r < 0)
 		return r;
-	r = add_file(p, FILE_TRIAL, t->grubenv.path, "next_entry", f.grubenv, f.grubenv_len, env,
-		     env_len, false, err);
+	if (sd)
+		r = add_file(p, FILE_TRIAL, SDBOOT_ONESHOT, "LoaderEntryOneShot", t->oneshot.text,
+			     t->oneshot.len, env, env_len, !t->oneshot.text, err);
+	else
+		r = add_file(p, FILE_TRIAL, t->grubenv.path, "next_entry", f.grubenv, f.grubenv_len,
+			     env, env_len, false, err);
 	if (r < 0)
 		return r;
+	if (sd)
+		plan_note(p, "trial: the trial entry boots the target entry's kernel and initramfs "
+			     "as they are on the boot partition; kernel-install does not run");
 	return 0;
 }
 
@@ -2155,6 +2354,38 @@ int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len
 	int r;
 
 	*err = (struct file_error){};
+	/* a file the real plan writes too (RHEL 8's grubenv, for kernelopts):
+	 * the trial taken out of what it writes, in the one planned file */
+	for (size_t i = 0; i < p->n_files; i++) {
+		struct planned_file *pf = &p->files[i];
+
+		if (strcmp(pf->path, path) != 0)
+			continue;
+		r = grub_trial_undo(path, pf->new, pf->new_len, &out, &out_len, error,
+				    sizeof(error));
+		if (r == -EINVAL)
+			return file_error_set(err, path, 0, "%s", error);
+		if (r < 0)
+			return r;
+		if (!out)
+			return file_error_set(err, path, 0,
+					      "planned for the real plan, and it goes");
+		free(pf->new);
+		pf->new = TAKE_PTR(out);
+		pf->new_len = out_len;
+		/* and what the record keeps as before: a revert must not bring back
+		 * a next_entry naming a trial that is gone */
+		r = grub_trial_undo(path, pf->old, pf->old_len, &out, &out_len, error,
+				    sizeof(error));
+		if (r < 0)
+			return file_error_set(err, path, 0, "%s", error);
+		if (out) {
+			free(pf->old);
+			pf->old = TAKE_PTR(out);
+			pf->old_len = out_len;
+		}
+		return 0;
+	}
 	r = grub_trial_undo(path, cur, len, &out, &out_len, error, sizeof(error));
 	if (r == -EINVAL)
 		return file_error_set(err, path, 0, "%s", error);
@@ -2162,11 +2393,17 @@ int plan_trial_end(struct plan *p, const char *path, const char *cur, size_t len
 		return r;
 	base = strrchr(path, '/');
 	custom = strcmp(base ? base + 1 : path, "custom.cfg") == 0;
-	r = add_file(p, FILE_TRIAL, path, custom ? "the trial menu entry" : "next_entry", cur, len,
-		     out ? out : "", out_len, false, err);
+	r = add_file(p, FILE_TRIAL, path,
+		     custom			 ? "the trial menu entry"
+		     : bls_trial_path(path)	 ? "the trial boot entry"
+		     : sdboot_oneshot_path(path) ? "LoaderEntryOneShot"
+						 : "next_entry",
+		     cur, len, out ? out : "", out_len, false, err);
 	if (r < 0)
 		return r;
-	/* a custom.cfg that was there before the trial stays, however empty */
-	p->files[p->n_files - 1].removed = !out && created;
+	/* a custom.cfg that was there before the trial stays, however empty;
+	 * the BLS trial entry goes */
+	p->files[p->n_files - 1].removed =
+		!out && (created || bls_trial_path(path) || sdboot_oneshot_path(path));
 	return 0;
 }

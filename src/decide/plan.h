@@ -260,7 +260,13 @@ int edit_cmdline_file(enum file_kind kind, const char *path, const char *what, c
 struct trial_files {
 	char dir[600];				   /* grub.cfg's directory, "boot/grub" */
 	struct src_file grub_cfg, grubenv, custom; /* text NULL: none */
-	bool env_mount_found;			   /* a mount of mountinfo holds grubenv */
+	struct src_file bls_trial[BLS_DIRS_N];	   /* BLS_TRIAL_FILE in each of bls_dirs */
+	/* systemd-boot: loader/loader.conf, the efivarfs files of
+	 * LoaderEntryOneShot and LoaderEntryDefault (text NULL: none), and
+	 * whether sys/firmware/efi/efivars is there */
+	struct src_file loader_conf, oneshot, entry_default;
+	bool efivars;
+	bool env_mount_found; /* a mount of mountinfo holds grubenv */
 	char env_fstype[64], env_source[128];
 };
 

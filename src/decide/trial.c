@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/lines.h"
 #include "base/macro.h"
+#include "base/path-util.h"
 #include "decide/bootcfg-edit.h"
 #include "decide/trial.h"
+#include "facts/boot.h"
+#include "facts/efi-loadopt.h"
 
 #define GRUBENV_HEADER "# GRUB Environment Block\n"
 #define GRUBENV_SIZE 1024
@@ -124,11 +128,47 @@ static const char *const verdict_names[_GRUB_TRIAL_VERDICT_MAX] = {
 	[GRUB_TRIAL_ESP_SYNC] = "esp-sync",
 	[GRUB_TRIAL_NO_IMAGE_TOOL] = "no-image-tool",
 	[GRUB_TRIAL_NO_INITRAMFS] = "no-initramfs",
+	[GRUB_TRIAL_CFG_NO_BLSCFG] = "cfg-no-blscfg",
+	[GRUB_TRIAL_BLS_DEFAULT_POSITION] = "bls-default-by-position",
+	[GRUB_TRIAL_SDBOOT_NO_EFIVARS] = "sdboot-no-efivars",
+	[GRUB_TRIAL_SDBOOT_ONESHOT_PENDING] = "sdboot-oneshot-pending",
+	[GRUB_TRIAL_SDBOOT_DEFAULT_POSITION] = "sdboot-default-by-position",
+	[GRUB_TRIAL_SDBOOT_SAVED] = "sdboot-default-saved",
+	[GRUB_TRIAL_SDBOOT_INITRAMFS] = "sdboot-initramfs",
 };
 
 const char *grub_trial_verdict_to_string(enum grub_trial_verdict v)
 {
 	return v >= 0 && v < _GRUB_TRIAL_VERDICT_MAX ? verdict_names[v] : NULL;
+}
+
+static bool cfg_runs_blscfg(const char *cfg, size_t len);
+
+/*
+ * blscfg sorts its entries by version, then by file name, and the trial
+ * entry shares the target's version: where the default entry is chosen by
+ * position (GRUB_DEFAULT=0, no saved_entry), the trial entry could take its
+ * place for good. Only a default named by its id is safe: GRUB_DEFAULT=saved
+ * with saved_entry naming an entry that is there (grubby's
+ * MACHINEID-KVER), or GRUB_DEFAULT naming one itself.
+ */
+static enum grub_trial_verdict bls_trial_judge(const struct grub_trial_facts *f)
+{
+	_cleanup_free_ char *saved = NULL;
+	const char *id = f->grub_default;
+
+	if (!cfg_runs_blscfg(f->grub_cfg, f->grub_cfg_len))
+		return GRUB_TRIAL_CFG_NO_BLSCFG;
+	if (streq_ptr(id, "saved")) {
+		saved = grubenv_get_value(f->grubenv, f->grubenv_len, "saved_entry");
+		id = saved;
+	}
+	if (!id || !*id || strcmp(id, GRUB_TRIAL_ID) == 0)
+		return GRUB_TRIAL_BLS_DEFAULT_POSITION;
+	for (size_t i = 0; i < f->n_bls_ids; i++)
+		if (strcmp(f->bls_ids[i], id) == 0)
+			return GRUB_TRIAL_POSSIBLE;
+	return GRUB_TRIAL_BLS_DEFAULT_POSITION;
 }
 
 enum grub_trial_verdict grub_trial_judge(const struct grub_trial_facts *f)
@@ -157,6 +197,8 @@ enum grub_trial_verdict grub_trial_judge(const struct grub_trial_facts *f)
 		return GRUB_TRIAL_NEXT_ENTRY_PENDING;
 	if (!f->grub_cfg || !cfg_handles_next_entry(f->grub_cfg, f->grub_cfg_len))
 		return GRUB_TRIAL_CFG_NO_NEXT_ENTRY;
+	if (f->bls)
+		return bls_trial_judge(f);
 	if (!cfg_sources_custom(f->grub_cfg, f->grub_cfg_len))
 		return GRUB_TRIAL_CFG_NO_CUSTOM;
 	if (!f->kver || grub_cfg_find_entry(f->grub_cfg, f->grub_cfg_len, f->kver, &e) < 0)
@@ -646,7 +688,27 @@ int grub_trial_undo(const char *path, const char *text, size_t len, char **ret, 
 		*ret_len = len;
 		return 0;
 	}
-	snprintf(error, error_size, "not a file of a trial boot (custom.cfg, grubenv)");
+	if (bls_trial_path(path))
+		return 0; /* the trial's own entry: it goes */
+	if (sdboot_oneshot_path(path)) {
+		char id[256];
+
+		/* ours goes; systemd-boot deleted it when it read it, or someone
+		 * set another since: as it is */
+		if (efivar_ascii_string((const uint8_t *)text, len, id, sizeof(id)) == 0 &&
+		    strcmp(id, BLS_TRIAL_FILE) == 0)
+			return 0;
+		*ret = malloc(len + 1);
+		if (!*ret)
+			return -ENOMEM;
+		memcpy(*ret, text, len);
+		(*ret)[len] = '\0';
+		*ret_len = len;
+		return 0;
+	}
+	snprintf(error, error_size,
+		 "not a file of a trial boot (custom.cfg, " BLS_TRIAL_FILE
+		 ", grubenv, LoaderEntryOneShot)");
 	return -EINVAL;
 }
 
@@ -681,4 +743,377 @@ bool trial_cmdline_booted(const struct kcmdline *running, const struct kcmdline 
 		    !kcmdline_has(trial, running->params[i].name, running->params[i].value))
 			extra++;
 	return extra <= expanded;
+}
+
+/* ---- BLS: GRUB's blscfg (RHEL 8+, Fedora) ---- */
+
+bool bls_trial_entry_ours(const char *text, size_t len)
+{
+	return len >= strlen(BLS_TRIAL_MARK) &&
+	       memcmp(text, BLS_TRIAL_MARK, strlen(BLS_TRIAL_MARK)) == 0;
+}
+
+bool bls_trial_path(const char *path)
+{
+	return path_is(path, BLS_TRIAL_FILE);
+}
+
+/* the BLS key of a line: its first word, leading spaces skipped (as
+ * bls_read() reads it) */
+static bool bls_key_is(const struct line *l, const char *key)
+{
+	size_t i = 0, n = strlen(key);
+
+	while (i < l->len && l->p[i] == ' ')
+		i++;
+	return i < l->len && l->len - i >= n && memcmp(l->p + i, key, n) == 0 &&
+	       (l->len - i == n || l->p[i + n] == ' ' || l->p[i + n] == '\t' ||
+		l->p[i + n] == '\r');
+}
+
+static char *bls_options_join(const struct bls_keys *k);
+
+/*
+ * Lines the loaders and bls_read() read alike: GRUB's blscfg skips leading
+ * blanks (tabs too) and ends its key at the first space, and stops at a
+ * blank line; bls_read() skips spaces only and ends the key at a space or
+ * tab. A tab among the leading blanks or in the key, or a key after a
+ * blank line, could be read two ways: refused.
+ */
+static bool bls_lines_plain(const char *text, size_t len, char *error, size_t error_size)
+{
+	struct line l = {};
+	unsigned blank = 0;
+
+	for (size_t pos = 0; line_next(text, len, &pos, &l);) {
+		size_t i = 0, n = l.len;
+
+		if (n && l.p[n - 1] == '\r')
+			n--;
+		while (i < n && (l.p[i] == ' ' || l.p[i] == '\t'))
+			i++;
+		if (i == n) {
+			blank = blank ? blank : l.no;
+			continue;
+		}
+		if (l.p[i] == '#')
+			continue;
+		if (blank || memchr(l.p, '\t', i)) {
+			snprintf(error, error_size,
+				 blank ? "line %u is blank and keys follow it (GRUB stops reading "
+					 "there)"
+				       : "line %u starts with a tab",
+				 blank ? blank : l.no);
+			return false;
+		}
+		for (; i < n && l.p[i] != ' '; i++)
+			if (l.p[i] == '\t') {
+				snprintf(error, error_size, "line %u has a tab in its key", l.no);
+				return false;
+			}
+	}
+	return true;
+}
+
+int bls_trial_entry(const char *text, size_t len, const char *kver, bool expand,
+		    const char *grubenv, size_t grubenv_len, const struct kop *ops, size_t m,
+		    char **ret, char **from, char **to, char *error, size_t error_size)
+{
+	_cleanup_free_ char *opts = NULL, *edited = NULL;
+	char *out = NULL;
+	size_t out_len = 0, n_opt = 0;
+	struct bls_keys k;
+	struct line l = {};
+	bool unknown = false, written = false;
+	FILE *f;
+	int r;
+
+	*ret = *from = *to = NULL;
+	if (!kver_plain(kver)) {
+		snprintf(error, error_size, "kernel release \"%.64s\" cannot name a boot entry",
+			 kver);
+		return -EINVAL;
+	}
+	if (memchr(text, '\0', len)) {
+		snprintf(error, error_size, "the entry holds a NUL byte");
+		return -EINVAL;
+	}
+	if (!bls_lines_plain(text, len, error, error_size))
+		return -EINVAL;
+	for (size_t pos = 0; line_next(text, len, &pos, &l);)
+		n_opt += bls_key_is(&l, "options");
+	bls_read(text, len, &k);
+	/* GRUB's blscfg boots the first options line (bls_get_val), where
+	 * systemd-boot joins them: one line keeps both readings the same */
+	if (expand && n_opt > 1) {
+		snprintf(error, error_size,
+			 "the entry has %zu options lines, and GRUB's blscfg boots the first "
+			 "alone",
+			 n_opt);
+		return -EINVAL;
+	}
+	if (k.n_opt != n_opt && n_opt <= ARRAY_SIZE(k.opt)) {
+		snprintf(error, error_size, "the entry's options lines cannot be told apart");
+		return -EINVAL;
+	}
+	if (n_opt == 0) {
+		snprintf(error, error_size, "the entry has no options line");
+		return -EINVAL;
+	}
+	if (n_opt > ARRAY_SIZE(k.opt)) {
+		snprintf(error, error_size, "the entry has %zu options lines, more than %zu", n_opt,
+			 ARRAY_SIZE(k.opt));
+		return -EINVAL;
+	}
+	/* the line GRUB would boot, its $variables as grubenv sets them now;
+	 * systemd-boot's, its options lines joined as they are */
+	if (expand)
+		opts = bls_options_expand(&k, grubenv, grubenv_len, &unknown);
+	else
+		opts = bls_options_join(&k);
+	if (!opts)
+		return -ENOMEM;
+	if (unknown) {
+		snprintf(error, error_size,
+			 "the entry's options use $kernelopts, which grubenv does not set");
+		return -EINVAL;
+	}
+	/* blscfg expands $name, not ${name}: what GRUB boots is not known */
+	for (size_t i = 0; expand && i < k.n_opt; i++)
+		if (memmem(k.opt[i], k.opt_len[i], "${", 2)) {
+			snprintf(error, error_size,
+				 "the entry's options hold ${...}, which GRUB's blscfg does not "
+				 "expand as iommu-setup would");
+			return -EINVAL;
+		}
+	if (strpbrk(opts, "\n\r")) {
+		snprintf(error, error_size, "the entry's options span lines");
+		return -EINVAL;
+	}
+	r = kparams_edit_line(opts, ops, m, &edited, error, error_size);
+	if (r < 0)
+		return r;
+	/* one line of words: the blanks around them (an empty $variable's) go,
+	 * as bls_read() would drop them when the line is read back */
+	{
+		size_t s = strspn(edited, " \t"), e = strlen(edited);
+
+		while (e > s && (edited[e - 1] == ' ' || edited[e - 1] == '\t'))
+			e--;
+		memmove(edited, edited + s, e - s);
+		edited[e - s] = '\0';
+	}
+	f = open_memstream(&out, &out_len);
+	if (!f)
+		return -ENOMEM;
+	fprintf(f,
+		BLS_TRIAL_MARK " boots once through %s;\n"
+			       "# iommu-setup commit or revert removes it\n",
+		expand ? "next_entry in grubenv" : "the LoaderEntryOneShot EFI variable");
+	fprintf(f, "title iommu-setup trial: %s\n", kver);
+	for (size_t pos = 0; line_next(text, len, &pos, &l);) {
+		/* the title is the trial's; an "id" key (RHEL 8's kernel-install
+		 * writes one) would be the target's, not ours: blscfg names the
+		 * copy by its file name */
+		if (bls_key_is(&l, "title") || bls_key_is(&l, "id"))
+			continue;
+		if (bls_key_is(&l, "options")) {
+			if (!written)
+				fprintf(f, "options %s\n", edited);
+			written = true;
+			continue;
+		}
+		fwrite(l.p, 1, l.len, f);
+		fputc('\n', f);
+	}
+	r = stream_finish(f, &out);
+	if (r < 0)
+		return r;
+	*from = TAKE_PTR(opts);
+	*to = TAKE_PTR(edited);
+	*ret = out;
+	return 0;
+}
+
+int bls_trial_args(const char *text, size_t len, char **ret)
+{
+	struct bls_keys k;
+
+	*ret = NULL;
+	if (!text || memchr(text, '\0', len))
+		return -ENOENT;
+	bls_read(text, len, &k);
+	if (k.n_opt != 1) /* the trial writes one, expanded */
+		return -ENOENT;
+	*ret = strndup(k.opt[0], k.opt_len[0]);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* the options lines' values joined by a blank; NULL when memory runs out */
+static char *bls_options_join(const struct bls_keys *k)
+{
+	size_t n = 1;
+	char *out, *q;
+
+	for (size_t i = 0; i < k->n_opt; i++)
+		n += k->opt_len[i] + 1;
+	out = q = malloc(n);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < k->n_opt; i++) {
+		if (i)
+			*q++ = ' ';
+		memcpy(q, k->opt[i], k->opt_len[i]);
+		q += k->opt_len[i];
+	}
+	*q = '\0';
+	return out;
+}
+
+/* blscfg's command in grub.cfg (10_linux with GRUB_ENABLE_BLSCFG=true) */
+static bool cfg_runs_blscfg(const char *cfg, size_t len)
+{
+	struct line l = {};
+
+	for (size_t pos = 0; line_next(cfg, len, &pos, &l);)
+		if (bls_key_is(&l, "blscfg"))
+			return true;
+	return false;
+}
+
+/* ---- systemd-boot ---- */
+
+bool sdboot_oneshot_path(const char *path)
+{
+	return strcmp(path, SDBOOT_ONESHOT) == 0;
+}
+
+int sdboot_oneshot_value(const char *id, char **ret, size_t *ret_len)
+{
+	size_t n = strlen(id), len = 4 + 2 * (n + 1);
+	unsigned char *b = calloc(len + 1, 1);
+
+	if (!b)
+		return -ENOMEM;
+	/* efivarfs: the attributes, then the data; NV|BS|RT as bootctl sets them */
+	b[0] = 0x07;
+	for (size_t i = 0; i < n; i++)
+		b[4 + 2 * i] = (unsigned char)id[i];
+	*ret = (char *)b;
+	*ret_len = len;
+	return 0;
+}
+
+/* systemd-boot folds patterns and ids to lower case before it matches them */
+static bool sd_match(const char *pattern, const char *id)
+{
+	char p[256], s[256];
+	size_t i;
+
+	for (i = 0; pattern[i] && i + 1 < sizeof(p); i++)
+		p[i] = (char)(pattern[i] >= 'A' && pattern[i] <= 'Z' ? pattern[i] + 32
+								     : pattern[i]);
+	if (pattern[i])
+		return true; /* too long to judge: as if it matched (refused) */
+	p[i] = '\0';
+	for (i = 0; id[i] && i + 1 < sizeof(s); i++)
+		s[i] = (char)(id[i] >= 'A' && id[i] <= 'Z' ? id[i] + 32 : id[i]);
+	s[i] = '\0';
+	return fnmatch(p, s, 0) == 0;
+}
+
+/* the default named by a pattern: POSSIBLE when it picks an entry there and
+ * never the trial, _VERDICT_MAX when it picks none (the next rule decides) */
+static enum grub_trial_verdict sd_default_by(const char *pattern, const char *const *ids,
+					     size_t n_ids)
+{
+	if (strcmp(pattern, "@saved") == 0)
+		return GRUB_TRIAL_SDBOOT_SAVED;
+	if (sd_match(pattern, BLS_TRIAL_FILE))
+		return GRUB_TRIAL_SDBOOT_DEFAULT_POSITION;
+	for (size_t i = 0; i < n_ids; i++)
+		if (sd_match(pattern, ids[i]))
+			return GRUB_TRIAL_POSSIBLE;
+	return _GRUB_TRIAL_VERDICT_MAX;
+}
+
+/* loader.conf's "default" (the last one wins, as systemd-boot reads it) */
+static char *loader_conf_default(const char *text, size_t len)
+{
+	struct line l = {};
+	char *v = NULL;
+
+	for (size_t pos = 0; line_next(text, len, &pos, &l);) {
+		size_t i = 0, e = l.len;
+
+		while (i < e && (l.p[i] == ' ' || l.p[i] == '\t'))
+			i++;
+		if (l.len - i < 8 || memcmp(l.p + i, "default", 7) != 0 ||
+		    (l.p[i + 7] != ' ' && l.p[i + 7] != '\t'))
+			continue;
+		i += 7;
+		while (i < e && (l.p[i] == ' ' || l.p[i] == '\t'))
+			i++;
+		while (e > i && (l.p[e - 1] == ' ' || l.p[e - 1] == '\t' || l.p[e - 1] == '\r'))
+			e--;
+		free(v);
+		v = strndup(l.p + i, e - i);
+		if (!v)
+			return NULL;
+	}
+	return v;
+}
+
+enum grub_trial_verdict sdboot_trial_judge(const struct sdboot_trial_facts *f)
+{
+	_cleanup_free_ char *conf = NULL;
+	enum grub_trial_verdict v;
+
+	if (!f->efivars)
+		return GRUB_TRIAL_SDBOOT_NO_EFIVARS;
+	if (f->oneshot_invalid || (f->oneshot && strcmp(f->oneshot, BLS_TRIAL_FILE) != 0))
+		return GRUB_TRIAL_SDBOOT_ONESHOT_PENDING;
+	/* LoaderEntryDefault (bootctl set-default) first, then loader.conf */
+	if (f->default_invalid)
+		return GRUB_TRIAL_SDBOOT_DEFAULT_POSITION;
+	if (f->default_var) {
+		v = sd_default_by(f->default_var, f->ids, f->n_ids);
+		if (v != _GRUB_TRIAL_VERDICT_MAX)
+			return v;
+	}
+	if (f->loader_conf && memchr(f->loader_conf, '\0', f->loader_conf_len))
+		return GRUB_TRIAL_SDBOOT_DEFAULT_POSITION;
+	conf = f->loader_conf ? loader_conf_default(f->loader_conf, f->loader_conf_len) : NULL;
+	if (conf) {
+		v = sd_default_by(conf, f->ids, f->n_ids);
+		if (v != _GRUB_TRIAL_VERDICT_MAX)
+			return v;
+	}
+	/* the first entry in systemd-boot's order: the trial's place in it is
+	 * its file name's, next to the target's */
+	return GRUB_TRIAL_SDBOOT_DEFAULT_POSITION;
+}
+
+bool trial_file_path_valid(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	if (!path_valid_below_root(path) || !base)
+		return false;
+	if (sdboot_oneshot_path(path))
+		return true;
+	if (strcmp(base + 1, BLS_TRIAL_FILE) == 0) {
+		for (size_t i = 0; i < BLS_DIRS_N; i++)
+			if ((size_t)(base - path) == strlen(bls_dirs[i]) &&
+			    memcmp(path, bls_dirs[i], (size_t)(base - path)) == 0)
+				return true;
+		return false;
+	}
+	return strncmp(path, "boot/", 5) == 0 &&
+	       (strcmp(base + 1, "custom.cfg") == 0 || strcmp(base + 1, "grubenv") == 0);
+}
+
+bool trial_file_is_own(const char *path)
+{
+	return bls_trial_path(path) || sdboot_oneshot_path(path);
 }

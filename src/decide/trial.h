@@ -37,6 +37,11 @@
 
 /* the trial entry's id: next_entry names it */
 #define GRUB_TRIAL_ID "iommu-setup-trial"
+/* on a BLS host, the trial entry's file next to the target's (blscfg
+ * names an entry by its file name without .conf) */
+#define BLS_TRIAL_FILE GRUB_TRIAL_ID ".conf"
+/* its first line's start */
+#define BLS_TRIAL_MARK "# iommu-setup apply --trial:"
 /* the lines around it in custom.cfg */
 #define GRUB_TRIAL_BEGIN "### BEGIN iommu-setup trial ###"
 #define GRUB_TRIAL_END "### END iommu-setup trial ###"
@@ -44,21 +49,28 @@
 enum grub_trial_verdict {
 	GRUB_TRIAL_POSSIBLE,
 	GRUB_TRIAL_NO_GRUBENV,
-	GRUB_TRIAL_GRUBENV_INVALID,	/* not a 1024-byte block with its header */
-	GRUB_TRIAL_GRUBENV_CHECKSUM_FS, /* on Btrfs or ZFS */
-	GRUB_TRIAL_GRUBENV_DISKFILTER,	/* on LVM, RAID or an encrypted volume */
-	GRUB_TRIAL_GRUBENV_FS_UNKNOWN,	/* no mount holds it in mountinfo */
-	GRUB_TRIAL_SAVEDEFAULT,		/* GRUB_DEFAULT=saved, GRUB_SAVEDEFAULT=true */
-	GRUB_TRIAL_DEFAULT_UNKNOWN,	/* either depends on code we do not run */
-	GRUB_TRIAL_NEXT_ENTRY_PENDING,	/* next_entry already set, not to ours */
-	GRUB_TRIAL_CFG_NO_NEXT_ENTRY,	/* grub.cfg neither reads nor clears next_entry */
-	GRUB_TRIAL_CFG_NO_CUSTOM,	/* grub.cfg does not source custom.cfg */
-	GRUB_TRIAL_NO_ENTRY,		/* no menu entry boots the target kernel */
-	GRUB_TRIAL_NOT_GRUB,		/* BLS entries or systemd-boot (not built yet) */
-	GRUB_TRIAL_NOTHING,		/* the command line needs no change: nothing to try */
-	GRUB_TRIAL_ESP_SYNC,		/* proxmox-boot-tool copies the boot files to the ESPs */
-	GRUB_TRIAL_NO_IMAGE_TOOL,	/* no mkinitramfs for the trial's own initramfs */
-	GRUB_TRIAL_NO_INITRAMFS,	/* the initramfs must change, and --no-initramfs */
+	GRUB_TRIAL_GRUBENV_INVALID,	   /* not a 1024-byte block with its header */
+	GRUB_TRIAL_GRUBENV_CHECKSUM_FS,	   /* on Btrfs or ZFS */
+	GRUB_TRIAL_GRUBENV_DISKFILTER,	   /* on LVM, RAID or an encrypted volume */
+	GRUB_TRIAL_GRUBENV_FS_UNKNOWN,	   /* no mount holds it in mountinfo */
+	GRUB_TRIAL_SAVEDEFAULT,		   /* GRUB_DEFAULT=saved, GRUB_SAVEDEFAULT=true */
+	GRUB_TRIAL_DEFAULT_UNKNOWN,	   /* either depends on code we do not run */
+	GRUB_TRIAL_NEXT_ENTRY_PENDING,	   /* next_entry already set, not to ours */
+	GRUB_TRIAL_CFG_NO_NEXT_ENTRY,	   /* grub.cfg neither reads nor clears next_entry */
+	GRUB_TRIAL_CFG_NO_CUSTOM,	   /* grub.cfg does not source custom.cfg */
+	GRUB_TRIAL_NO_ENTRY,		   /* no menu entry boots the target kernel */
+	GRUB_TRIAL_NOT_GRUB,		   /* an unknown loader */
+	GRUB_TRIAL_NOTHING,		   /* the command line needs no change: nothing to try */
+	GRUB_TRIAL_ESP_SYNC,		   /* proxmox-boot-tool copies the boot files to the ESPs */
+	GRUB_TRIAL_NO_IMAGE_TOOL,	   /* no mkinitramfs for the trial's own initramfs */
+	GRUB_TRIAL_NO_INITRAMFS,	   /* the initramfs must change, and --no-initramfs */
+	GRUB_TRIAL_CFG_NO_BLSCFG,	   /* BLS: grub.cfg does not run blscfg */
+	GRUB_TRIAL_BLS_DEFAULT_POSITION,   /* BLS: the default is not named by its id */
+	GRUB_TRIAL_SDBOOT_NO_EFIVARS,	   /* systemd-boot: no efivarfs for LoaderEntryOneShot */
+	GRUB_TRIAL_SDBOOT_ONESHOT_PENDING, /* systemd-boot: another one-shot is set */
+	GRUB_TRIAL_SDBOOT_DEFAULT_POSITION, /* systemd-boot: no pattern names the default */
+	GRUB_TRIAL_SDBOOT_SAVED,	    /* systemd-boot: default @saved (the last booted) */
+	GRUB_TRIAL_SDBOOT_INITRAMFS,	    /* systemd-boot: the initramfs must change */
 	_GRUB_TRIAL_VERDICT_MAX,
 };
 
@@ -74,6 +86,11 @@ struct grub_trial_facts {
 	const char *env_fstype;	      /* the file system grubenv is on ("ext4"), NULL unknown */
 	const char *env_source;	      /* its device ("/dev/sda2", "/dev/mapper/vg-boot") */
 	const char *kver;	      /* the target kernel */
+	/* GRUB reading BLS entries: the ids of the entries there are (their
+	 * file names without .conf, the trial's left out) */
+	bool bls;
+	const char *const *bls_ids;
+	size_t n_bls_ids;
 };
 
 enum grub_trial_verdict grub_trial_judge(const struct grub_trial_facts *f);
@@ -142,9 +159,10 @@ int grubenv_set(const char *text, size_t len, const char *key, const char *value
 int grub_custom_cfg_trial_args(const char *text, size_t len, char **ret);
 
 /*
- * A trial file (by its name: custom.cfg or grubenv) with the trial taken
- * out, for commit and revert: custom.cfg without the trial block (*ret
- * NULL when nothing is left: the file goes), grubenv without next_entry
+ * A trial file (by its name: custom.cfg, the BLS trial entry or grubenv)
+ * with the trial taken out, for commit and revert: custom.cfg without the
+ * trial block (*ret NULL when nothing is left: the file goes), the BLS
+ * trial entry gone (*ret NULL), grubenv without next_entry
  * when it still names the trial entry, and as it is otherwise (GRUB
  * cleared it when it booted the trial). -EINVAL with error for another
  * file, a grubenv that is not one, or unpaired markers.
@@ -160,3 +178,69 @@ int grub_trial_undo(const char *path, const char *text, size_t len, char **ret, 
  * or none each).
  */
 bool trial_cmdline_booted(const struct kcmdline *running, const struct kcmdline *trial);
+
+/*
+ * BLS (GRUB's blscfg, RHEL 8+ and Fedora): the trial entry is a copy of the
+ * target kernel's entry (text) titled "iommu-setup trial: KVER", whose one
+ * options line is the entry's options as GRUB would boot them ($variables
+ * expanded from grubenv; as written when !expand: systemd-boot) edited by
+ * ops; its file is BLS_TRIAL_FILE next to
+ * the entry, and next_entry in grubenv names it. *from and *to get the
+ * line before and after the edit. -EINVAL with error when the entry cannot
+ * be copied with certainty ($kernelopts unset, no or too many options
+ * lines, a NUL byte).
+ */
+int bls_trial_entry(const char *text, size_t len, const char *kver, bool expand,
+		    const char *grubenv, size_t grubenv_len, const struct kop *ops, size_t m,
+		    char **ret, char **from, char **to, char *error, size_t error_size);
+/* The trial entry's command line: its options line (*ret malloc'ed);
+ * -ENOENT when it has not exactly one. */
+int bls_trial_args(const char *text, size_t len, char **ret);
+/* Does the text start as a trial entry bls_trial_entry() wrote? */
+bool bls_trial_entry_ours(const char *text, size_t len);
+/* Does path name a BLS trial entry (by its file name)? */
+bool bls_trial_path(const char *path);
+
+/*
+ * systemd-boot: the trial entry is a copy of the target's (bls_trial_entry()
+ * without $variables: systemd-boot passes options as written), and the
+ * LoaderEntryOneShot EFI variable names it (as `bootctl set-oneshot` sets
+ * it): systemd-boot boots that entry once and deletes the variable when it
+ * reads it. Its entry ids are file names, .conf included.
+ */
+#define SDBOOT_LOADER_GUID "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+#define SDBOOT_ONESHOT "sys/firmware/efi/efivars/LoaderEntryOneShot-" SDBOOT_LOADER_GUID
+#define SDBOOT_DEFAULT "sys/firmware/efi/efivars/LoaderEntryDefault-" SDBOOT_LOADER_GUID
+
+struct sdboot_trial_facts {
+	bool efivars;		 /* sys/firmware/efi/efivars is there to write */
+	const char *oneshot;	 /* LoaderEntryOneShot, NULL unset */
+	bool oneshot_invalid;	 /* set, and not an entry name */
+	const char *default_var; /* LoaderEntryDefault (bootctl set-default), NULL unset */
+	bool default_invalid;
+	const char *loader_conf; /* loader/loader.conf, NULL none */
+	size_t loader_conf_len;
+	const char *const *ids; /* the entries' ids (file names), the trial's left out */
+	size_t n_ids;
+};
+
+/*
+ * What systemd-boot boots by default must be named, never chosen by
+ * position (its order puts the trial next to the target, by file name):
+ * LoaderEntryDefault, else loader.conf's last "default", a glob matching an
+ * entry there but not the trial. "@saved" (the last booted) would make the
+ * trial the default once booted.
+ */
+enum grub_trial_verdict sdboot_trial_judge(const struct sdboot_trial_facts *f);
+/* LoaderEntryOneShot's bytes as efivarfs holds them: the attributes
+ * (non-volatile, boot and runtime access), then id in UTF-16LE with its NUL */
+int sdboot_oneshot_value(const char *id, char **ret, size_t *ret_len);
+/* Is path LoaderEntryOneShot's file below the root? */
+bool sdboot_oneshot_path(const char *path);
+
+/* May a record name path as a trial's file: the BLS trial entry in one of
+ * bls_dirs, LoaderEntryOneShot, or a custom.cfg or grubenv below boot/? */
+bool trial_file_path_valid(const char *path);
+/* Is path a file the trial has alone (the BLS trial entry,
+ * LoaderEntryOneShot), rather than one it shares (custom.cfg, grubenv)? */
+bool trial_file_is_own(const char *path);

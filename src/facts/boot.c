@@ -15,3 +15,9 @@ const char *loader_to_string(enum loader l)
 
 	return l >= 0 && l < _LOADER_MAX ? names[l] : NULL;
 }
+
+const char *const bls_dirs[BLS_DIRS_N] = {
+	"boot/loader/entries",
+	"boot/efi/loader/entries",
+	"efi/loader/entries",
+};

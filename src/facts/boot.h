@@ -54,6 +54,10 @@ struct boot_state {
 
 const char *loader_to_string(enum loader l);
 
+/* where BLS entries are read from, below the root */
+#define BLS_DIRS_N 3
+extern const char *const bls_dirs[BLS_DIRS_N];
+
 /* The BLS entries of kernel kver and their options with grubenv expanded,
  * as GRUB's blscfg will see them at the next boot. */
 struct bls_effective {

@@ -12,6 +12,7 @@
 
 #include "base/macro.h"
 #include "decide/bootcfg-edit.h"
+#include "decide/trial.h"
 #include "gather/boot.h"
 #include "gather/regen.h"
 #include "root/root.h"
@@ -90,12 +91,6 @@ static int read_efi(struct root *root, struct boot_state *b)
 	/* the library stays loaded: later reads (BootCurrent) use it too */
 	return 0;
 }
-
-static const char *const bls_dirs[] = {
-	"boot/loader/entries",
-	"boot/efi/loader/entries",
-	"efi/loader/entries",
-};
 
 /* grubenv: boot/grub2 (RHEL) or boot/grub (Debian); NULL without one */
 static char *read_grubenv(struct root *root)
@@ -422,7 +417,7 @@ int boot_bls_entries(struct root *root, char ***ret, size_t *ret_n)
 	size_t n = 0;
 	int r;
 
-	for (size_t i = 0; i < ARRAY_SIZE(bls_dirs); i++) {
+	for (size_t i = 0; i < BLS_DIRS_N; i++) {
 		_cleanup_(closedirp) DIR *d = root_opendir(root, bls_dirs[i]);
 		struct dirent *de;
 
@@ -432,7 +427,9 @@ int boot_bls_entries(struct root *root, char ***ret, size_t *ret_n)
 			size_t len = strlen(de->d_name);
 			char **nl;
 
-			if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
+			/* apply --trial's entry is not one the host boots by default */
+			if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0 ||
+			    strcmp(de->d_name, BLS_TRIAL_FILE) == 0)
 				continue;
 			r = root_check_name(root, bls_dirs[i], de->d_name);
 			if (r < 0)

@@ -108,7 +108,9 @@ int host_gather(struct root *root, const char *kver, struct host *h)
 			const struct record_file *f = &rec.files[i];
 
 			if (f->kind == FILE_TRIAL && f->ours &&
-			    grub_custom_cfg_trial_args(f->ours, f->ours_len, &args) == 0) {
+			    (bls_trial_path(f->path) ? bls_trial_args(f->ours, f->ours_len, &args)
+						     : grub_custom_cfg_trial_args(
+							       f->ours, f->ours_len, &args)) == 0) {
 				kcmdline_done(&h->trial_cmdline);
 				if (kcmdline_parse(args, &h->trial_cmdline) < 0) {
 					record_done(&rec);

@@ -8,6 +8,7 @@
  * something in the running boot. Nothing reads the root after this.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,28 +101,73 @@ static int trial_mount(const char *mi, size_t len, const char *abs, struct trial
 	return 0;
 }
 
+/* a trial's file: never a link, which would lead its edit or removal
+ * elsewhere */
+static int read_trial_file(struct root *root, const char *path, struct src_file *f,
+			   struct file_error *err)
+{
+	char link[PATH_MAX];
+
+	if (root_readlink(root, path, link, sizeof(link)) >= 0) {
+		*f = (struct src_file){};
+		return file_error_set(
+			err, path, 0,
+			"is a link: a trial boot's file is never written through one");
+	}
+	return read_src(root, path, f, err);
+}
+
+/* systemd-boot's files: loader.conf where sdboot is told apart
+ * (gather/boot.c), the loader's EFI variables */
+static int trial_files_sdboot(struct root *root, struct trial_files *t, struct file_error *err)
+{
+	static const char *const confs[] = { "boot/efi/loader/loader.conf",
+					     "efi/loader/loader.conf", "boot/loader/loader.conf" };
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(confs) && r >= 0 && !t->loader_conf.text; i++) {
+		src_file_done(&t->loader_conf);
+		r = read_src(root, confs[i], &t->loader_conf, err);
+	}
+	if (r >= 0)
+		r = read_trial_file(root, SDBOOT_ONESHOT, &t->oneshot, err);
+	if (r >= 0)
+		r = read_src(root, SDBOOT_DEFAULT, &t->entry_default, err);
+	if (r >= 0)
+		t->efivars = root_exists(root, "sys/firmware/efi/efivars") > 0;
+	return r;
+}
+
 int trial_files_gather(struct root *root, const char *grub_cfg, struct trial_files *t,
 		       struct file_error *err)
 {
 	_cleanup_free_ char *mi = NULL;
 	char path[700], abs[1400];
-	const char *slash = strrchr(grub_cfg, '/');
+	const char *slash = grub_cfg ? strrchr(grub_cfg, '/') : NULL;
 	size_t mi_len = 0;
-	int r;
+	int r = 0;
 
 	memset(t, 0, sizeof(*t));
 	*err = (struct file_error){};
+	for (size_t i = 0; i < BLS_DIRS_N && r >= 0; i++) {
+		snprintf(path, sizeof(path), "%s/" BLS_TRIAL_FILE, bls_dirs[i]);
+		r = read_trial_file(root, path, &t->bls_trial[i], err);
+	}
+	if (r >= 0)
+		r = trial_files_sdboot(root, t, err);
+	if (r < 0 || !grub_cfg)
+		return r;
 	if (!slash || (size_t)(slash - grub_cfg) >= sizeof(t->dir))
 		return file_error_set(err, grub_cfg, 0, "not a path below a directory");
 	snprintf(t->dir, sizeof(t->dir), "%.*s", (int)(slash - grub_cfg), grub_cfg);
 	r = read_src(root, grub_cfg, &t->grub_cfg, err);
 	if (r >= 0) {
 		snprintf(path, sizeof(path), "%s/grubenv", t->dir);
-		r = read_src(root, path, &t->grubenv, err);
+		r = read_trial_file(root, path, &t->grubenv, err);
 	}
 	if (r >= 0) {
 		snprintf(path, sizeof(path), "%s/custom.cfg", t->dir);
-		r = read_src(root, path, &t->custom, err);
+		r = read_trial_file(root, path, &t->custom, err);
 	}
 	if (r < 0)
 		return r;
@@ -154,4 +200,9 @@ void trial_files_done(struct trial_files *t)
 	src_file_done(&t->grub_cfg);
 	src_file_done(&t->grubenv);
 	src_file_done(&t->custom);
+	for (size_t i = 0; i < BLS_DIRS_N; i++)
+		src_file_done(&t->bls_trial[i]);
+	src_file_done(&t->loader_conf);
+	src_file_done(&t->oneshot);
+	src_file_done(&t->entry_default);
 }

@@ -417,10 +417,37 @@ const char *report_trial_reason(enum grub_trial_verdict v)
 	case GRUB_TRIAL_CFG_NO_CUSTOM:
 		return "grub.cfg does not source custom.cfg (no 41_custom block)";
 	case GRUB_TRIAL_NO_ENTRY:
-		return "grub.cfg has no menu entry for the target kernel (regenerate it first)";
+		return "the loader has no boot entry for the target kernel (grub.cfg's menu "
+		       "entries, or the BLS entries it reads; regenerate or reinstall first)";
 	case GRUB_TRIAL_NOT_GRUB:
-		return "the boot entries are BLS files or systemd-boot's: a trial is built for "
-		       "GRUB with grub-mkconfig only so far";
+		return "the boot loader is not known (neither GRUB nor systemd-boot)";
+	case GRUB_TRIAL_SDBOOT_NO_EFIVARS:
+		return "systemd-boot boots an entry once through the LoaderEntryOneShot EFI "
+		       "variable, and there is no sys/firmware/efi/efivars below the root to set "
+		       "it in (not booted through UEFI, or efivarfs not mounted in this root)";
+	case GRUB_TRIAL_SDBOOT_ONESHOT_PENDING:
+		return "LoaderEntryOneShot is already set (a `bootctl set-oneshot` not booted "
+		       "yet); boot it or clear it with `bootctl set-oneshot ''`";
+	case GRUB_TRIAL_SDBOOT_DEFAULT_POSITION:
+		return "systemd-boot's default entry is not named (LoaderEntryDefault, or "
+		       "loader.conf's `default`, matching an entry there and not the trial's): "
+		       "it would be the first entry in its order, which the trial entry could "
+		       "take for good; name it with `bootctl set-default ID` first";
+	case GRUB_TRIAL_SDBOOT_SAVED:
+		return "systemd-boot's default is @saved (the entry booted last): the trial "
+		       "entry, once booted, would become the default";
+	case GRUB_TRIAL_SDBOOT_INITRAMFS:
+		return "the initramfs must change, and on systemd-boot the trial has no image of "
+		       "its own (kernel-install places the entry's initramfs on the boot "
+		       "partition): try the command line alone, or apply without --trial";
+	case GRUB_TRIAL_CFG_NO_BLSCFG:
+		return "grub.cfg does not run blscfg, so GRUB would not read the trial's BLS "
+		       "entry (regenerate it with GRUB_ENABLE_BLSCFG=true)";
+	case GRUB_TRIAL_BLS_DEFAULT_POSITION:
+		return "the default entry is not named by its id (GRUB_DEFAULT=saved with a "
+		       "saved_entry naming an entry there): blscfg sorts the trial entry next "
+		       "to the target's, so it could become the default for good; name the "
+		       "default with `grub2-set-default` or `grubby --set-default` first";
 	case GRUB_TRIAL_NOTHING:
 		return "the kernel command line needs no change: there is nothing to try";
 	case GRUB_TRIAL_ESP_SYNC:

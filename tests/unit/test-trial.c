@@ -488,6 +488,303 @@ static void test_block_initrd(void)
 	CHECK(grub_trial_block_initrd(block, "initramfs-6.1.img", "x", &t) == -ENOENT && !t);
 }
 
+/* ---- BLS (GRUB's blscfg, RHEL 8+, Fedora) ---- */
+
+/* RHEL 8's entry: options from $kernelopts and $tuned_params in grubenv */
+static const char bls_entry[] = "title Red Hat Enterprise Linux (4.18.0-513.el8.x86_64) 8.9\n"
+				"version 4.18.0-513.el8.x86_64\n"
+				"linux /vmlinuz-4.18.0-513.el8.x86_64\n"
+				"initrd /initramfs-4.18.0-513.el8.x86_64.img $tuned_initrd\n"
+				"options $kernelopts $tuned_params\n"
+				"grub_users $grub_users\n"
+				"grub_arg --unrestricted\n"
+				"grub_class kernel\n";
+
+static struct grub_trial_facts bls_facts(const char *env, const char *text)
+{
+	static const char *const ids[] = { "abc-4.18.0-513.el8.x86_64", "abc-0-rescue" };
+	struct grub_trial_facts f = facts(env);
+
+	f.grub_cfg = text;
+	f.grub_cfg_len = strlen(text);
+	f.grub_default = "saved";
+	f.bls = true;
+	f.bls_ids = ids;
+	f.n_bls_ids = 2;
+	return f;
+}
+
+/* a default named by its id is safe; one chosen by position is not,
+ * because blscfg sorts the trial entry next to the target's */
+static void test_bls_judge(void)
+{
+	static const char bls_cfg[] = "if [ \"${next_entry}\" ] ; then\n"
+				      "   set default=\"${next_entry}\"\n"
+				      "   set next_entry=\n"
+				      "   save_env next_entry\n"
+				      "else\n"
+				      "   set default=\"${saved_entry}\"\n"
+				      "fi\n"
+				      "insmod blscfg\n"
+				      "blscfg\n";
+	char *env = env_block("saved_entry=abc-4.18.0-513.el8.x86_64\n"), *no_saved = env_block(""),
+	     *stale = env_block("saved_entry=abc-4.18.0-1.el8.x86_64\n"),
+	     *trial = env_block("saved_entry=" GRUB_TRIAL_ID "\n"), *no_blscfg = strdup(bls_cfg);
+	struct grub_trial_facts f = bls_facts(env, bls_cfg);
+
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_POSSIBLE);
+	/* no custom.cfg sourcing is needed: the entry is a BLS file */
+	CHECK(!strstr(bls_cfg, "custom.cfg"));
+	f.grub_default = "abc-0-rescue"; /* GRUB_DEFAULT naming an entry itself */
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_POSSIBLE);
+	f.grub_default = "0";
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_BLS_DEFAULT_POSITION);
+	f = bls_facts(no_saved, bls_cfg);
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_BLS_DEFAULT_POSITION);
+	f = bls_facts(stale, bls_cfg); /* a saved_entry no entry has */
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_BLS_DEFAULT_POSITION);
+	f = bls_facts(trial, bls_cfg);
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_BLS_DEFAULT_POSITION);
+	CHECK(no_blscfg);
+	memcpy(strstr(no_blscfg, "\nblscfg") + 1, "#lscfg", 6);
+	f = bls_facts(env, no_blscfg);
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_CFG_NO_BLSCFG);
+	/* what defeats a one-shot on any GRUB still does */
+	f = bls_facts(env, bls_cfg);
+	f.env_source = "/dev/mapper/rhel-boot";
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_GRUBENV_DISKFILTER);
+	f = bls_facts(env, bls_cfg);
+	f.grub_savedefault = "true";
+	CHECK(grub_trial_judge(&f) == GRUB_TRIAL_SAVEDEFAULT);
+	free(env);
+	free(no_saved);
+	free(stale);
+	free(trial);
+	free(no_blscfg);
+}
+
+/* the trial entry: the target's keys, its own title, one options line
+ * with the variables expanded as GRUB would and the edit made */
+static void test_bls_entry(void)
+{
+	char *env = env_block("saved_entry=abc-4.18.0-513.el8.x86_64\n"
+			      "kernelopts=root=/dev/mapper/rhel-root ro quiet iommu.passthrough=0\n"
+			      "tuned_params=skew_tick=1\n"),
+	     *t = NULL, *from = NULL, *to = NULL, *args = NULL, *u = NULL, error[200] = "";
+	static const struct kop edit[] = { { KOP_ENSURE, "intel_iommu", "on" },
+					   { KOP_ENSURE, "iommu", "pt" },
+					   { KOP_DROP, "iommu.passthrough", NULL } };
+	size_t ul = 0;
+
+	CHECK(bls_trial_entry(bls_entry, strlen(bls_entry), "4.18.0-513.el8.x86_64", true, env,
+			      strlen(env), edit, 3, &t, &from, &to, error, sizeof(error)) == 0);
+	CHECK(t && strstr(t, "\ntitle iommu-setup trial: 4.18.0-513.el8.x86_64\n"
+			     "version 4.18.0-513.el8.x86_64\n"
+			     "linux /vmlinuz-4.18.0-513.el8.x86_64\n"
+			     "initrd /initramfs-4.18.0-513.el8.x86_64.img $tuned_initrd\n"
+			     "options root=/dev/mapper/rhel-root ro quiet skew_tick=1 "
+			     "intel_iommu=on iommu=pt\n"
+			     "grub_users $grub_users\n"));
+	CHECK(!strstr(t, "Red Hat") && !strstr(t, "$kernelopts"));
+	CHECK(strcmp(from, "root=/dev/mapper/rhel-root ro quiet iommu.passthrough=0 skew_tick=1") ==
+	      0);
+	CHECK(strcmp(to, "root=/dev/mapper/rhel-root ro quiet skew_tick=1 intel_iommu=on "
+			 "iommu=pt") == 0);
+	/* the record's copy gives the line back */
+	CHECK(bls_trial_args(t, strlen(t), &args) == 0 && strcmp(args, to) == 0);
+	/* its own initramfs: the initrd line's image, the variable kept */
+	CHECK(grub_trial_block_initrd(t, "initramfs-4.18.0-513.el8.x86_64.img",
+				      "initramfs-4.18.0-513.el8.x86_64-" GRUB_TRIAL_ID ".img",
+				      &u) == 0);
+	CHECK(u && strstr(u, "\ninitrd /initramfs-4.18.0-513.el8.x86_64-" GRUB_TRIAL_ID
+			     ".img $tuned_initrd\n"));
+	free(u);
+	/* commit and revert: the entry goes */
+	CHECK(bls_trial_path("boot/loader/entries/" BLS_TRIAL_FILE));
+	CHECK(!bls_trial_path("boot/loader/entries/x-" BLS_TRIAL_FILE));
+	CHECK(grub_trial_undo("boot/loader/entries/" BLS_TRIAL_FILE, t, strlen(t), &u, &ul, error,
+			      sizeof(error)) == 0 &&
+	      !u);
+	free(t);
+	free(from);
+	free(to);
+	free(args);
+	/* what cannot be copied with certainty is refused, with the reason */
+	free(env);
+	env = env_block("saved_entry=abc\n");
+	CHECK(bls_trial_entry(bls_entry, strlen(bls_entry), "4.18.0-513.el8.x86_64", true, env,
+			      strlen(env), edit, 3, &t, &from, &to, error,
+			      sizeof(error)) == -EINVAL &&
+	      !t);
+	CHECK(strstr(error, "$kernelopts, which grubenv does not set"));
+	{
+		static const char no_opts[] = "title x\nlinux /vmlinuz-6\n";
+
+		CHECK(bls_trial_entry(no_opts, strlen(no_opts), "6", true, env, strlen(env), edit,
+				      3, &t, &from, &to, error, sizeof(error)) == -EINVAL);
+	}
+	CHECK(strstr(error, "no options line"));
+	CHECK(bls_trial_entry(bls_entry, strlen(bls_entry), "4.18'x", true, env, strlen(env), edit,
+			      3, &t, &from, &to, error, sizeof(error)) == -EINVAL);
+	free(env);
+}
+
+/* entries the loaders and iommu-setup's reader could read two ways are
+ * refused; GRUB boots the first options line, systemd-boot joins them */
+static void test_bls_entry_ambiguous(void)
+{
+	char *env = env_block("kernelopts=root=/dev/sda1 ro\n"), *t = NULL, *from = NULL,
+	     *to = NULL, error[200] = "";
+	static const char two[] = "title x\nlinux /vmlinuz-6\noptions $kernelopts\noptions quiet\n",
+			  tab[] = "title x\nlinux /vmlinuz-6\n\toptions nomodeset\noptions a\n",
+			  tabkey[] = "title x\nlinux /vmlinuz-6\noptions\ta b\n",
+			  blank[] = "title x\nlinux /vmlinuz-6\n\noptions a\n",
+			  braces[] = "title x\nlinux /vmlinuz-6\noptions ${kernelopts}\n";
+
+	CHECK(bls_trial_entry(two, strlen(two), "6", true, env, strlen(env), ops, 2, &t, &from, &to,
+			      error, sizeof(error)) == -EINVAL &&
+	      strstr(error, "boots the first alone"));
+	CHECK(bls_trial_entry(two, strlen(two), "6", false, NULL, 0, ops, 2, &t, &from, &to, error,
+			      sizeof(error)) == 0);
+	CHECK(strcmp(to, "$kernelopts quiet intel_iommu=on iommu=pt") == 0);
+	free(t);
+	free(from);
+	free(to);
+	CHECK(bls_trial_entry(tab, strlen(tab), "6", true, env, strlen(env), ops, 2, &t, &from, &to,
+			      error, sizeof(error)) == -EINVAL &&
+	      strstr(error, "line 3 starts with a tab"));
+	CHECK(bls_trial_entry(tabkey, strlen(tabkey), "6", false, NULL, 0, ops, 2, &t, &from, &to,
+			      error, sizeof(error)) == -EINVAL &&
+	      strstr(error, "line 3 has a tab in its key"));
+	CHECK(bls_trial_entry(blank, strlen(blank), "6", true, env, strlen(env), ops, 2, &t, &from,
+			      &to, error, sizeof(error)) == -EINVAL &&
+	      strstr(error, "line 3 is blank"));
+	CHECK(bls_trial_entry(braces, strlen(braces), "6", true, env, strlen(env), ops, 2, &t,
+			      &from, &to, error, sizeof(error)) == -EINVAL &&
+	      strstr(error, "${"));
+	CHECK(!t);
+	/* the first line tells an entry the trial wrote */
+	CHECK(!bls_trial_entry_ours(two, strlen(two)));
+	CHECK(bls_trial_entry_ours(BLS_TRIAL_MARK " x\n", strlen(BLS_TRIAL_MARK) + 3));
+	/* what a record may name as a trial's file */
+	CHECK(trial_file_path_valid("boot/loader/entries/" BLS_TRIAL_FILE));
+	CHECK(trial_file_path_valid("boot/efi/loader/entries/" BLS_TRIAL_FILE));
+	CHECK(!trial_file_path_valid("etc/" BLS_TRIAL_FILE));
+	CHECK(!trial_file_path_valid("boot/loader/entries/../../etc/" BLS_TRIAL_FILE));
+	CHECK(trial_file_path_valid(SDBOOT_ONESHOT));
+	CHECK(trial_file_path_valid("boot/grub/custom.cfg"));
+	CHECK(!trial_file_path_valid("etc/grub/custom.cfg"));
+	free(env);
+}
+
+/* ---- systemd-boot ---- */
+
+/* efivarfs bytes of a loader variable holding s */
+static size_t efivar(const char *s, char *buf)
+{
+	size_t n = strlen(s);
+
+	memset(buf, 0, 4 + 2 * (n + 1));
+	buf[0] = 7;
+	for (size_t i = 0; i < n; i++)
+		buf[4 + 2 * i] = s[i];
+	return 4 + 2 * (n + 1);
+}
+
+/* the default must be named by LoaderEntryDefault or loader.conf's
+ * pattern, matching an entry and not the trial; @saved, another one-shot
+ * and no efivarfs are refused */
+static void test_sdboot_judge(void)
+{
+	static const char *const ids[] = { "abc-6.1.0-13-amd64.conf", "abc-6.1.0-12-amd64.conf" };
+	static const char conf[] = "timeout 3\n# default *\ndefault abc-6.1.0-13*\n";
+	struct sdboot_trial_facts f = { .efivars = true, .ids = ids, .n_ids = 2 };
+
+	CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_DEFAULT_POSITION); /* none named */
+	f.loader_conf = conf;
+	f.loader_conf_len = strlen(conf);
+	CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_POSSIBLE);
+	f.oneshot = BLS_TRIAL_FILE; /* ours, from a trial made before */
+	CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_POSSIBLE);
+	f.oneshot = "abc-6.1.0-12-amd64.conf";
+	CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_ONESHOT_PENDING);
+	f.oneshot = NULL;
+	f.oneshot_invalid = true;
+	CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_ONESHOT_PENDING);
+	f.oneshot_invalid = false;
+	f.efivars = false;
+	CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_NO_EFIVARS);
+	f.efivars = true;
+	/* the last "default" wins; a pattern the trial's id matches is refused,
+	 * case folded as systemd-boot does */
+	{
+		static const char star[] = "default abc-*\ndefault *\n",
+				  upper[] = "default IOMMU-SETUP-*\n", saved[] = "default @saved\n",
+				  none[] = "default xyz-*\n";
+
+		f.loader_conf = star;
+		f.loader_conf_len = strlen(star);
+		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_DEFAULT_POSITION);
+		f.loader_conf = upper;
+		f.loader_conf_len = strlen(upper);
+		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_DEFAULT_POSITION);
+		f.loader_conf = saved;
+		f.loader_conf_len = strlen(saved);
+		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_SAVED);
+		/* a pattern that matches nothing falls through to the first entry */
+		f.loader_conf = none;
+		f.loader_conf_len = strlen(none);
+		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_DEFAULT_POSITION);
+		/* LoaderEntryDefault comes first */
+		f.default_var = "abc-6.1.0-12-amd64.conf";
+		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_POSSIBLE);
+		f.default_var = "@saved";
+		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_SAVED);
+		f.default_var = NULL;
+		f.default_invalid = true;
+		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_DEFAULT_POSITION);
+	}
+}
+
+/* LoaderEntryOneShot as bootctl writes it; the undo takes ours out and
+ * leaves another as it is; a diff shows it as text */
+static void test_sdboot_oneshot(void)
+{
+	char want[128], other[128], error[200] = "", *v = NULL, *u = NULL, *d = NULL;
+	size_t wn = efivar(BLS_TRIAL_FILE, want), on = efivar("x.conf", other), n = 0, un = 0;
+
+	CHECK(sdboot_oneshot_value(BLS_TRIAL_FILE, &v, &n) == 0);
+	CHECK(n == wn && memcmp(v, want, n) == 0 && n == 4 + 2 * 23);
+	CHECK(sdboot_oneshot_path(SDBOOT_ONESHOT));
+	CHECK(!sdboot_oneshot_path("sys/firmware/efi/efivars/x"));
+	CHECK(grub_trial_undo(SDBOOT_ONESHOT, v, n, &u, &un, error, sizeof(error)) == 0 && !u);
+	CHECK(grub_trial_undo(SDBOOT_ONESHOT, other, on, &u, &un, error, sizeof(error)) == 0 && u &&
+	      un == on && memcmp(u, other, on) == 0);
+	free(u);
+	d = unified_diff(SDBOOT_ONESHOT, NULL, 0, v, n);
+	CHECK(d && strstr(d, "\n+attributes=0x00000007 value=\"iommu-setup-trial.conf\" "
+			     "(UTF-16LE)\n"));
+	free(d);
+	free(v);
+}
+
+/* systemd-boot passes options as written: no $variable is expanded */
+static void test_sdboot_entry(void)
+{
+	static const char entry[] = "title Debian\nversion 6.1\nmachine-id abc\n"
+				    "options root=/dev/sda1 ro $x\nlinux /abc/6.1/linux\n";
+	char *t = NULL, *from = NULL, *to = NULL, error[200] = "";
+
+	CHECK(bls_trial_entry(entry, strlen(entry), "6.1", false, NULL, 0, ops, 2, &t, &from, &to,
+			      error, sizeof(error)) == 0);
+	CHECK(t && strstr(t, "LoaderEntryOneShot") && !strstr(t, "grubenv"));
+	CHECK(strstr(t, "\noptions root=/dev/sda1 ro $x intel_iommu=on iommu=pt\n"));
+	CHECK(strstr(t, "\ntitle iommu-setup trial: 6.1\nversion 6.1\nmachine-id abc\n"));
+	free(t);
+	free(from);
+	free(to);
+}
+
 int main(int argc, char **argv)
 {
 	UNIT_MAIN_BEGIN(argc, argv);
@@ -502,5 +799,11 @@ int main(int argc, char **argv)
 	RUN(test_undo);
 	RUN(test_booted);
 	RUN(test_block_initrd);
+	RUN(test_bls_judge);
+	RUN(test_bls_entry);
+	RUN(test_bls_entry_ambiguous);
+	RUN(test_sdboot_judge);
+	RUN(test_sdboot_oneshot);
+	RUN(test_sdboot_entry);
 	UNIT_MAIN_END();
 }
