@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -89,13 +91,38 @@ static bool efivar_path(const char *resolved)
 	return strncmp(resolved, "sys/firmware/efi/efivars/", 25) == 0;
 }
 
+/* efivarfs marks a variable immutable unless the kernel knows it may go
+ * (systemd-boot's are not on its list): the flag comes off first, as
+ * systemd does (a plain file system has no such flag: ENOTTY) */
+static int efivar_unlink_at(int dir, const char *base)
+{
+	_cleanup_close_ int fd = openat(dir, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int flags = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) >= 0) {
+		if (flags & FS_IMMUTABLE_FL) {
+			flags &= ~FS_IMMUTABLE_FL;
+			if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+				return -errno;
+		}
+	} else if (errno != ENOTTY && errno != EOPNOTSUPP && errno != EINVAL)
+		return -errno;
+	if (unlinkat(dir, base, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 static int write_efivar_at(int dir, const char *base, const char *data, size_t len)
 {
 	_cleanup_close_ int fd = -1;
 	ssize_t k;
+	int r;
 
-	if (unlinkat(dir, base, 0) < 0 && errno != ENOENT)
-		return -errno;
+	r = efivar_unlink_at(dir, base);
+	if (r < 0)
+		return r;
 	fd = openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return -errno;
@@ -140,6 +167,12 @@ static int restore_entries(struct txn *t, int jfd)
 			if (!e->existed && dir == -ENOENT)
 				continue;
 			ret = log_error_errno(dir, "Failed to restore /%s: %m", e->path);
+			continue;
+		}
+		if (!e->existed && efivar_path(e->path)) {
+			r = efivar_unlink_at(dir, base);
+			if (r < 0)
+				ret = log_error_errno(r, "Failed to remove /%s: %m", e->path);
 			continue;
 		}
 		if (!e->existed) {
@@ -563,6 +596,8 @@ int txn_remove(struct txn *t, const char *path)
 	dir = root_open_dir_of(t->rootobj, resolved, &base);
 	if (dir < 0)
 		return dir == -ENOENT ? 0 : dir;
+	if (efivar_path(resolved))
+		return efivar_unlink_at(dir, base);
 	if (unlinkat(dir, base, 0) < 0 && errno != ENOENT)
 		return -errno;
 	return fsync(dir) < 0 ? -errno : 0;

@@ -1747,9 +1747,11 @@ bool command_regenerates(enum command_kind cmd, enum file_kind file)
 	 * the initramfs carries modprobe.d and its own configuration */
 	if (cmd == CMD_BOOTCFG)
 		return file == FILE_GRUB_DEFAULT || file == FILE_GRUBENV;
-	/* the ESPs get the command line (either file) and the initramfs */
+	/* the ESPs get the command line (either file) and the initramfs; a
+	 * trial's files are the loader's own, and a sync would carry the running
+	 * (trial's) command line into the default entry */
 	if (cmd == CMD_ESP_SYNC)
-		return true;
+		return file != FILE_TRIAL && file != FILE_TRIAL_IMAGE;
 	return file == FILE_OWNED || file == FILE_LINES || file == FILE_ADOPTED;
 }
 
@@ -2049,8 +2051,23 @@ static const char **bls_ids(const struct boot_sources *s, bool sd, size_t *n)
 		if (!id)
 			goto oom;
 		l = strlen(id);
-		if (!sd && l > 5 && strcmp(id + l - 5, ".conf") == 0)
-			id[l - 5] = '\0';
+		if (l > 5 && strcmp(id + l - 5, ".conf") == 0)
+			id[l -= 5] = '\0';
+		if (sd) {
+			/* systemd-boot: "auto-" ids are its own; a boot counter
+			 * ("+LEFT" or "+LEFT-DONE" before .conf) is not part of the id */
+			char *plus = strrchr(id, '+');
+
+			if (plus && plus[1] >= '0' && plus[1] <= '9' &&
+			    strspn(plus + 1, "0123456789-") == strlen(plus + 1))
+				*plus = '\0';
+			if (strncmp(id, "auto-", 5) == 0) {
+				free(id);
+				continue;
+			}
+			l = strlen(id);
+			memcpy(id + l, ".conf", 6); /* fits: it was there */
+		}
 		ids[(*n)++] = id;
 	}
 	return ids;

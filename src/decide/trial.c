@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/lines.h"
 #include "base/macro.h"
@@ -1027,8 +1028,12 @@ static bool sd_match(const char *pattern, const char *id)
 static enum grub_trial_verdict sd_default_by(const char *pattern, const char *const *ids,
 					     size_t n_ids)
 {
-	if (strcmp(pattern, "@saved") == 0)
+	if (strcasecmp(pattern, "@saved") == 0)
 		return GRUB_TRIAL_SDBOOT_SAVED;
+	/* systemd-boot's globs have sets without negation and no classes, where
+	 * fnmatch(3) has both: a set or an escape is not judged */
+	if (strpbrk(pattern, "[\\"))
+		return GRUB_TRIAL_SDBOOT_DEFAULT_POSITION;
 	if (sd_match(pattern, BLS_TRIAL_FILE))
 		return GRUB_TRIAL_SDBOOT_DEFAULT_POSITION;
 	for (size_t i = 0; i < n_ids; i++)

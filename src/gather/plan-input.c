@@ -8,10 +8,14 @@
  * something in the running boot. Nothing reads the root after this.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 #include "base/macro.h"
 #include "decide/plan.h"
@@ -133,8 +137,16 @@ static int trial_files_sdboot(struct root *root, struct trial_files *t, struct f
 		r = read_trial_file(root, SDBOOT_ONESHOT, &t->oneshot, err);
 	if (r >= 0)
 		r = read_src(root, SDBOOT_DEFAULT, &t->entry_default, err);
-	if (r >= 0)
-		t->efivars = root_exists(root, "sys/firmware/efi/efivars") > 0;
+	if (r >= 0) {
+		/* there, and on the running system efivarfs itself (sysfs has the
+		 * directory also when nothing is mounted on it) */
+		_cleanup_close_ int fd =
+			root_openat(root, "sys/firmware/efi/efivars", O_PATH | O_DIRECTORY);
+		struct statfs sf;
+
+		t->efivars = fd >= 0 && (!root_is_host(root) ||
+					 (fstatfs(fd, &sf) == 0 && sf.f_type == EFIVARFS_MAGIC));
+	}
 	return r;
 }
 

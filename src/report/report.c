@@ -382,8 +382,9 @@ const char *report_trial_reason(enum grub_trial_verdict v)
 {
 	switch (v) {
 	case GRUB_TRIAL_POSSIBLE:
-		return "a one-shot boot is possible: GRUB boots the trial entry once through "
-		       "next_entry in grubenv, and the default entry after that";
+		return "a one-shot boot is possible: the boot loader boots the trial entry once "
+		       "(GRUB through next_entry in grubenv, systemd-boot through "
+		       "LoaderEntryOneShot), and the default entry after that";
 	case GRUB_TRIAL_NO_GRUBENV:
 		return "there is no grubenv next to grub.cfg, and GRUB reads next_entry only "
 		       "from an existing one (create it with `grub-editenv create`, as "
@@ -434,8 +435,10 @@ const char *report_trial_reason(enum grub_trial_verdict v)
 		       "it would be the first entry in its order, which the trial entry could "
 		       "take for good; name it with `bootctl set-default ID` first";
 	case GRUB_TRIAL_SDBOOT_SAVED:
-		return "systemd-boot's default is @saved (the entry booted last): the trial "
-		       "entry, once booted, would become the default";
+		return "systemd-boot's default is @saved (the entry last chosen, "
+		       "LoaderEntryLastBooted), which iommu-setup does not read: whether it names "
+		       "an entry there and not the trial cannot be told; name the default with "
+		       "`bootctl set-default ID` first";
 	case GRUB_TRIAL_SDBOOT_INITRAMFS:
 		return "the initramfs must change, and on systemd-boot the trial has no image of "
 		       "its own (kernel-install places the entry's initramfs on the boot "

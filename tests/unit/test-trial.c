@@ -738,8 +738,12 @@ static void test_sdboot_judge(void)
 		/* LoaderEntryDefault comes first */
 		f.default_var = "abc-6.1.0-12-amd64.conf";
 		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_POSSIBLE);
-		f.default_var = "@saved";
+		f.default_var = "@SAVED"; /* folded, as systemd-boot folds it */
 		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_SAVED);
+		/* systemd-boot's sets have no negation: "[!i]*" would match the
+		 * trial there, and fnmatch(3) says it does not; sets are refused */
+		f.default_var = "[!i]*";
+		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_DEFAULT_POSITION);
 		f.default_var = NULL;
 		f.default_invalid = true;
 		CHECK(sdboot_trial_judge(&f) == GRUB_TRIAL_SDBOOT_DEFAULT_POSITION);
