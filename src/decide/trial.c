@@ -146,10 +146,11 @@ const char *grub_trial_verdict_to_string(enum grub_trial_verdict v)
 static bool cfg_runs_blscfg(const char *cfg, size_t len);
 
 /*
- * blscfg sorts its entries by version, then by file name, and the trial
- * entry shares the target's version: where the default entry is chosen by
- * position (GRUB_DEFAULT=0, no saved_entry), the trial entry could take its
- * place for good. Only a default named by its id is safe: GRUB_DEFAULT=saved
+ * blscfg orders its entries by their versions and file names (how exactly
+ * has changed between Red Hat's releases), and the trial entry sits next to
+ * the target: where the default entry is chosen by position
+ * (GRUB_DEFAULT=0, no saved_entry), the trial entry could take its place
+ * for good. Only a default named by its id is safe: GRUB_DEFAULT=saved
  * with saved_entry naming an entry that is there (grubby's
  * MACHINEID-KVER), or GRUB_DEFAULT naming one itself.
  */
