@@ -26,6 +26,7 @@
 #include "base/path-util.h"
 #include "cli/log.h"
 #include "decide/journal.h"
+#include "facts/efi-loadopt.h"
 #include "root/fileops.h"
 #include "root/root.h"
 
@@ -88,7 +89,7 @@ static int journal_load(struct txn *t, int jfd, unsigned *bad_line)
  * cannot be truncated: one that is there is deleted first */
 static bool efivar_path(const char *resolved)
 {
-	return strncmp(resolved, "sys/firmware/efi/efivars/", 25) == 0;
+	return strncmp(resolved, EFIVARS_DIR "/", sizeof(EFIVARS_DIR)) == 0;
 }
 
 /* efivarfs marks a variable immutable unless the kernel knows it may go

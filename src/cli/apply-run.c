@@ -2,6 +2,7 @@
 /* The commands apply and revert run (every one through exec.c, its process
  * group noted in the journal) and the journal of the files they change. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "act/txn.h"
 #include "cli/apply.h"
 #include "cli/log.h"
+#include "decide/trial.h"
 #include "root/root.h"
 
 /* the end of a command's output, on stderr: the last 40 lines */
@@ -191,4 +193,11 @@ int apply_txn_begin(struct context *ctx, struct txn *t, struct outcome *o)
 	if (t->recovered[0])
 		outcome_note(o, "%s", t->recovered);
 	return EXIT_OK;
+}
+
+bool apply_trial_file_ok(struct root *root, const char *path)
+{
+	char link[PATH_MAX];
+
+	return trial_file_path_valid(path) && root_readlink(root, path, link, sizeof(link)) < 0;
 }

@@ -90,6 +90,10 @@ int apply_journal_all(struct txn *t, const struct plan *p, const bool *needed, c
 /* rolls the run back, saying whether every file is as it was (true) */
 bool apply_rollback(struct context *ctx, struct txn *t, const struct outcome *o);
 
+/* commit and revert: may the record name path as a trial's file? One of a
+ * trial's names (trial_file_path_valid()), and not a link, which would lead
+ * its edit or removal elsewhere */
+bool apply_trial_file_ok(struct root *root, const char *path);
 /* plan and apply --trial (verb-plan.c): p turned into the trial's files, or
  * the exit status with the reason logged (*verdict says which) */
 int plan_for_trial(struct context *ctx, const struct plan_input *in, struct plan *p,

@@ -243,17 +243,12 @@ static int record_trial_image(struct record *rec, const struct plan *p)
 /* the record names a trial file: custom.cfg or grubenv next to the grub.cfg
  * the plan regenerates, or the BLS trial entry where BLS entries are read,
  * and nothing else */
-static bool trial_path_ok(const struct plan *p, const char *path)
+static bool trial_path_ok(struct root *root, const struct plan *p, const char *path)
 {
-	if (sdboot_oneshot_path(path))
+	if (!apply_trial_file_ok(root, path))
+		return false;
+	if (bls_trial_path(path) || sdboot_oneshot_path(path))
 		return true;
-	for (size_t i = 0; i < BLS_DIRS_N; i++) {
-		size_t d = strlen(bls_dirs[i]);
-
-		if (strncmp(path, bls_dirs[i], d) == 0 && path[d] == '/' &&
-		    strcmp(path + d + 1, BLS_TRIAL_FILE) == 0)
-			return true;
-	}
 	for (size_t i = 0; i < p->n_commands; i++) {
 		const struct plan_command *c = &p->commands[i];
 		const char *slash = strrchr(c->output, '/');
@@ -275,7 +270,6 @@ static int plan_trial_end_all(struct txn *t, const struct record *rec, struct pl
 	for (size_t i = 0; i < rec->n_files; i++) {
 		const struct record_file *f = &rec->files[i];
 		_cleanup_free_ char *cur = NULL, *rf = NULL;
-		char link[PATH_MAX];
 		struct file_error err;
 		const char *path;
 		size_t len;
@@ -283,8 +277,7 @@ static int plan_trial_end_all(struct txn *t, const struct record *rec, struct pl
 
 		if (f->kind != FILE_TRIAL)
 			continue;
-		if (!trial_path_ok(p, f->path) || !trial_file_path_valid(f->path) ||
-		    root_readlink(t->rootobj, f->path, link, sizeof(link)) >= 0) {
+		if (!trial_path_ok(t->rootobj, p, f->path)) {
 			log_error("/%s/record: /%s is not a file of a trial boot (custom.cfg or "
 				  "grubenv next to the grub.cfg this host regenerates, "
 				  "a BLS " BLS_TRIAL_FILE ", or LoaderEntryOneShot)",

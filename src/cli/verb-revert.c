@@ -325,18 +325,11 @@ int verb_revert(struct context *ctx)
 			}
 			continue;
 		}
-		if (f->kind == FILE_TRIAL) {
-			char link[PATH_MAX];
-
-			/* a trial's file by its own name, never a link (which would lead
-			 * the removal or the edit elsewhere) */
-			if (!trial_file_path_valid(f->path) ||
-			    root_readlink(ctx->root, f->path, link, sizeof(link)) >= 0) {
-				log_error("/%s/record: /%s is not a file of a trial boot",
-					  STATE_DIR, f->path);
-				ret = EXIT_BAD_INPUT;
-				goto finish;
-			}
+		if (f->kind == FILE_TRIAL && !apply_trial_file_ok(ctx->root, f->path)) {
+			log_error("/%s/record: /%s is not a file of a trial boot", STATE_DIR,
+				  f->path);
+			ret = EXIT_BAD_INPUT;
+			goto finish;
 		}
 		r = txn_read(&t, f->path, &cur, &len);
 		if (r == -ENOENT) {

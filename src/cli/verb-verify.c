@@ -23,8 +23,7 @@
 #include "report/report.h"
 #include "root/root.h"
 
-#define LOADER_ENTRY_SELECTED                                                                      \
-	"sys/firmware/efi/efivars/LoaderEntrySelected-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+#define LOADER_ENTRY_SELECTED EFIVARS_DIR "/LoaderEntrySelected-" SDBOOT_LOADER_GUID
 
 /* the entry systemd-boot started, when it says; a variable no loader wrote is an error */
 static int read_loader_entry(struct root *root, char *buf, size_t n)

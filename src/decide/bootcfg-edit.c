@@ -435,7 +435,7 @@ char *unified_diff(const char *path, const char *a, size_t alen, const char *b, 
 {
 	_cleanup_free_ char *va = NULL, *vb = NULL;
 
-	if (strncmp(path, "sys/firmware/efi/efivars/", 25) == 0) {
+	if (strncmp(path, EFIVARS_DIR "/", sizeof(EFIVARS_DIR)) == 0) {
 		/* none, or empty: the variable is not there */
 		va = a && alen ? efivar_view(a, alen) : NULL;
 		vb = b && blen ? efivar_view(b, blen) : NULL;

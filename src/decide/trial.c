@@ -658,6 +658,18 @@ static bool path_is(const char *path, const char *name)
 	return strcmp(slash ? slash + 1 : path, name) == 0;
 }
 
+/* a trial file left as it is (none of the trial in it) */
+static int undo_keep(const char *text, size_t len, char **ret, size_t *ret_len)
+{
+	*ret = malloc(len + 1);
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, text, len);
+	(*ret)[len] = '\0';
+	*ret_len = len;
+	return 0;
+}
+
 int grub_trial_undo(const char *path, const char *text, size_t len, char **ret, size_t *ret_len,
 		    char *error, size_t error_size)
 {
@@ -682,13 +694,7 @@ int grub_trial_undo(const char *path, const char *text, size_t len, char **ret, 
 			return grubenv_set(text, len, "next_entry", NULL, ret, ret_len, error,
 					   error_size);
 		/* GRUB took it (next_entry= once booted), or someone set another */
-		*ret = malloc(len + 1);
-		if (!*ret)
-			return -ENOMEM;
-		memcpy(*ret, text, len);
-		(*ret)[len] = '\0';
-		*ret_len = len;
-		return 0;
+		return undo_keep(text, len, ret, ret_len);
 	}
 	if (bls_trial_path(path))
 		return 0; /* the trial's own entry: it goes */
@@ -700,13 +706,7 @@ int grub_trial_undo(const char *path, const char *text, size_t len, char **ret, 
 		if (efivar_ascii_string((const uint8_t *)text, len, id, sizeof(id)) == 0 &&
 		    strcmp(id, BLS_TRIAL_FILE) == 0)
 			return 0;
-		*ret = malloc(len + 1);
-		if (!*ret)
-			return -ENOMEM;
-		memcpy(*ret, text, len);
-		(*ret)[len] = '\0';
-		*ret_len = len;
-		return 0;
+		return undo_keep(text, len, ret, ret_len);
 	}
 	snprintf(error, error_size,
 		 "not a file of a trial boot (custom.cfg, " BLS_TRIAL_FILE
@@ -1117,9 +1117,4 @@ bool trial_file_path_valid(const char *path)
 	}
 	return strncmp(path, "boot/", 5) == 0 &&
 	       (strcmp(base + 1, "custom.cfg") == 0 || strcmp(base + 1, "grubenv") == 0);
-}
-
-bool trial_file_is_own(const char *path)
-{
-	return bls_trial_path(path) || sdboot_oneshot_path(path);
 }

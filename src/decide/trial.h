@@ -34,6 +34,7 @@
 
 #include "decide/kparams.h"
 #include "facts/cmdline.h"
+#include "facts/efi-loadopt.h"
 
 /* the trial entry's id: next_entry names it */
 #define GRUB_TRIAL_ID "iommu-setup-trial"
@@ -208,9 +209,8 @@ bool bls_trial_path(const char *path);
  * it): systemd-boot boots that entry once and deletes the variable when it
  * reads it. Its entry ids are file names, .conf included.
  */
-#define SDBOOT_LOADER_GUID "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
-#define SDBOOT_ONESHOT "sys/firmware/efi/efivars/LoaderEntryOneShot-" SDBOOT_LOADER_GUID
-#define SDBOOT_DEFAULT "sys/firmware/efi/efivars/LoaderEntryDefault-" SDBOOT_LOADER_GUID
+#define SDBOOT_ONESHOT EFIVARS_DIR "/LoaderEntryOneShot-" SDBOOT_LOADER_GUID
+#define SDBOOT_DEFAULT EFIVARS_DIR "/LoaderEntryDefault-" SDBOOT_LOADER_GUID
 
 struct sdboot_trial_facts {
 	bool efivars;		 /* sys/firmware/efi/efivars is there to write */
@@ -241,6 +241,3 @@ bool sdboot_oneshot_path(const char *path);
 /* May a record name path as a trial's file: the BLS trial entry in one of
  * bls_dirs, LoaderEntryOneShot, or a custom.cfg or grubenv below boot/? */
 bool trial_file_path_valid(const char *path);
-/* Is path a file the trial has alone (the BLS trial entry,
- * LoaderEntryOneShot), rather than one it shares (custom.cfg, grubenv)? */
-bool trial_file_is_own(const char *path);

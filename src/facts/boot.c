@@ -16,6 +16,12 @@ const char *loader_to_string(enum loader l)
 	return l >= 0 && l < _LOADER_MAX ? names[l] : NULL;
 }
 
+const char *const loader_confs[LOADER_CONFS_N] = {
+	"boot/efi/loader/loader.conf",
+	"efi/loader/loader.conf",
+	"boot/loader/loader.conf",
+};
+
 const char *const bls_dirs[BLS_DIRS_N] = {
 	"boot/loader/entries",
 	"boot/efi/loader/entries",

@@ -57,6 +57,9 @@ const char *loader_to_string(enum loader l);
 /* where BLS entries are read from, below the root */
 #define BLS_DIRS_N 3
 extern const char *const bls_dirs[BLS_DIRS_N];
+/* where systemd-boot's loader.conf is, below the root (the ESP's first) */
+#define LOADER_CONFS_N 3
+extern const char *const loader_confs[LOADER_CONFS_N];
 
 /* The BLS entries of kernel kver and their options with grubenv expanded,
  * as GRUB's blscfg will see them at the next boot. */

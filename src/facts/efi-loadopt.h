@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* efivarfs below the root; a variable is the file NAME-GUID in it */
+#define EFIVARS_DIR "sys/firmware/efi/efivars"
+/* systemd-boot's variables (LoaderEntrySelected, LoaderEntryOneShot, ...) */
+#define SDBOOT_LOADER_GUID "4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+
 struct efi_load_option {
 	uint32_t attributes;
 	char description[128]; /* UTF-16 reduced to ASCII ('?' for the rest) */

@@ -60,8 +60,7 @@ static int read_efi(struct root *root, struct boot_state *b)
 
 	/* the host's own variables are read where they are, unless a snapshot
 	 * records what is read; another root's through a copy */
-	k = root_copy_dir(root, "sys/firmware/efi/efivars", 65536, efivar_is_global, path,
-			  sizeof(path) - 1);
+	k = root_copy_dir(root, EFIVARS_DIR, 65536, efivar_is_global, path, sizeof(path) - 1);
 	if (k == -ENOENT) /* none: libefivar finds none either */
 		k = root_scratch_subdir(root, "efivars", path, sizeof(path) - 1);
 	if (k < 0)
@@ -352,9 +351,8 @@ static int gather(struct root *root, const char *kver, struct boot_state *b)
 	r = find_bls(kver, b, &bls, &bls_unknown);
 	if (r < 0)
 		return r;
-	sdboot = root_exists(root, "boot/efi/loader/loader.conf") > 0 ||
-		 root_exists(root, "efi/loader/loader.conf") > 0 ||
-		 root_exists(root, "boot/loader/loader.conf") > 0;
+	for (size_t i = 0; i < LOADER_CONFS_N && !sdboot; i++)
+		sdboot = root_exists(root, loader_confs[i]) > 0;
 
 	blscfg = shenv_get(&b->grub_env, "GRUB_ENABLE_BLSCFG");
 	if (b->grub_default && !sdboot) {

@@ -125,13 +125,11 @@ static int read_trial_file(struct root *root, const char *path, struct src_file 
  * (gather/boot.c), the loader's EFI variables */
 static int trial_files_sdboot(struct root *root, struct trial_files *t, struct file_error *err)
 {
-	static const char *const confs[] = { "boot/efi/loader/loader.conf",
-					     "efi/loader/loader.conf", "boot/loader/loader.conf" };
 	int r = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(confs) && r >= 0 && !t->loader_conf.text; i++) {
+	for (size_t i = 0; i < LOADER_CONFS_N && r >= 0 && !t->loader_conf.text; i++) {
 		src_file_done(&t->loader_conf);
-		r = read_src(root, confs[i], &t->loader_conf, err);
+		r = read_src(root, loader_confs[i], &t->loader_conf, err);
 	}
 	if (r >= 0)
 		r = read_trial_file(root, SDBOOT_ONESHOT, &t->oneshot, err);
@@ -140,8 +138,7 @@ static int trial_files_sdboot(struct root *root, struct trial_files *t, struct f
 	if (r >= 0) {
 		/* there, and on the running system efivarfs itself (sysfs has the
 		 * directory also when nothing is mounted on it) */
-		_cleanup_close_ int fd =
-			root_openat(root, "sys/firmware/efi/efivars", O_PATH | O_DIRECTORY);
+		_cleanup_close_ int fd = root_openat(root, EFIVARS_DIR, O_PATH | O_DIRECTORY);
 		struct statfs sf;
 
 		t->efivars = fd >= 0 && (!root_is_host(root) ||
